@@ -1,0 +1,144 @@
+// Package check drives a stack and the model side by side, one op at a
+// time, and compares everything observable after every op: the op's
+// result, the route table and the address list. A difference is a
+// *Divergence, whose Report is written for a person.
+//
+// It knows nothing of how ops are chosen: the rapid state machine, the
+// corpus replayer and the minimizer all use it, so they check exactly the
+// same things.
+package check
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/routefuzz/routefuzz/model"
+	"github.com/routefuzz/routefuzz/sut"
+)
+
+// Run is one sequence of ops applied to a model and a stack.
+type Run struct {
+	name  string
+	model *model.State
+	stack sut.Stack
+	kinds []model.RouteKind
+	lag   time.Duration
+	ops   []model.Op
+	stats *Stats
+}
+
+// Stats counts work across runs.
+type Stats struct {
+	Steps   int // ops applied
+	Retries int // route re-reads while waiting for a lagging stack
+	Settled int // comparisons that agreed only after re-reading
+}
+
+// Start resets stack to cfg and returns a run that compares it with the
+// model, after checking that both start out equal. name names the stack in
+// reports. stats, if not nil, accumulates counts.
+func Start(name string, stack sut.Stack, cfg model.Config, stats *Stats) (*Run, *Divergence, error) {
+	m, err := model.New(cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("bad configuration: %w", err)
+	}
+	if err := stack.Reset(cfg); err != nil {
+		return nil, nil, fmt.Errorf("%s: reset to %s: %w", name, cfg, err)
+	}
+	if stats == nil {
+		stats = new(Stats)
+	}
+	r := &Run{name: name, model: m, stack: stack, kinds: sut.LimitsOf(stack).Kinds, stats: stats}
+	if l, ok := stack.(sut.Lagger); ok {
+		r.lag = l.Lag()
+	}
+	d, err := r.compare(model.OK, model.OK, nil)
+	return r, d, err
+}
+
+// Model returns the model's state. Callers must not change it.
+func (r *Run) Model() *model.State { return r.model }
+
+// Ops returns the ops applied so far.
+func (r *Run) Ops() []model.Op { return r.ops }
+
+// Step applies op to the model and the stack and compares them. It returns
+// a *Divergence when they differ, and an error when the stack failed for a
+// reason outside its semantics (which is never a divergence).
+func (r *Run) Step(op model.Op) (*Divergence, error) {
+	r.ops = append(r.ops, op)
+	r.stats.Steps++
+	want, _ := model.ResultOf(r.model.Apply(op))
+	gerr := r.stack.Apply(op)
+	got, ok := model.ResultOf(gerr)
+	if !ok {
+		return nil, fmt.Errorf("%s: op %d (%s): %w", r.name, len(r.ops), op, gerr)
+	}
+	return r.compare(want, got, gerr)
+}
+
+func (r *Run) compare(want, got model.Result, gerr error) (*Divergence, error) {
+	wantRoutes := r.model.Routes().Filter(r.kinds)
+	gotRoutes, err := r.routes()
+	if err != nil {
+		return nil, err
+	}
+	if !gotRoutes.Equal(wantRoutes) && r.lag > 0 {
+		backoff := 50 * time.Microsecond
+		for deadline := time.Now().Add(r.lag); time.Now().Before(deadline); backoff *= 2 {
+			time.Sleep(backoff)
+			r.stats.Retries++
+			if gotRoutes, err = r.routes(); err != nil {
+				return nil, err
+			}
+			if gotRoutes.Equal(wantRoutes) {
+				r.stats.Settled++
+				break
+			}
+		}
+	}
+	wantAddrs := r.model.Addrs()
+	gotAddrs, err := r.stack.Addrs()
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading addresses after op %d: %w", r.name, len(r.ops), err)
+	}
+	if want == got && gotRoutes.Equal(wantRoutes) && slices.Equal(wantAddrs, gotAddrs) {
+		return nil, nil
+	}
+	d := &Divergence{
+		SUT:        r.name,
+		Config:     r.model.Config(),
+		Ops:        slices.Clone(r.ops),
+		WantResult: want, GotResult: got,
+		WantRoutes: wantRoutes, GotRoutes: gotRoutes,
+		WantAddrs: wantAddrs, GotAddrs: gotAddrs,
+	}
+	if gerr != nil {
+		d.GotMsg = gerr.Error()
+	}
+	return d, nil
+}
+
+func (r *Run) routes() (model.Table, error) {
+	t, err := r.stack.Routes()
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading routes after op %d: %w", r.name, len(r.ops), err)
+	}
+	return t.Filter(r.kinds), nil
+}
+
+// Replay starts a run and applies ops in order, stopping at the first
+// divergence or error.
+func Replay(name string, stack sut.Stack, cfg model.Config, ops []model.Op, stats *Stats) (*Divergence, error) {
+	r, d, err := Start(name, stack, cfg, stats)
+	if d != nil || err != nil {
+		return d, err
+	}
+	for _, op := range ops {
+		if d, err := r.Step(op); d != nil || err != nil {
+			return d, err
+		}
+	}
+	return nil, nil
+}

@@ -1,0 +1,167 @@
+package check
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/routefuzz/routefuzz/model"
+)
+
+// Divergence is a difference between a stack and the model after the last
+// of Ops.
+type Divergence struct {
+	SUT    string
+	Config model.Config
+	Ops    []model.Op // every op applied, the last being where they first differed
+
+	WantResult, GotResult model.Result
+	GotMsg                string // the stack's error text, if any
+
+	WantRoutes, GotRoutes model.Table
+	WantAddrs, GotAddrs   []model.Addr
+}
+
+// Aspect names what differs.
+type Aspect uint8
+
+const (
+	ResultAspect Aspect = 1 << iota
+	RoutesAspect
+	AddrsAspect
+)
+
+// Aspects returns what differs, as a set of bits.
+func (d *Divergence) Aspects() Aspect {
+	var a Aspect
+	if d.WantResult != d.GotResult {
+		a |= ResultAspect
+	}
+	if !d.WantRoutes.Equal(d.GotRoutes) {
+		a |= RoutesAspect
+	}
+	if !slices.Equal(d.WantAddrs, d.GotAddrs) {
+		a |= AddrsAspect
+	}
+	return a
+}
+
+// String returns e.g. "result+routes".
+func (a Aspect) String() string {
+	var parts []string
+	for _, x := range []struct {
+		a Aspect
+		n string
+	}{{ResultAspect, "result"}, {RoutesAspect, "routes"}, {AddrsAspect, "addresses"}} {
+		if a&x.a != 0 {
+			parts = append(parts, x.n)
+		}
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, "+")
+}
+
+func (d *Divergence) Error() string { return d.Report() }
+
+// Report returns the divergence for a person: the numbered op list, the
+// results, then the wanted and actual route tables side by side with the
+// differences marked, and the addresses when they differ.
+func (d *Divergence) Report() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s diverges from the model in %s after op %d (%s)\n", d.SUT, d.Aspects(), len(d.Ops), d.Config)
+	b.WriteString(FormatOps(d.Ops))
+	mark := func(differs bool) string {
+		if differs {
+			return "  <- differs"
+		}
+		return ""
+	}
+	if len(d.Ops) > 0 {
+		fmt.Fprintf(&b, "result of op %d: model %s, %s %s%s\n", len(d.Ops), d.WantResult, d.SUT, d.GotResult, mark(d.WantResult != d.GotResult))
+		if d.GotMsg != "" && d.WantResult != d.GotResult {
+			fmt.Fprintf(&b, "  %s said: %s\n", d.SUT, d.GotMsg)
+		}
+	}
+	b.WriteString(SideBySide("model", d.SUT, d.WantRoutes, d.GotRoutes))
+	if !slices.Equal(d.WantAddrs, d.GotAddrs) {
+		b.WriteString(addrDiff(d.SUT, d.WantAddrs, d.GotAddrs))
+	}
+	return b.String()
+}
+
+// FormatOps returns the ops one per line, numbered from 1, the last
+// marked with '>'.
+func FormatOps(ops []model.Op) string {
+	var b strings.Builder
+	for i, op := range ops {
+		m := ' '
+		if i == len(ops)-1 {
+			m = '>'
+		}
+		fmt.Fprintf(&b, "%c %3d  %s\n", m, i+1, op)
+	}
+	return b.String()
+}
+
+// SideBySide renders two route tables in two columns, one route per row
+// in table order. A row whose route is in only one table is marked '-'
+// (missing from got) or '+' (extra in got).
+func SideBySide(wantName, gotName string, want, got model.Table) string {
+	lines := model.Diff(want, got)
+	width := len(wantName)
+	for _, l := range lines {
+		if l.InWant {
+			width = max(width, len(l.Want.String()))
+		}
+	}
+	var b strings.Builder
+	if want.Equal(got) {
+		fmt.Fprintf(&b, "routes (%d, identical):\n", len(want))
+	} else {
+		fmt.Fprintf(&b, "routes (- missing from %s, + extra in %s):\n", gotName, gotName)
+	}
+	fmt.Fprintf(&b, "    %-*s | %s\n", width, wantName, gotName)
+	for _, l := range lines {
+		m, w, g := ' ', "", ""
+		if l.InWant {
+			w = l.Want.String()
+		}
+		if l.InGot {
+			g = l.Got.String()
+		}
+		switch {
+		case !l.InGot:
+			m = '-'
+		case !l.InWant:
+			m = '+'
+		}
+		fmt.Fprintf(&b, "  %c %-*s | %s\n", m, width, w, g)
+	}
+	if len(lines) == 0 {
+		fmt.Fprintf(&b, "    %-*s | %s\n", width, "(empty)", "(empty)")
+	}
+	return b.String()
+}
+
+func addrDiff(gotName string, want, got []model.Addr) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "addresses (- missing from %s, + extra in %s):\n", gotName, gotName)
+	i, j := 0, 0
+	for i < len(want) || j < len(got) {
+		switch {
+		case j == len(got) || i < len(want) && want[i].Compare(got[j]) < 0:
+			fmt.Fprintf(&b, "  - %s\n", want[i])
+			i++
+		case i == len(want) || want[i].Compare(got[j]) > 0:
+			fmt.Fprintf(&b, "  + %s\n", got[j])
+			j++
+		default:
+			fmt.Fprintf(&b, "    %s\n", want[i])
+			i++
+			j++
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,3 @@
+module github.com/routefuzz/routefuzz
+
+go 1.26

@@ -1,0 +1,239 @@
+package model
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+)
+
+// IPv6PrefixMetric is the metric of an IPv6 prefix route whose address has
+// no metric of its own (the kernel's IP6_RT_PRIO_ADDRCONF).
+const IPv6PrefixMetric = 256
+
+// Config is what a stack starts from: its adapters, with no addresses, and
+// its IPv4 secondary-promotion setting.
+type Config struct {
+	// Adapters names the adapters, in order. Names are unique and follow
+	// the op grammar (1 to 15 characters from [A-Za-z0-9_.-]).
+	Adapters []string
+	// Promote is net.ipv4.conf.all.promote_secondaries. When false (the
+	// kernel's default), deleting an IPv4 primary also deletes its
+	// secondaries; when true, the oldest secondary becomes primary.
+	Promote bool
+}
+
+// Validate reports whether c can configure a stack.
+func (c Config) Validate() error {
+	for i, a := range c.Adapters {
+		if err := checkAdapterName(a); err != nil {
+			return err
+		}
+		if slices.Contains(c.Adapters[:i], a) {
+			return fmt.Errorf("adapter %q is named twice", a)
+		}
+	}
+	return nil
+}
+
+// String returns e.g. "adapters=a0,a1,a2 promote=off".
+func (c Config) String() string {
+	p := "off"
+	if c.Promote {
+		p = "on"
+	}
+	return "adapters=" + strings.Join(c.Adapters, ",") + " promote=" + p
+}
+
+// State is the reference model: the addresses on each adapter, in the
+// order the kernel keeps them. Its route table is computed from those
+// addresses alone, never kept incrementally, so it is a specification
+// rather than an implementation.
+//
+// The zero State has no adapters; use New.
+type State struct {
+	cfg   Config
+	addrs map[string][]entry // adapter → addresses, oldest first
+}
+
+type entry struct {
+	p      netip.Prefix
+	metric uint32
+}
+
+// New returns the model of a stack configured by cfg, with no addresses.
+func New(cfg Config) (*State, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &State{cfg: cfg, addrs: make(map[string][]entry, len(cfg.Adapters))}
+	s.cfg.Adapters = slices.Clone(cfg.Adapters)
+	for _, a := range cfg.Adapters {
+		s.addrs[a] = nil
+	}
+	return s, nil
+}
+
+// Config returns the configuration s was made with.
+func (s *State) Config() Config { return s.cfg }
+
+// Clone returns an independent copy of s.
+func (s *State) Clone() *State {
+	c := &State{cfg: s.cfg, addrs: make(map[string][]entry, len(s.addrs))}
+	for a, es := range s.addrs {
+		c.addrs[a] = slices.Clone(es)
+	}
+	return c
+}
+
+// Len returns the number of addresses on all adapters.
+func (s *State) Len() int {
+	n := 0
+	for _, es := range s.addrs {
+		n += len(es)
+	}
+	return n
+}
+
+// Has reports whether the exact prefix (address and length) is on adapter.
+func (s *State) Has(adapter string, p netip.Prefix) bool {
+	return slices.ContainsFunc(s.addrs[adapter], func(e entry) bool { return e.p == p })
+}
+
+// Check returns the error op would give, without applying it: nil, or an
+// *OpError wrapping ErrExists, ErrNotFound or ErrInvalid.
+func (s *State) Check(op Op) error {
+	if op.Kind != Add && op.Kind != Del {
+		return opErr(op, Invalid, "unknown operation kind %d", op.Kind)
+	}
+	es, ok := s.addrs[op.Adapter]
+	if !ok {
+		return opErr(op, Invalid, "unknown adapter %q (have %s)", op.Adapter, strings.Join(s.cfg.Adapters, ", "))
+	}
+	p := op.Prefix
+	switch {
+	case !p.IsValid():
+		return opErr(op, Invalid, "malformed prefix")
+	case p.Addr().Zone() != "":
+		return opErr(op, Invalid, "prefix %s has a zone", p)
+	case p.Addr().Is4In6():
+		return opErr(op, Invalid, "prefix %s is IPv4-mapped IPv6", p)
+	case op.Kind == Del && op.Metric != 0:
+		return opErr(op, Invalid, "del takes no metric")
+	}
+	if op.Kind == Add {
+		// IPv4: the same address at another length is another primary.
+		// IPv6: one address is on an adapter at one length only.
+		if slices.ContainsFunc(es, func(e entry) bool {
+			return e.p == p || !p.Addr().Is4() && e.p.Addr() == p.Addr()
+		}) {
+			return opErr(op, Exists, "%s is already on %s", p.Addr(), op.Adapter)
+		}
+		return nil
+	}
+	if !slices.ContainsFunc(es, func(e entry) bool { return e.p == p }) {
+		return opErr(op, NotFound, "%s is not on %s", p, op.Adapter)
+	}
+	return nil
+}
+
+// Apply performs op and returns its result: nil, or an *OpError wrapping
+// ErrExists, ErrNotFound or ErrInvalid. A failed op changes nothing.
+func (s *State) Apply(op Op) error {
+	if err := s.Check(op); err != nil {
+		return err
+	}
+	es := s.addrs[op.Adapter]
+	if op.Kind == Add {
+		s.addrs[op.Adapter] = append(es, entry{op.Prefix, op.Metric})
+		return nil
+	}
+	i := slices.IndexFunc(es, func(e entry) bool { return e.p == op.Prefix })
+	if op.Prefix.Addr().Is4() && !s.cfg.Promote && isPrimary(es, i) {
+		// Deleting a primary without promotion deletes its secondaries.
+		key := op.Prefix.Masked()
+		s.addrs[op.Adapter] = slices.DeleteFunc(es, func(e entry) bool { return e.p.Masked() == key })
+		return nil
+	}
+	s.addrs[op.Adapter] = slices.Delete(es, i, i+1)
+	return nil
+}
+
+// isPrimary reports whether es[i] is the oldest IPv4 address of its group.
+func isPrimary(es []entry, i int) bool {
+	key := es[i].p.Masked()
+	return !slices.ContainsFunc(es[:i], func(e entry) bool { return e.p.Masked() == key })
+}
+
+// Addrs returns every address on every adapter, sorted by Addr.Compare.
+func (s *State) Addrs() []Addr {
+	out := make([]Addr, 0, s.Len())
+	for a, es := range s.addrs {
+		for _, e := range es {
+			out = append(out, Addr{Adapter: a, Prefix: e.p})
+		}
+	}
+	slices.SortFunc(out, Addr.Compare)
+	return out
+}
+
+// Routes returns the route table a correct stack shows for the current
+// addresses.
+//
+// IPv4: on one adapter, addresses with the same masked prefix and length
+// form a group whose oldest address is the primary. Each group has one
+// connected route (src the primary, metric the primary's) unless it is a
+// /32 or lies inside 0.0.0.0/8; groups shorter than /31 outside 0.0.0.0/8
+// also have a broadcast route. Every address has a local route whose src
+// is its group's primary.
+//
+// IPv6: each address has a local route (metric 0, no src); each distinct
+// (masked prefix, metric) among an adapter's addresses has a connected
+// route, the metric being the address's or IPv6PrefixMetric when it has
+// none.
+func (s *State) Routes() Table {
+	routes := make([]Route, 0, 3*s.Len())
+	prims := make(map[netip.Prefix]entry)
+	for _, dev := range s.cfg.Adapters {
+		clear(prims)
+		for _, e := range s.addrs[dev] {
+			a, key := e.p.Addr(), e.p.Masked()
+			if !a.Is4() {
+				routes = append(routes, Route{Kind: Local, Dst: netip.PrefixFrom(a, 128), Dev: dev})
+				m := e.metric
+				if m == 0 {
+					m = IPv6PrefixMetric
+				}
+				routes = append(routes, Route{Kind: Connected, Dst: key, Dev: dev, Metric: m})
+				continue
+			}
+			prim, ok := prims[key]
+			if !ok {
+				prim = e
+				prims[key] = e
+			}
+			src := prim.p.Addr()
+			routes = append(routes, Route{Kind: Local, Dst: netip.PrefixFrom(a, 32), Dev: dev, Src: src})
+			if prim != e || key.Addr().As4()[0] == 0 {
+				continue // secondaries and 0.0.0.0/8 add no subnet routes
+			}
+			if key.Bits() < 32 {
+				routes = append(routes, Route{Kind: Connected, Dst: key, Dev: dev, Src: src, Metric: prim.metric})
+			}
+			if key.Bits() < 31 {
+				routes = append(routes, Route{Kind: Broadcast, Dst: netip.PrefixFrom(broadcast(key), 32), Dev: dev, Src: src})
+			}
+		}
+	}
+	return NewTable(routes)
+}
+
+// broadcast returns the last address of an IPv4 prefix.
+func broadcast(p netip.Prefix) netip.Addr {
+	b := p.Masked().Addr().As4()
+	host := ^uint32(0) >> p.Bits()
+	for i := 3; i >= 0; i-- {
+		b[i] |= byte(host >> (8 * (3 - i)))
+	}
+	return netip.AddrFrom4(b)
+}

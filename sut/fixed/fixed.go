@@ -1,0 +1,127 @@
+// Package fixed is a correct incremental stack: the behaviour KB287032's
+// fix restored. Like a kernel, it adds and removes routes per event, with a
+// reference count per route and explicit primary tracking; it never
+// recomputes its table from its addresses. Its agreement with the model
+// is therefore evidence, not a tautology.
+package fixed
+
+import (
+	"github.com/routefuzz/routefuzz/model"
+	"github.com/routefuzz/routefuzz/sut/internal/ifaddr"
+)
+
+// Stack is the corrected stack. The zero Stack has no adapters; Reset it.
+type Stack struct {
+	promote bool
+	addrs   ifaddr.Lists
+	routes  map[model.Route]int // route → how many addresses hold it
+}
+
+// New returns a stack with no adapters.
+func New() *Stack { return &Stack{} }
+
+// Reset forgets every address and route.
+func (s *Stack) Reset(cfg model.Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	s.promote = cfg.Promote
+	s.addrs.Reset(cfg.Adapters)
+	s.routes = make(map[model.Route]int)
+	return nil
+}
+
+// Apply performs op, adjusting routes for this event only.
+func (s *Stack) Apply(op model.Op) error {
+	if s.routes == nil {
+		s.routes = make(map[model.Route]int)
+	}
+	if err := s.addrs.Check(op); err != nil {
+		return err
+	}
+	dev := op.Adapter
+	if op.Kind == model.Add {
+		a := ifaddr.Addr{P: op.Prefix, Metric: op.Metric}
+		if !a.P.Addr().Is4() {
+			s.ref(model.Route{Kind: model.Local, Dst: ifaddr.Host(a.P), Dev: dev})
+			s.ref(model.Route{Kind: model.Connected, Dst: a.Key(), Dev: dev, Metric: ifaddr.V6Metric(a)})
+		} else if prim, ok := s.addrs.Primary(dev, a.Key()); ok {
+			s.ref(local4(dev, a, prim))
+		} else {
+			s.addPrimary(dev, a)
+		}
+		s.addrs.Add(dev, a)
+		return nil
+	}
+	if !op.Prefix.Addr().Is4() {
+		a := s.addrs.Remove(dev, op.Prefix)
+		s.unref(model.Route{Kind: model.Local, Dst: ifaddr.Host(a.P), Dev: dev})
+		s.unref(model.Route{Kind: model.Connected, Dst: a.Key(), Dev: dev, Metric: ifaddr.V6Metric(a)})
+		return nil
+	}
+	prim, _ := s.addrs.Primary(dev, op.Prefix.Masked())
+	a := s.addrs.Remove(dev, op.Prefix)
+	if prim.P != a.P {
+		s.unref(local4(dev, a, prim))
+		return nil
+	}
+	s.delPrimary(dev, a)
+	secs := s.addrs.Group(dev, a.Key())
+	for _, sec := range secs {
+		s.unref(local4(dev, sec, a))
+	}
+	if !s.promote {
+		for _, sec := range secs {
+			s.addrs.Remove(dev, sec.P)
+		}
+		return nil
+	}
+	if len(secs) > 0 {
+		s.addPrimary(dev, secs[0])
+		for _, sec := range secs[1:] {
+			s.ref(local4(dev, sec, secs[0]))
+		}
+	}
+	return nil
+}
+
+func local4(dev string, a, prim ifaddr.Addr) model.Route {
+	return model.Route{Kind: model.Local, Dst: ifaddr.Host(a.P), Dev: dev, Src: prim.P.Addr()}
+}
+
+func (s *Stack) addPrimary(dev string, a ifaddr.Addr) {
+	s.ref(local4(dev, a, a))
+	for _, r := range ifaddr.SubnetRoutes(dev, a) {
+		s.ref(r)
+	}
+}
+
+func (s *Stack) delPrimary(dev string, a ifaddr.Addr) {
+	s.unref(local4(dev, a, a))
+	for _, r := range ifaddr.SubnetRoutes(dev, a) {
+		s.unref(r)
+	}
+}
+
+func (s *Stack) ref(r model.Route) { s.routes[r]++ }
+
+func (s *Stack) unref(r model.Route) {
+	if s.routes[r]--; s.routes[r] <= 0 {
+		delete(s.routes, r)
+	}
+}
+
+// Routes returns the routes that have at least one holder.
+func (s *Stack) Routes() (model.Table, error) {
+	rs := make([]model.Route, 0, len(s.routes))
+	for r := range s.routes {
+		rs = append(rs, r)
+	}
+	return model.NewTable(rs), nil
+}
+
+// Addrs returns every address.
+func (s *Stack) Addrs() ([]model.Addr, error) { return s.addrs.All(), nil }
+
+// Close does nothing.
+func (s *Stack) Close() error { return nil }

@@ -1,0 +1,151 @@
+// Package ifaddr keeps the addresses of a simulated stack's adapters the
+// way the kernel keeps its in_ifaddr and inet6_ifaddr lists: per adapter,
+// oldest first, with the kernel's rules for duplicates and missing
+// addresses. It keeps no routes; the stacks that use it do.
+package ifaddr
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/routefuzz/routefuzz/model"
+)
+
+// Addr is one address and its metric.
+type Addr struct {
+	P      netip.Prefix
+	Metric uint32
+}
+
+// Key returns the group key: the masked prefix.
+func (a Addr) Key() netip.Prefix { return a.P.Masked() }
+
+// Lists holds the address list of each adapter.
+type Lists struct {
+	names []string
+	m     map[string][]Addr
+}
+
+// Reset forgets every address; the adapters are now names.
+func (l *Lists) Reset(names []string) {
+	l.names = slices.Clone(names)
+	l.m = make(map[string][]Addr, len(names))
+	for _, n := range names {
+		l.m[n] = nil
+	}
+}
+
+// Of returns the addresses of dev, oldest first. The slice is the list's
+// own: do not keep it across changes.
+func (l *Lists) Of(dev string) []Addr { return l.m[dev] }
+
+// Check returns the error op gives under the kernel's rules, or nil.
+func (l *Lists) Check(op model.Op) error {
+	as, ok := l.m[op.Adapter]
+	p := op.Prefix
+	switch {
+	case !ok:
+		return &model.OpError{Op: op, Result: model.Invalid, Msg: fmt.Sprintf("no adapter %q (have %s)", op.Adapter, strings.Join(l.names, ", "))}
+	case !p.IsValid() || p.Addr().Zone() != "" || p.Addr().Is4In6() || op.Kind == model.Del && op.Metric != 0:
+		return &model.OpError{Op: op, Result: model.Invalid, Msg: "malformed operation"}
+	case op.Kind == model.Add:
+		if slices.ContainsFunc(as, func(a Addr) bool { return a.P == p || !p.Addr().Is4() && a.P.Addr() == p.Addr() }) {
+			return &model.OpError{Op: op, Result: model.Exists, Msg: "address already assigned"}
+		}
+	case op.Kind == model.Del:
+		if !slices.ContainsFunc(as, func(a Addr) bool { return a.P == p }) {
+			return &model.OpError{Op: op, Result: model.NotFound, Msg: "address not found"}
+		}
+	default:
+		return &model.OpError{Op: op, Result: model.Invalid, Msg: "unknown operation"}
+	}
+	return nil
+}
+
+// Add appends a to dev's list.
+func (l *Lists) Add(dev string, a Addr) { l.m[dev] = append(l.m[dev], a) }
+
+// Remove deletes p from dev's list and returns it.
+func (l *Lists) Remove(dev string, p netip.Prefix) Addr {
+	as := l.m[dev]
+	i := slices.IndexFunc(as, func(a Addr) bool { return a.P == p })
+	a := as[i]
+	l.m[dev] = slices.Delete(as, i, i+1)
+	return a
+}
+
+// Primary returns the oldest IPv4 address on dev in group key.
+func (l *Lists) Primary(dev string, key netip.Prefix) (Addr, bool) {
+	for _, a := range l.m[dev] {
+		if a.Key() == key {
+			return a, true
+		}
+	}
+	return Addr{}, false
+}
+
+// Group returns the addresses on dev in group key, oldest first.
+func (l *Lists) Group(dev string, key netip.Prefix) []Addr {
+	var g []Addr
+	for _, a := range l.m[dev] {
+		if a.Key() == key {
+			g = append(g, a)
+		}
+	}
+	return g
+}
+
+// All returns every address, sorted by model.Addr.Compare.
+func (l *Lists) All() []model.Addr {
+	var out []model.Addr
+	for dev, as := range l.m {
+		for _, a := range as {
+			out = append(out, model.Addr{Adapter: dev, Prefix: a.P})
+		}
+	}
+	slices.SortFunc(out, model.Addr.Compare)
+	return out
+}
+
+// Host returns the host route prefix of p's address (/32 or /128).
+func Host(p netip.Prefix) netip.Prefix {
+	return netip.PrefixFrom(p.Addr(), p.Addr().BitLen())
+}
+
+// Broadcast returns the last address of an IPv4 prefix.
+func Broadcast(p netip.Prefix) netip.Addr {
+	b := p.Masked().Addr().As4()
+	host := ^uint32(0) >> p.Bits()
+	for i := 3; i >= 0; i-- {
+		b[i] |= byte(host >> (8 * (3 - i)))
+	}
+	return netip.AddrFrom4(b)
+}
+
+// SubnetRoutes returns the connected and broadcast routes that an IPv4
+// primary prim on dev creates under the kernel's rules (fib_add_ifaddr).
+func SubnetRoutes(dev string, prim Addr) []model.Route {
+	key := prim.Key()
+	if key.Addr().As4()[0] == 0 {
+		return nil
+	}
+	src := prim.P.Addr()
+	var rs []model.Route
+	if key.Bits() < 32 {
+		rs = append(rs, model.Route{Kind: model.Connected, Dst: key, Dev: dev, Src: src, Metric: prim.Metric})
+	}
+	if key.Bits() < 31 {
+		rs = append(rs, model.Route{Kind: model.Broadcast, Dst: netip.PrefixFrom(Broadcast(key), 32), Dev: dev, Src: src})
+	}
+	return rs
+}
+
+// V6Metric returns the metric of the prefix route of an IPv6 address.
+func V6Metric(a Addr) uint32 {
+	if a.Metric == 0 {
+		return model.IPv6PrefixMetric
+	}
+	return a.Metric
+}

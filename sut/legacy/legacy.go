@@ -1,0 +1,167 @@
+// Package legacy is a simulated stack with the route bookkeeping bug of
+// Microsoft KB287032 ("TCP/IP Routes May Be Incorrect If AddIPAddress() Is
+// Used on Multihomed Computers", Windows NT 4.0 and 2000).
+//
+// Its address lists are right; its routes are kept incrementally and are
+// not. For each subnet it keeps a FIFO of the adapters that contributed an
+// address to it, and a count of contributions per (subnet, adapter); a
+// subnet's routes on an adapter live while that adapter's count is
+// positive. When a user deletes an address, the stack pops the head of the
+// subnet's FIFO instead of the entry of the adapter the address is on. So:
+//
+//  1. any sequence on a single adapter is right (every entry is that adapter);
+//  2. any sequence whose deletions follow the order of the adds (each
+//     deletes the oldest address present) is right, for any number of
+//     adapters: the head is then always the matching entry;
+//  3. with two adapters in one subnet, deleting out of order leaves a route
+//     on the wrong adapter and removes the right one. The shortest such
+//     sequence has three operations:
+//
+//     add a0 10.0.0.1/24
+//     add a1 10.0.0.2/24
+//     del a1 10.0.0.2/24
+//
+// Addresses deleted as a side effect (secondaries flushed with their
+// primary) take the correct path.
+package legacy
+
+import (
+	"net/netip"
+	"slices"
+
+	"github.com/routefuzz/routefuzz/model"
+	"github.com/routefuzz/routefuzz/sut/internal/ifaddr"
+)
+
+// Stack is the legacy stack. The zero Stack has no adapters; Reset it.
+type Stack struct {
+	promote bool
+	addrs   ifaddr.Lists
+	fifo    map[netip.Prefix][]string // subnet → contributing adapter per address, oldest first
+	count   map[group]int             // contributions the stack believes each adapter makes
+	subnet  map[group][]model.Route   // connected and broadcast routes per (subnet, adapter)
+	local   map[model.Addr]model.Route
+}
+
+type group struct {
+	key netip.Prefix
+	dev string
+}
+
+// New returns a stack with no adapters.
+func New() *Stack { return &Stack{} }
+
+// Reset forgets every address and route.
+func (s *Stack) Reset(cfg model.Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	s.promote = cfg.Promote
+	s.addrs.Reset(cfg.Adapters)
+	s.fifo = make(map[netip.Prefix][]string)
+	s.count = make(map[group]int)
+	s.subnet = make(map[group][]model.Route)
+	s.local = make(map[model.Addr]model.Route)
+	return nil
+}
+
+// Apply performs op.
+func (s *Stack) Apply(op model.Op) error {
+	if s.fifo == nil {
+		_ = s.Reset(model.Config{})
+	}
+	if err := s.addrs.Check(op); err != nil {
+		return err
+	}
+	dev, key := op.Adapter, op.Prefix.Masked()
+	g := group{key, dev}
+	if op.Kind == model.Add {
+		s.addrs.Add(dev, ifaddr.Addr{P: op.Prefix, Metric: op.Metric})
+		s.fifo[key] = append(s.fifo[key], dev)
+		s.count[g]++
+		s.refresh(g)
+		return nil
+	}
+	wasPrimary := op.Prefix.Addr().Is4() && s.isPrimary(dev, op.Prefix)
+	s.remove(dev, op.Prefix)
+	// The bug: the contribution taken back is the oldest in the subnet,
+	// whichever adapter it came from.
+	head := s.fifo[key][0]
+	s.fifo[key] = s.fifo[key][1:]
+	s.uncount(group{key, head})
+	if wasPrimary && !s.promote {
+		// The flush path is right: it drops each secondary's own entry.
+		for _, sec := range s.addrs.Group(dev, key) {
+			s.remove(dev, sec.P)
+			i := slices.Index(s.fifo[key], dev)
+			s.fifo[key] = slices.Delete(s.fifo[key], i, i+1)
+			s.uncount(g)
+		}
+	}
+	s.refresh(g)
+	return nil
+}
+
+func (s *Stack) isPrimary(dev string, p netip.Prefix) bool {
+	prim, _ := s.addrs.Primary(dev, p.Masked())
+	return prim.P == p
+}
+
+func (s *Stack) remove(dev string, p netip.Prefix) {
+	s.addrs.Remove(dev, p)
+	delete(s.local, model.Addr{Adapter: dev, Prefix: p})
+}
+
+func (s *Stack) uncount(g group) {
+	if s.count[g]--; s.count[g] <= 0 {
+		delete(s.count, g)
+		delete(s.subnet, g)
+	}
+}
+
+// refresh rewrites the routes of group g from its adapter's addresses.
+// While the stack believes the adapter still contributes to the subnet but
+// it holds no address there, the old routes stay: the stale route of
+// KB287032.
+func (s *Stack) refresh(g group) {
+	if s.count[g] == 0 {
+		delete(s.subnet, g)
+		return
+	}
+	as := s.addrs.Group(g.dev, g.key)
+	if len(as) == 0 {
+		return
+	}
+	var rs []model.Route
+	if g.key.Addr().Is4() {
+		prim := as[0]
+		rs = ifaddr.SubnetRoutes(g.dev, prim)
+		for _, a := range as {
+			s.local[model.Addr{Adapter: g.dev, Prefix: a.P}] = model.Route{Kind: model.Local, Dst: ifaddr.Host(a.P), Dev: g.dev, Src: prim.P.Addr()}
+		}
+	} else {
+		for _, a := range as {
+			s.local[model.Addr{Adapter: g.dev, Prefix: a.P}] = model.Route{Kind: model.Local, Dst: ifaddr.Host(a.P), Dev: g.dev}
+			rs = append(rs, model.Route{Kind: model.Connected, Dst: g.key, Dev: g.dev, Metric: ifaddr.V6Metric(a)})
+		}
+	}
+	s.subnet[g] = rs
+}
+
+// Routes returns the routes the stack holds.
+func (s *Stack) Routes() (model.Table, error) {
+	var rs []model.Route
+	for _, g := range s.subnet {
+		rs = append(rs, g...)
+	}
+	for _, r := range s.local {
+		rs = append(rs, r)
+	}
+	return model.NewTable(rs), nil
+}
+
+// Addrs returns every address.
+func (s *Stack) Addrs() ([]model.Addr, error) { return s.addrs.All(), nil }
+
+// Close does nothing.
+func (s *Stack) Close() error { return nil }

@@ -1,0 +1,75 @@
+// Package sut defines the interface every implementation under test
+// satisfies, so that one harness can drive a simulated stack, the Linux
+// kernel or an external program alike.
+package sut
+
+import (
+	"errors"
+	"time"
+
+	"github.com/routefuzz/routefuzz/model"
+)
+
+// Stack is an implementation under test.
+//
+// Apply returns the op's result as the model does: nil, or an error
+// wrapping model.ErrExists, model.ErrNotFound or model.ErrInvalid. Any other
+// non-nil error from any method is a harness failure (I/O, a dead process,
+// a kernel refusing something outside the op's semantics), never a
+// divergence; callers tell the two apart with model.ResultOf.
+//
+// Routes returns the canonical table of the routes that the stack's
+// addresses created, and Addrs the addresses, sorted by model.Addr.Compare.
+type Stack interface {
+	// Reset configures the stack: these adapters exist, with no addresses,
+	// and IPv4 promotion is as given. It may be called many times.
+	Reset(cfg model.Config) error
+	Apply(op model.Op) error
+	Routes() (model.Table, error)
+	Addrs() ([]model.Addr, error)
+	// Close releases everything the stack holds. It is safe to call twice.
+	Close() error
+}
+
+// Limits says what a stack supports, when it is less than everything. A
+// stack that does not implement Limiter supports everything.
+type Limits struct {
+	// Kinds lists the route kinds the stack reports; only those are
+	// compared. Empty means all.
+	Kinds []model.RouteKind
+	// Promote lists the promotion settings the stack can be Reset to.
+	// Empty means both.
+	Promote []bool
+	// IPv4 and IPv6 say which families the stack supports.
+	IPv4, IPv6 bool
+	// Metrics says whether the stack accepts address metrics.
+	Metrics bool
+}
+
+// All is the Limits of a stack that supports everything.
+var All = Limits{IPv4: true, IPv6: true, Metrics: true}
+
+// Limiter is implemented by stacks that support less than All.
+type Limiter interface {
+	Limits() Limits
+}
+
+// LimitsOf returns s's limits, or All.
+func LimitsOf(s Stack) Limits {
+	if l, ok := s.(Limiter); ok {
+		return l.Limits()
+	}
+	return All
+}
+
+// Lagger is implemented by stacks whose route tables may lag the result of
+// an operation (the Linux kernel adds IPv6 local routes asynchronously).
+// Before declaring a divergence in routes, a harness re-reads them for up
+// to Lag, with a short backoff, and counts the re-reads.
+type Lagger interface {
+	Lag() time.Duration
+}
+
+// ErrUnsupported is returned by Reset for a configuration the stack cannot
+// take (say, a promotion setting it does not implement).
+var ErrUnsupported = errors.New("unsupported by this stack")
