@@ -10,9 +10,11 @@
 // subnet's FIFO instead of the entry of the adapter the address is on. So:
 //
 //  1. any sequence on a single adapter is right (every entry is that adapter);
+//
 //  2. any sequence whose deletions follow the order of the adds (each
 //     deletes the oldest address present) is right, for any number of
 //     adapters: the head is then always the matching entry;
+//
 //  3. with two adapters in one subnet, deleting out of order leaves a route
 //     on the wrong adapter and removes the right one. The shortest such
 //     sequence has three operations:
