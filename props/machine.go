@@ -1,0 +1,229 @@
+// Package props holds the rapid state machine that drives random
+// multi-adapter add/delete sequences through the model and a stack side by
+// side, compares them after every op, and lets rapid shrink a divergence
+// to a minimal failing order. It is the only package that knows rapid.
+package props
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+
+	"pgregory.net/rapid"
+
+	"github.com/routefuzz/routefuzz/check"
+	"github.com/routefuzz/routefuzz/model"
+	"github.com/routefuzz/routefuzz/sut"
+)
+
+// Config describes one kind of run.
+type Config struct {
+	// Name names the stack in reports.
+	Name string
+	// Adapters is how many adapters (a0, a1, …) each check uses; 3 if 0.
+	Adapters int
+	// Promote is the IPv4 promote_secondaries setting.
+	Promote bool
+	// IPv4 and IPv6 choose the families drawn; both if neither is set.
+	IPv4, IPv6 bool
+	// Metrics draws address metrics on some adds.
+	Metrics bool
+	// Exclude, if not nil, turns ops it returns true for into no-ops before
+	// they are applied, to hunt past a known divergence. It sees the model
+	// as it is before op.
+	Exclude func(st *model.State, op model.Op) bool
+	// OnDivergence, if not nil, is called with every divergence found,
+	// before the check fails: first the original, then each shorter one
+	// that rapid's shrinking finds.
+	OnDivergence func(*check.Divergence)
+	// OnHarnessError, if not nil, is called when the stack fails for a
+	// reason outside its semantics, before the check fails.
+	OnHarnessError func(error)
+	// Stats, if not nil, accumulates step and retry counts.
+	Stats *check.Stats
+}
+
+func (c Config) adapters() []string {
+	n := c.Adapters
+	if n <= 0 {
+		n = 3
+	}
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("a%d", i)
+	}
+	return names
+}
+
+// Restrict narrows c to what stack supports: its families, metrics and
+// promotion setting. It returns an error when c asks for a promotion
+// setting the stack does not have.
+func (c Config) Restrict(stack sut.Stack) (Config, error) {
+	l := sut.LimitsOf(stack)
+	if !c.IPv4 && !c.IPv6 {
+		c.IPv4, c.IPv6 = true, true
+	}
+	c.IPv4 = c.IPv4 && l.IPv4
+	c.IPv6 = c.IPv6 && l.IPv6
+	c.Metrics = c.Metrics && l.Metrics
+	if !c.IPv4 && !c.IPv6 {
+		return c, fmt.Errorf("%s supports none of the families asked for", c.Name)
+	}
+	if len(l.Promote) > 0 && !slices.Contains(l.Promote, c.Promote) {
+		return c, fmt.Errorf("%s cannot run with promote=%v", c.Name, c.Promote)
+	}
+	return c, nil
+}
+
+// Property returns the rapid property that checks stack against the model.
+// Each check resets the stack, so one stack serves every check. The
+// property never calls t.Skip: ops that do not apply are no-ops, so it is
+// safe under go test -fuzz (rapid issue #57).
+func Property(stack sut.Stack, c Config) func(*rapid.T) {
+	cfg := model.Config{Adapters: c.adapters(), Promote: c.Promote}
+	g := newGen(c, cfg.Adapters)
+	if c.Stats == nil {
+		c.Stats = new(check.Stats)
+	}
+	return func(t *rapid.T) {
+		run, d, err := check.Start(c.Name, stack, cfg, c.Stats)
+		m := &machine{c: c, run: run, g: g}
+		m.fail(t, d, err)
+		t.Repeat(map[string]func(*rapid.T){
+			"add": func(t *rapid.T) { m.step(t, g.add(t)) },
+			"del": func(t *rapid.T) {
+				if op, ok := g.delPresent(t, run.Model()); ok {
+					m.step(t, op)
+				}
+			},
+			"odd": func(t *rapid.T) {
+				if rapid.IntRange(0, 2).Draw(t, "oddity") < 2 {
+					m.step(t, g.delAny(t))
+				} else {
+					m.step(t, g.invalid(t))
+				}
+			},
+		})
+	}
+}
+
+type machine struct {
+	c   Config
+	run *check.Run
+	g   *gen
+}
+
+func (m *machine) step(t *rapid.T, op model.Op) {
+	if m.c.Exclude != nil && m.c.Exclude(m.run.Model(), op) {
+		return
+	}
+	t.Logf("op %d: %s", len(m.run.Ops())+1, op)
+	d, err := m.run.Step(op)
+	m.fail(t, d, err)
+}
+
+func (m *machine) fail(t *rapid.T, d *check.Divergence, err error) {
+	if err != nil {
+		if m.c.OnHarnessError != nil {
+			m.c.OnHarnessError(err)
+		}
+		t.Fatalf("harness error (not a divergence): %v", err)
+	}
+	if d != nil {
+		if m.c.OnDivergence != nil {
+			m.c.OnDivergence(d)
+		}
+		t.Fatalf("%s", d.Report())
+	}
+}
+
+// gen draws ops biased toward collisions: a few subnets shared by every
+// adapter, the same address at several lengths and on several adapters,
+// the network address itself. Every pool lists its simplest value first,
+// so rapid shrinks toward it.
+type gen struct {
+	c        Config
+	adapters []string
+	family   *rapid.Generator[bool]
+	v4       *rapid.Generator[netip.Prefix]
+	v6       *rapid.Generator[netip.Prefix]
+	metric   *rapid.Generator[uint32]
+}
+
+var (
+	v4Nets    = []netip.Addr{netip.MustParseAddr("10.0.0.0"), netip.MustParseAddr("10.0.1.0"), netip.MustParseAddr("10.1.0.0")}
+	v4Hosts   = []byte{1, 2, 3, 0, 255}
+	v4Lengths = []int{24, 16, 8, 31, 32}
+	v6Nets    = []netip.Addr{netip.MustParseAddr("2001:db8:0:1::"), netip.MustParseAddr("2001:db8:0:2::"), netip.MustParseAddr("2001:db8:1:1::")}
+	v6Hosts   = []byte{1, 2, 3, 0}
+	v6Lengths = []int{64, 48, 128}
+	metrics   = []uint32{0, 100, 200, 0}
+)
+
+func newGen(c Config, adapters []string) *gen {
+	g := &gen{c: c, adapters: adapters}
+	g.family = rapid.Custom(func(t *rapid.T) bool {
+		return rapid.IntRange(0, 2).Draw(t, "family") < 2 // two in three IPv4
+	})
+	g.v4 = rapid.Custom(func(t *rapid.T) netip.Prefix {
+		b := rapid.SampledFrom(v4Nets).Draw(t, "net").As4()
+		b[3] = rapid.SampledFrom(v4Hosts).Draw(t, "host")
+		return netip.PrefixFrom(netip.AddrFrom4(b), rapid.SampledFrom(v4Lengths).Draw(t, "len"))
+	})
+	g.v6 = rapid.Custom(func(t *rapid.T) netip.Prefix {
+		b := rapid.SampledFrom(v6Nets).Draw(t, "net").As16()
+		b[15] = rapid.SampledFrom(v6Hosts).Draw(t, "host")
+		return netip.PrefixFrom(netip.AddrFrom16(b), rapid.SampledFrom(v6Lengths).Draw(t, "len"))
+	})
+	g.metric = rapid.SampledFrom(metrics)
+	return g
+}
+
+func (g *gen) prefix(t *rapid.T) netip.Prefix {
+	if !g.c.IPv6 || g.c.IPv4 && g.family.Draw(t, "ipv4") {
+		return g.v4.Draw(t, "v4")
+	}
+	return g.v6.Draw(t, "v6")
+}
+
+func (g *gen) adapter(t *rapid.T) string {
+	return rapid.SampledFrom(g.adapters).Draw(t, "adapter")
+}
+
+func (g *gen) add(t *rapid.T) model.Op {
+	op := model.Op{Kind: model.Add, Adapter: g.adapter(t), Prefix: g.prefix(t)}
+	if g.c.Metrics {
+		op.Metric = g.metric.Draw(t, "metric")
+	}
+	return op
+}
+
+// delAny deletes a drawn address, present or not.
+func (g *gen) delAny(t *rapid.T) model.Op {
+	return model.Op{Kind: model.Del, Adapter: g.adapter(t), Prefix: g.prefix(t)}
+}
+
+// delPresent deletes a present address chosen by value: the first present
+// address at or after a drawn one, in address order. Choosing by value
+// rather than by index keeps the choice stable while rapid removes earlier
+// ops. It returns false when no address is present.
+func (g *gen) delPresent(t *rapid.T, st *model.State) (model.Op, bool) {
+	want := model.Addr{Adapter: g.adapter(t), Prefix: g.prefix(t)}
+	present := st.Addrs()
+	if len(present) == 0 {
+		return model.Op{}, false
+	}
+	i, _ := slices.BinarySearchFunc(present, want, model.Addr.Compare)
+	a := present[i%len(present)]
+	return model.Op{Kind: model.Del, Adapter: a.Adapter, Prefix: a.Prefix}, true
+}
+
+// invalid returns an op on an adapter that does not exist.
+func (g *gen) invalid(t *rapid.T) model.Op {
+	op := g.add(t)
+	if rapid.Bool().Draw(t, "del") {
+		op.Kind, op.Metric = model.Del, 0
+	}
+	op.Adapter = fmt.Sprintf("x%d", len(g.adapters))
+	return op
+}
