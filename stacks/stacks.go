@@ -31,6 +31,17 @@ var registry = map[string]opener{
 	"fixed":  {"simulated correct incremental stack", func(Options) (sut.Stack, error) { return fixed.New(), nil }},
 }
 
+// Register adds a stack to the registry; packages that wrap a stack which
+// needs more than the standard library (the kernel, an external program)
+// call it from an init function in this package. It panics on a
+// duplicate name.
+func Register(name, doc string, open func(Options) (sut.Stack, error)) {
+	if _, dup := registry[name]; dup {
+		panic("stacks: " + name + " registered twice")
+	}
+	registry[name] = opener{doc, open}
+}
+
 // Names lists the stacks Open knows, sorted.
 func Names() []string {
 	var ns []string
