@@ -165,3 +165,23 @@ func addrDiff(gotName string, want, got []model.Addr) string {
 	}
 	return b.String()
 }
+
+// DiffCount counts the routes that differ between two tables.
+type DiffCount struct {
+	Missing int // wanted but not got
+	Extra   int // got but not wanted
+}
+
+// Diff counts the differences between want and got.
+func Diff(want, got model.Table) DiffCount {
+	var c DiffCount
+	for _, l := range model.Diff(want, got) {
+		switch {
+		case !l.InGot:
+			c.Missing++
+		case !l.InWant:
+			c.Extra++
+		}
+	}
+	return c
+}

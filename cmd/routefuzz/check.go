@@ -1,0 +1,238 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/routefuzz/routefuzz/check"
+	"github.com/routefuzz/routefuzz/corpus"
+	"github.com/routefuzz/routefuzz/props"
+	"github.com/routefuzz/routefuzz/stacks"
+	"github.com/routefuzz/routefuzz/sut"
+)
+
+// stackFlags are the flags that choose and open a stack.
+type stackFlags struct {
+	name    string
+	exec    string
+	timeout time.Duration
+}
+
+func (s *stackFlags) register(fs *flag.FlagSet, def string) {
+	fs.StringVar(&s.name, "sut", def, "stack to test: "+strings.Join(stacks.Names(), ", "))
+	fs.StringVar(&s.exec, "exec", "", "command line of the external program (with -sut exec)")
+	fs.DurationVar(&s.timeout, "timeout", 0, "per-request timeout for an external program (0: the stack's default)")
+}
+
+func (s *stackFlags) open() (sut.Stack, error) {
+	if s.name == "" {
+		return nil, fmt.Errorf("-sut is required (one of %s)", strings.Join(stacks.Names(), ", "))
+	}
+	return stacks.Open(s.name, stacks.Options{Exec: s.exec, Timeout: s.timeout})
+}
+
+type checkFlags struct {
+	stackFlags
+	checks, steps, adapters int
+	seed                    uint64
+	promote                 string
+	families                string
+	metrics                 bool
+	exclude                 string
+	save                    string
+	verbose                 bool
+}
+
+func (f *checkFlags) register(fs *flag.FlagSet, defSUT string) {
+	f.stackFlags.register(fs, defSUT)
+	fs.IntVar(&f.checks, "checks", 100, "random sequences to try")
+	fs.IntVar(&f.steps, "steps", 30, "average operations per sequence")
+	fs.Uint64Var(&f.seed, "seed", 0, "first seed (0: random, printed)")
+	fs.IntVar(&f.adapters, "adapters", 3, "adapters per sequence")
+	fs.StringVar(&f.promote, "promote", "auto", "IPv4 promote_secondaries: on, off, or auto (the stack's only setting, else off)")
+	fs.StringVar(&f.families, "families", "4,6", "address families to draw: 4, 6 or 4,6")
+	fs.BoolVar(&f.metrics, "metrics", true, "draw address metrics (when the stack supports them)")
+	fs.StringVar(&f.exclude, "exclude", "", "comma-separated known divergences to skip: "+strings.Join(props.ExclusionNames(), ", "))
+	fs.StringVar(&f.save, "save", "", "directory to write the minimal failing order to, as a corpus case")
+	fs.BoolVar(&f.verbose, "v", false, "print rapid's log")
+}
+
+func cmdCheck(args []string) int {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	var f checkFlags
+	f.register(fs, "")
+	if err := fs.Parse(args); err != nil {
+		return exitError
+	}
+	res, code := runCheck(&f)
+	if code == exitError {
+		return code
+	}
+	if res.Minimal != nil {
+		return exitDiverged
+	}
+	return exitOK
+}
+
+// runCheck runs one hunt as f says and prints what it found, ending with
+// the summary line. A divergence is saved (with -save) or printed as soon
+// as it is found, before shrinking can fail.
+func runCheck(f *checkFlags) (props.Result, int) {
+	stack, err := f.open()
+	if err != nil {
+		return props.Result{}, errorf("%v", err)
+	}
+	defer stack.Close()
+	c := props.Config{Name: f.name, Adapters: f.adapters, Metrics: f.metrics}
+	switch f.promote {
+	case "on":
+		c.Promote = true
+	case "off":
+	case "auto":
+		if l := sut.LimitsOf(stack); len(l.Promote) == 1 {
+			c.Promote = l.Promote[0]
+		}
+	default:
+		return props.Result{}, errorf("-promote: want on, off or auto, not %q", f.promote)
+	}
+	for _, fam := range strings.Split(f.families, ",") {
+		switch strings.TrimSpace(fam) {
+		case "4":
+			c.IPv4 = true
+		case "6":
+			c.IPv6 = true
+		default:
+			return props.Result{}, errorf("-families: want 4, 6 or 4,6, not %q", f.families)
+		}
+	}
+	if f.exclude != "" {
+		if c.Exclude, err = props.Exclusions(strings.Split(f.exclude, ",")); err != nil {
+			return props.Result{}, errorf("%v", err)
+		}
+	}
+	seed := f.seed
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
+	var saver caseSaver
+	saver.dir, saver.seed, saver.exclude = f.save, seed, f.exclude
+	c.OnDivergence = saver.found
+	fmt.Printf("routefuzz: checking %s (%s) seed=%d checks=%d\n", f.name, stacks.Doc(f.name), seed, f.checks)
+	res, err := props.Hunt(stack, c, props.Budget{Checks: f.checks, Steps: f.steps, Seed: seed})
+	if f.verbose {
+		fmt.Print(res.Log)
+	}
+	if err != nil {
+		fmt.Println(res.Summary(f.name))
+		return res, errorf("harness failure (not a divergence): %v", err)
+	}
+	if res.Minimal != nil {
+		fmt.Printf("\nminimal failing order (%d ops, %d shrink runs):\n", len(res.Minimal.Ops), res.Shrinks)
+		fmt.Print(res.Minimal.Report())
+		if saver.path != "" {
+			fmt.Printf("saved: %s\n", saver.path)
+		}
+		fmt.Printf("reproduce: routefuzz check -sut %s -seed %d -checks %d -adapters %d -promote %s\n", f.name, seed, f.checks, f.adapters, onOff(c.Promote))
+	}
+	if saver.err != nil {
+		fmt.Fprintf(os.Stderr, "routefuzz: saving the failing order: %v\n", saver.err)
+	}
+	if res.Retries > 0 {
+		fmt.Printf("routefuzz: %d route re-reads while waiting for the stack to settle\n", res.Retries)
+	}
+	fmt.Println(res.Summary(f.name))
+	return res, exitOK
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+// caseSaver keeps the shortest divergence of a hunt on disk: the first as
+// soon as it is found, then each shorter one, replacing the previous file.
+// Without a directory it prints the first divergence's ops instead.
+type caseSaver struct {
+	dir, exclude string
+	seed         uint64
+	path         string
+	best         int
+	err          error
+}
+
+func (s *caseSaver) found(d *check.Divergence) {
+	if s.path != "" && len(d.Ops) >= s.best || s.err != nil {
+		return
+	}
+	first := s.best == 0
+	s.best = len(d.Ops)
+	if s.dir == "" {
+		if first {
+			fmt.Printf("found a divergence after %d ops; shrinking. The unshrunk order:\n%s", len(d.Ops), check.FormatOps(d.Ops))
+		}
+		s.path = "-"
+		return
+	}
+	c := caseOf(d, fmt.Sprintf("# Found by routefuzz check -sut %s -seed %d%s.", d.SUT, s.seed, excludeNote(s.exclude)))
+	path, err := corpus.Save(s.dir, c)
+	if err != nil {
+		s.err = err
+		return
+	}
+	if s.path != "" && s.path != "-" && s.path != path {
+		os.Remove(s.path)
+	}
+	s.path = path
+}
+
+func excludeNote(ex string) string {
+	if ex == "" {
+		return ""
+	}
+	return " -exclude " + ex
+}
+
+// caseOf returns the corpus case of a divergence: canonical adapters, the
+// stack expected to diverge, the model's final table.
+func caseOf(d *check.Divergence, comment string) *corpus.Case {
+	cfg, ops := corpus.Canonical(d.Config, d.Ops)
+	c := &corpus.Case{
+		Comment:  comment + "\n# " + describe(d),
+		Adapters: cfg.Adapters,
+		Promote:  cfg.Promote,
+		Diverges: []string{d.SUT},
+		Ops:      ops,
+	}
+	if t, err := corpus.ModelTable(c); err == nil {
+		c.Want = &t
+	}
+	return c
+}
+
+func describe(d *check.Divergence) string {
+	var parts []string
+	if d.WantResult != d.GotResult {
+		parts = append(parts, fmt.Sprintf("the last op gives %s where the model gives %s", d.GotResult, d.WantResult))
+	}
+	diff := check.Diff(d.WantRoutes, d.GotRoutes)
+	if diff.Missing > 0 || diff.Extra > 0 {
+		parts = append(parts, fmt.Sprintf("%d route(s) missing and %d extra after the last op", diff.Missing, diff.Extra))
+	}
+	if !slices.Equal(d.WantAddrs, d.GotAddrs) {
+		parts = append(parts, "the addresses differ")
+	}
+	return d.SUT + ": " + strings.Join(parts, "; ") + "."
+}
+
+func cmdStacks([]string) int {
+	for _, n := range stacks.Names() {
+		fmt.Printf("%-8s %s\n", n, stacks.Doc(n))
+	}
+	return exitOK
+}

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/routefuzz/routefuzz/check"
+	"github.com/routefuzz/routefuzz/corpus"
+	"github.com/routefuzz/routefuzz/stacks"
+	"github.com/routefuzz/routefuzz/sut"
+)
+
+// cmdReplay replays corpus cases against one stack or every stack that can
+// be opened here, holding each case to its expectation.
+func cmdReplay(args []string) int {
+	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
+	var sf stackFlags
+	sf.register(fs, "")
+	if err := fs.Parse(args); err != nil {
+		return exitError
+	}
+	paths := fs.Args()
+	if len(paths) == 0 {
+		paths = []string{"corpus"}
+	}
+	cases, err := corpus.LoadFiles(paths)
+	if err != nil {
+		return errorf("bad corpus:\n%v", err)
+	}
+	names := []string{sf.name}
+	if sf.name == "" {
+		names = stacks.Names()
+	}
+	failed := 0
+	for _, name := range names {
+		sf.name = name
+		stack, err := sf.open()
+		if err != nil {
+			if len(names) == 1 {
+				return errorf("%v", err)
+			}
+			fmt.Printf("skip %-8s %v\n", name, err)
+			continue
+		}
+		var stats check.Stats
+		ok, skipped := 0, 0
+		for _, c := range cases {
+			switch err := corpus.Verify(c, name, stack, &stats); {
+			case errors.Is(err, corpus.ErrSkip):
+				skipped++
+			case err != nil:
+				failed++
+				fmt.Printf("FAIL %v\n", err)
+			default:
+				ok++
+			}
+		}
+		stack.Close()
+		fmt.Printf("replay %-8s %d cases held, %d skipped, %d steps\n", name, ok, skipped, stats.Steps)
+	}
+	for _, c := range cases {
+		if err := corpus.CheckWant(c); err != nil {
+			failed++
+			fmt.Printf("FAIL %v\n", err)
+		}
+	}
+	fmt.Printf("routefuzz: replay cases=%d failures=%d\n", len(cases), failed)
+	if failed > 0 {
+		return exitDiverged
+	}
+	return exitOK
+}
+
+// cmdMinimize shrinks a failing case against a stack by delta debugging
+// and writes the shortest order that still fails the same way.
+func cmdMinimize(args []string) int {
+	fs := flag.NewFlagSet("minimize", flag.ContinueOnError)
+	var sf stackFlags
+	sf.register(fs, "")
+	out := fs.String("o", "", "directory to write the minimal case to (default: beside the input)")
+	if err := fs.Parse(args); err != nil {
+		return exitError
+	}
+	if fs.NArg() != 1 {
+		return errorf("minimize: want one case file")
+	}
+	cases, err := corpus.LoadFiles(fs.Args())
+	if err != nil {
+		return errorf("%v", err)
+	}
+	c := cases[0]
+	if sf.name == "" && len(c.Diverges) == 1 {
+		sf.name = c.Diverges[0]
+	}
+	stack, err := sf.open()
+	if err != nil {
+		return errorf("%v", err)
+	}
+	defer stack.Close()
+	min, code := minimizeCase(c, sf.name, stack)
+	if code != exitOK {
+		return code
+	}
+	dir := *out
+	if dir == "" {
+		dir = filepath.Dir(c.Path)
+	}
+	path, err := corpus.Save(dir, min)
+	if err != nil {
+		return errorf("saving: %v", err)
+	}
+	fmt.Printf("routefuzz: minimized %s from %d to %d ops: %s\n", c.Path, len(c.Ops), len(min.Ops), path)
+	return exitOK
+}
+
+// minimizeCase returns the minimal case that fails on stack the way c does.
+func minimizeCase(c *corpus.Case, name string, stack sut.Stack) (*corpus.Case, int) {
+	d, err := corpus.Replay(c, name, stack, nil)
+	if err != nil {
+		return nil, errorf("%v", err)
+	}
+	if d == nil {
+		return nil, errorf("%s does not diverge on %s: nothing to minimize", c.Path, name)
+	}
+	cfg, ops, tries := corpus.Minimize(c.Config(), d.Ops, corpus.SameFailure(name, stack, d.Aspects()))
+	final, err := check.Replay(name, stack, cfg, ops, nil)
+	if err != nil || final == nil {
+		return nil, errorf("the minimized order no longer fails (flaky stack?): %v", err)
+	}
+	fmt.Print(final.Report())
+	fmt.Printf("(%d orders tried)\n", tries)
+	return caseOf(final, fmt.Sprintf("# Minimized by routefuzz minimize -sut %s from %s (%d ops).", name, filepath.Base(c.Path), len(c.Ops))), exitOK
+}
+
+// cmdPromote moves a found case into the corpus, after checking that it
+// still diverges where it says it does and recording the model's table.
+func cmdPromote(args []string) int {
+	fs := flag.NewFlagSet("promote", flag.ContinueOnError)
+	dir := fs.String("corpus", "corpus", "corpus directory")
+	var sf stackFlags
+	sf.register(fs, "")
+	if err := fs.Parse(args); err != nil {
+		return exitError
+	}
+	if fs.NArg() != 1 {
+		return errorf("promote: want one case file")
+	}
+	cases, err := corpus.LoadFiles(fs.Args())
+	if err != nil {
+		return errorf("%v", err)
+	}
+	c := cases[0]
+	for _, name := range c.Diverges {
+		sf.name = name
+		stack, err := sf.open()
+		if err != nil {
+			return errorf("%v", err)
+		}
+		err = corpus.Verify(c, name, stack, nil)
+		stack.Close()
+		if err != nil {
+			return errorf("not promoted: %v", err)
+		}
+	}
+	t, err := corpus.ModelTable(c)
+	if err != nil {
+		return errorf("%v", err)
+	}
+	c.Want = &t
+	src := c.Path
+	path, err := corpus.Save(*dir, c)
+	if err != nil {
+		return errorf("%v", err)
+	}
+	if abs1, _ := filepath.Abs(src); abs1 != func() string { a, _ := filepath.Abs(path); return a }() {
+		os.Remove(src)
+	}
+	fmt.Printf("routefuzz: promoted %s to %s (diverges: %v)\n", src, path, c.Diverges)
+	return exitOK
+}

@@ -1,0 +1,29 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+)
+
+// cmdHunt is the newcomer's first command: search the legacy stack, show
+// the minimal failing order, and say whether KB287032 was reproduced.
+func cmdHunt(args []string) int {
+	fs := flag.NewFlagSet("hunt", flag.ContinueOnError)
+	var f checkFlags
+	f.register(fs, "legacy")
+	fs.Lookup("save").DefValue = "out/found"
+	f.save = "out/found"
+	if err := fs.Parse(args); err != nil {
+		return exitError
+	}
+	res, code := runCheck(&f)
+	if code == exitError {
+		return code
+	}
+	if res.Minimal == nil {
+		fmt.Printf("routefuzz: %s agreed with the model in every check: KB287032 NOT reproduced\n", f.name)
+		return exitDiverged
+	}
+	fmt.Printf("routefuzz: KB287032 reproduced on %s: removing addresses in another order than they were added leaves the route table wrong (%d ops)\n", f.name, len(res.Minimal.Ops))
+	return exitOK
+}

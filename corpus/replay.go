@@ -1,0 +1,102 @@
+package corpus
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/routefuzz/routefuzz/check"
+	"github.com/routefuzz/routefuzz/model"
+	"github.com/routefuzz/routefuzz/sut"
+)
+
+// ErrSkip is wrapped by Verify's error when a stack cannot run a case (a
+// family, metric or promotion setting it does not support).
+var ErrSkip = errors.New("skipped")
+
+// Unsupported returns why stack cannot run c, or "" when it can.
+func Unsupported(c *Case, stack sut.Stack) string {
+	l := sut.LimitsOf(stack)
+	if len(l.Promote) > 0 && !slices.Contains(l.Promote, c.Promote) {
+		return fmt.Sprintf("promote=%v not supported", c.Promote)
+	}
+	for _, op := range c.Ops {
+		switch {
+		case op.Prefix.Addr().Is4() && !l.IPv4:
+			return "IPv4 not supported"
+		case op.Prefix.Addr().Is6() && !l.IPv6:
+			return "IPv6 not supported"
+		case op.Metric != 0 && !l.Metrics:
+			return "metrics not supported"
+		}
+	}
+	return ""
+}
+
+// Replay applies c's ops to stack and the model, checking after every op
+// exactly what the state machine checks. It returns the first divergence,
+// or an error when the stack failed outside its semantics.
+func Replay(c *Case, name string, stack sut.Stack, stats *check.Stats) (*check.Divergence, error) {
+	return check.Replay(name, stack, c.Config(), c.Ops, stats)
+}
+
+// Verify replays c on stack and holds it to its expectation: a stack named
+// in the diverges directive must diverge (so the harness still catches the
+// bug), every other stack must agree. The error says why and where, with
+// the divergence report and the file:line of the op where it first
+// appeared. A case the stack cannot run gives an error wrapping ErrSkip.
+func Verify(c *Case, name string, stack sut.Stack, stats *check.Stats) error {
+	if why := Unsupported(c, stack); why != "" {
+		return fmt.Errorf("%s on %s: %w: %s", c.Path, name, ErrSkip, why)
+	}
+	d, err := Replay(c, name, stack, stats)
+	if err != nil {
+		return fmt.Errorf("%s: %w", c.Path, err)
+	}
+	switch {
+	case d != nil && !c.ExpectsDivergence(name):
+		return fmt.Errorf("%s: %s diverges from the model\n%s", c.Where(len(d.Ops)), name, d.Report())
+	case d == nil && c.ExpectsDivergence(name):
+		return fmt.Errorf("%s: %s was expected to diverge (diverges: %v) but agrees with the model: the harness no longer catches this case", c.Path, name, c.Diverges)
+	}
+	return nil
+}
+
+// Where returns "path:line" of op n (counting from 1), or the path alone.
+func (c *Case) Where(n int) string {
+	if n >= 1 && n <= len(c.OpLines) {
+		return fmt.Sprintf("%s:%d", c.Path, c.OpLines[n-1])
+	}
+	if n == 0 {
+		return c.Path + ": before the first op"
+	}
+	return c.Path
+}
+
+// ModelTable returns the model's route table after c's ops.
+func ModelTable(c *Case) (model.Table, error) {
+	m, err := model.New(c.Config())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.Path, err)
+	}
+	for _, op := range c.Ops {
+		m.Apply(op)
+	}
+	return m.Routes(), nil
+}
+
+// CheckWant compares c's want section, if any, with the model's table.
+func CheckWant(c *Case) error {
+	if c.Want == nil {
+		return nil
+	}
+	got, err := ModelTable(c)
+	if err != nil {
+		return err
+	}
+	if !got.Equal(*c.Want) {
+		return fmt.Errorf("%s: the want section differs from the model's table (run go test ./corpus -update to rewrite it, and review the diff)\n%s",
+			c.Path, check.SideBySide("want section", "model", *c.Want, got))
+	}
+	return nil
+}
