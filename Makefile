@@ -1,0 +1,66 @@
+# routefuzz: the two commands a newcomer runs are `make hunt` and `make test`.
+GO       ?= go
+BIN      := bin/routefuzz
+SUT      ?=
+CHECKS   ?= 100
+SEED     ?= 0
+STEPS    ?= 30
+ADAPTERS ?= 3
+PROMOTE  ?= auto
+SAVE     ?=
+EXEC     ?=
+EXCLUDE  ?=
+CORPUS   ?= corpus
+FILE     ?=
+FUZZTIME ?= 60s
+
+.PHONY: all build hunt test check replay minimize promote fuzz bench vet fmt clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/routefuzz
+
+## hunt: reproduce KB287032 on the simulated legacy stack (exit 0 when found).
+hunt: build
+	./$(BIN) hunt -seed $(SEED) $(if $(SAVE),-save $(SAVE))
+
+## test: the full suite: vet, formatting, every package (kernel tests need root), corpus replay.
+test: vet
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+	$(GO) test -count=1 ./...
+
+## check: run the state machine against one stack: make check SUT=fixed CHECKS=1000
+check: build
+	@test -n "$(SUT)" || { echo "usage: make check SUT=<$$(./$(BIN) stacks | cut -d' ' -f1 | tr '\n' ' ')> [CHECKS=n] [SEED=n] [STEPS=n] [ADAPTERS=n] [PROMOTE=on|off] [SAVE=dir] [EXEC='cmd'] [EXCLUDE=a,b]"; exit 2; }
+	./$(BIN) check -sut $(SUT) -checks $(CHECKS) -seed $(SEED) -steps $(STEPS) -adapters $(ADAPTERS) -promote $(PROMOTE) \
+		$(if $(SAVE),-save $(SAVE)) $(if $(EXEC),-exec '$(EXEC)') $(if $(EXCLUDE),-exclude $(EXCLUDE))
+
+## replay: replay the corpus against every stack available here, or SUT.
+replay: build
+	./$(BIN) replay $(if $(SUT),-sut $(SUT)) $(if $(EXEC),-exec '$(EXEC)') $(CORPUS)
+
+## minimize: shrink a failing case by delta debugging: make minimize FILE=x.txtar SUT=legacy
+minimize: build
+	./$(BIN) minimize $(if $(SUT),-sut $(SUT)) $(if $(EXEC),-exec '$(EXEC)') $(FILE)
+
+## promote: move a found case into corpus/: make promote FILE=out/found/legacy-bad-....txtar
+promote: build
+	./$(BIN) promote -corpus $(CORPUS) $(if $(EXEC),-exec '$(EXEC)') $(FILE)
+
+## fuzz: go test -fuzz on one stack's rapid target: make fuzz SUT=legacy FUZZTIME=60s
+fuzz:
+	ROUTEFUZZ_SUT=$(SUT) ./scripts/fuzz.sh $(SUT) $(FUZZTIME)
+
+## bench: steps per second and model cost per step.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin out
