@@ -1,0 +1,166 @@
+// Package examples_test runs the example external stacks through the exec
+// stack and a rapid hunt, as `routefuzz check -sut exec` does: the Go
+// adapter around the fixed stack must pass, and the Python one's seeded bug
+// must be found and shrunk to its known minimal order.
+package examples_test
+
+import (
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/routefuzz/routefuzz/check"
+	"github.com/routefuzz/routefuzz/model"
+	"github.com/routefuzz/routefuzz/props"
+	"github.com/routefuzz/routefuzz/stacks"
+	"github.com/routefuzz/routefuzz/sut"
+	"github.com/routefuzz/routefuzz/sut/process"
+)
+
+// buildFixedStack builds examples/fixedstack into a temporary directory
+// and returns the binary's path.
+func buildFixedStack(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "fixedstack")
+	out, err := exec.Command("go", "build", "-o", bin, "./fixedstack").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build ./examples/fixedstack: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func python(t *testing.T) string {
+	t.Helper()
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 is not installed, so examples/buggy_stack.py cannot run")
+	}
+	return py
+}
+
+func open(t *testing.T, cmdline string) sut.Stack {
+	t.Helper()
+	s, err := stacks.Open("exec", stacks.Options{Exec: cmdline, Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// config takes the promotion setting from what the program declared.
+func config(s sut.Stack) props.Config {
+	c := props.Config{Name: "exec", Metrics: true}
+	if p := sut.LimitsOf(s).Promote; len(p) == 1 {
+		c.Promote = p[0]
+	}
+	return c
+}
+
+func TestFixedStackPasses(t *testing.T) {
+	bin := buildFixedStack(t)
+	for _, promote := range []string{"0", "1"} {
+		t.Run("promote="+promote, func(t *testing.T) {
+			s := open(t, process.Quote(bin)+" -promote="+promote)
+			l := sut.LimitsOf(s)
+			want := sut.Limits{Kinds: model.AllKinds, Promote: []bool{promote == "1"}, IPv4: true, IPv6: true, Metrics: true}
+			if !slices.Equal(l.Kinds, want.Kinds) || !slices.Equal(l.Promote, want.Promote) || l.IPv4 != want.IPv4 || l.IPv6 != want.IPv6 || l.Metrics != want.Metrics {
+				t.Fatalf("limits %+v, want %+v", l, want)
+			}
+			res, err := props.Hunt(s, config(s), props.Budget{Seed: 1, Checks: 200})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Log(res.Summary("exec"))
+			t.Logf("%.0f steps/s through the protocol", float64(res.Steps)/res.Elapsed.Seconds())
+			if res.Minimal != nil {
+				t.Fatal("\n" + res.Minimal.Report())
+			}
+			if res.Checks != 200 {
+				t.Errorf("ran %d checks, want 200", res.Checks)
+			}
+		})
+	}
+}
+
+// wantMinimal is the order rapid shrinks buggy_stack.py's bug to from seed
+// 1. Three ops is the shortest that can show it: two addresses sharing a
+// prefix route (same adapter, prefix and metric), then deleting the first,
+// which takes the route with it. rapid does not simplify the values further
+// (a1, 2001:db8:0:2::, metric 100), but its shrinking is deterministic.
+var wantMinimal = []string{
+	"add a1 2001:db8:0:2::1/64 metric 100",
+	"add a1 2001:db8:0:2::2/64 metric 100",
+	"del a1 2001:db8:0:2::1/64",
+}
+
+func TestBuggyPythonStackIsFound(t *testing.T) {
+	s := open(t, process.Quote(python(t))+" buggy_stack.py")
+	l := sut.LimitsOf(s)
+	if l.IPv4 || !l.IPv6 || !l.Metrics || l.Promote != nil || l.Kinds != nil {
+		t.Fatalf("limits %+v, want IPv6 only with metrics", l)
+	}
+	var first *check.Divergence
+	c := config(s)
+	c.OnDivergence = func(d *check.Divergence) {
+		if first == nil {
+			first = d
+		}
+	}
+	res, err := props.Hunt(s, c, props.Budget{Seed: 1, Checks: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(res.Summary("exec"))
+	if res.Minimal == nil {
+		t.Fatal("the seeded bug was not found")
+	}
+	t.Logf("found after %d checks (%d ops), first failing sequence %d ops, shrunk in %d runs to:\n%s",
+		res.Checks, res.Steps, len(first.Ops), res.Shrinks, res.Minimal.Report())
+	var got []string
+	for _, op := range res.Minimal.Ops {
+		got = append(got, op.String())
+	}
+	if !slices.Equal(got, wantMinimal) {
+		t.Errorf("minimal order:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantMinimal, "\n"))
+	}
+	if a := res.Minimal.Aspects(); a != check.RoutesAspect {
+		t.Errorf("differs in %s, want routes only", a)
+	}
+	missing := model.MustParseRoute("2001:db8:0:2::/64 dev a1 metric 100")
+	if !slices.Contains(res.Minimal.WantRoutes, missing) || slices.Contains(res.Minimal.GotRoutes, missing) {
+		t.Errorf("want %q missing from the stack's routes", missing)
+	}
+}
+
+// TestFixedPythonStackPasses shows that the seeded bug is the Python
+// stack's only divergence: with --fixed it passes.
+func TestFixedPythonStackPasses(t *testing.T) {
+	s := open(t, process.Quote(python(t))+" buggy_stack.py --fixed")
+	res, err := props.Hunt(s, config(s), props.Budget{Seed: 1, Checks: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(res.Summary("exec"))
+	if res.Minimal != nil {
+		t.Fatal("\n" + res.Minimal.Report())
+	}
+}
+
+func TestMain(m *testing.M) {
+	// The tests run in examples/; the programs are named relative to it.
+	if _, err := os.Stat("buggy_stack.py"); err != nil {
+		panic("examples tests must run in examples/: " + err.Error())
+	}
+	// Shrinking the Python stack's bug takes a few seconds; make sure a
+	// busy machine does not cut it short of the pinned minimal order.
+	if err := flag.Set("rapid.shrinktime", "5m"); err != nil {
+		panic(err)
+	}
+	os.Exit(m.Run())
+}

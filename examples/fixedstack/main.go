@@ -1,0 +1,115 @@
+// Command fixedstack serves routefuzz's simulated correct stack (sut/fixed)
+// over the external-process protocol, version 1 (PROTOCOL.md). It is the
+// reference adapter: read it to see everything an adapter does, then point
+// the same loop at your own stack.
+//
+//	go build -o /tmp/fixedstack ./examples/fixedstack
+//	go run ./cmd/routefuzz check -sut exec -exec '/tmp/fixedstack -promote=0'
+//
+// Requests come one per line on standard input and every answer is one
+// line, or a list of lines ending with ".", on standard output, flushed
+// before the next request is read. Diagnostics go to standard error, which
+// routefuzz shows when something goes wrong.
+package main
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"strings"
+
+	"github.com/routefuzz/routefuzz/model"
+	"github.com/routefuzz/routefuzz/sut/fixed"
+)
+
+func main() {
+	promote := flag.Int("promote", 1, "IPv4 promote_secondaries to declare and run with: 0 or 1")
+	flag.Parse()
+	if *promote != 0 && *promote != 1 {
+		log.Fatalf("fixedstack: -promote=%d: want 0 or 1", *promote)
+	}
+	if err := serve(*promote == 1); err != nil {
+		log.Fatalf("fixedstack: %v", err)
+	}
+}
+
+func serve(promote bool) error {
+	in := bufio.NewScanner(os.Stdin)
+	out := bufio.NewWriter(os.Stdout)
+	stack := fixed.New()
+	for in.Scan() {
+		req := in.Text()
+		verb, args, _ := strings.Cut(req, " ")
+		switch verb {
+		case "hello":
+			// Answer with our version and what we support. This stack
+			// supports everything; only promote needs saying, since
+			// the default is 1.
+			if args != "routefuzz 1" {
+				return fmt.Errorf("harness speaks %q; this adapter speaks version 1", req)
+			}
+			fmt.Fprintf(out, "hello routefuzz 1 kinds=connected,local,broadcast promote=%d families=4,6 metrics=1\n", bit(promote))
+		case "reset":
+			cfg := model.Config{Adapters: strings.Fields(args), Promote: promote}
+			if err := stack.Reset(cfg); err != nil {
+				fmt.Fprintf(out, "err invalid %v\n", err)
+				break
+			}
+			fmt.Fprintln(out, "ok")
+		case "add", "del":
+			op, err := model.ParseOp(req)
+			if err != nil {
+				fmt.Fprintf(out, "err invalid %v\n", err)
+				break
+			}
+			fmt.Fprintln(out, result(stack.Apply(op)))
+		case "routes":
+			t, _ := stack.Routes()
+			for _, r := range t {
+				fmt.Fprintln(out, r) // e.g. "local 10.0.0.1/32 dev a0 src 10.0.0.1"
+			}
+			fmt.Fprintln(out, ".")
+		case "addrs":
+			as, _ := stack.Addrs()
+			for _, a := range as {
+				fmt.Fprintln(out, a) // e.g. "a0 10.0.0.1/24"
+			}
+			fmt.Fprintln(out, ".")
+		case "quit":
+			return out.Flush()
+		default:
+			fmt.Fprintln(out, "err unsupported")
+		}
+		if err := out.Flush(); err != nil {
+			return err
+		}
+	}
+	return in.Err() // end of input: the harness is gone
+}
+
+// result returns the answer line for an op's error.
+func result(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	r, ok := model.ResultOf(err)
+	if !ok {
+		return "err unsupported " + err.Error()
+	}
+	msg := err.Error()
+	var oe *model.OpError
+	if errors.As(err, &oe) {
+		msg = oe.Msg
+	}
+	return "err " + r.String() + " " + msg
+}
+
+func bit(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
