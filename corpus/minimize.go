@@ -35,7 +35,7 @@ func Minimize(cfg model.Config, ops []model.Op, fails func(model.Config, []model
 				}
 			}
 		}
-		if c, o := Canonical(cfg, ops); !slices.Equal(o, ops) && try(c, o) {
+		if c, o := Canonical(cfg, ops); (!slices.Equal(o, ops) || !slices.Equal(c.Adapters, cfg.Adapters)) && try(c, o) {
 			cfg, ops, changed = c, o, true
 		}
 	}

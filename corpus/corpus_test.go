@@ -1,0 +1,226 @@
+package corpus
+
+import (
+	"errors"
+	"flag"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/routefuzz/routefuzz/check"
+	"github.com/routefuzz/routefuzz/model"
+	"github.com/routefuzz/routefuzz/stacks"
+	"github.com/routefuzz/routefuzz/sut/legacy"
+)
+
+var update = flag.Bool("update", false, "rewrite the want sections of the corpus from the model")
+
+// TestReplay replays every case against every stack that can be opened
+// here (the kernel needs root; an external program needs ROUTEFUZZ_EXEC)
+// and holds each case to its expectation.
+func TestReplay(t *testing.T) {
+	cases, err := Load(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) < 10 {
+		t.Fatalf("only %d cases in the corpus", len(cases))
+	}
+	for _, c := range cases {
+		if *update {
+			tbl, err := ModelTable(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Want = &tbl
+			if err := os.WriteFile(c.Path, c.Format(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := CheckWant(c); err != nil {
+			t.Error(err)
+		}
+	}
+	for _, name := range stacks.Names() {
+		t.Run(name, func(t *testing.T) {
+			stack, err := stacks.Open(name, stacks.Options{Exec: os.Getenv("ROUTEFUZZ_EXEC")})
+			if err != nil {
+				t.Skipf("cannot open %s here: %v", name, err)
+			}
+			defer stack.Close()
+			var stats check.Stats
+			held := 0
+			for _, c := range cases {
+				err := Verify(c, name, stack, &stats)
+				switch {
+				case errors.Is(err, ErrSkip):
+					t.Log(err)
+				case err != nil:
+					t.Error(err)
+				default:
+					held++
+				}
+			}
+			t.Logf("%s: %d of %d cases held (%d steps, %d re-reads)", name, held, len(cases), stats.Steps, stats.Retries)
+		})
+	}
+}
+
+// Every case whose header says it diverges on legacy must have been seen
+// to diverge there: TestReplay checks that; here, that the KB case exists.
+func TestCorpusHasKBCase(t *testing.T) {
+	data, err := os.ReadFile("kb287032-legacy-bad.txtar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse("kb287032-legacy-bad.txtar", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Ops) != 3 || !c.ExpectsDivergence("legacy") {
+		t.Fatalf("the KB287032 case is not the 3-op legacy divergence: %+v", c)
+	}
+}
+
+func TestParseReportsEveryError(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, s string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a.txtar", "# fine header\npromote: maybe\n-- ops --\nadd a0 10.0.0.1/24\nadd a0 10.0.0.1\nfrob a0 10.0.0.1/24\n-- want --\n10.0.0.1/24 dev a0\n")
+	write("b.txtar", "adapters: a0 a0\n-- ops --\nadd a0 10.0.0.1/24\n-- extra --\n")
+	write("c.txtar", "no sections at all\n")
+	write("d.txtar", "-- ops --\n# nothing\n")
+	_, err := Load(dir)
+	if err == nil {
+		t.Fatal("no error for bad files")
+	}
+	for _, want := range []string{
+		"a.txtar:2: promote: want on or off",
+		"a.txtar:5: address \"10.0.0.1\" has no prefix length",
+		"a.txtar:6: unknown verb \"frob\"",
+		"a.txtar:8: destination 10.0.0.1/24 has host bits set",
+		"b.txtar:1: adapter \"a0\" is named twice",
+		"b.txtar:4: unknown section \"extra\"",
+		"c.txtar:1: no -- ops -- section",
+		"d.txtar:1: the ops section is empty",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not contain %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestFormatRoundTrip(t *testing.T) {
+	cases, err := Load(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		again, err := Parse(c.Path, c.Format())
+		if err != nil {
+			t.Fatalf("%s: reparsing its Format: %v", c.Path, err)
+		}
+		if string(again.Format()) != string(c.Format()) {
+			t.Errorf("%s: Format is not stable:\n%s\n---\n%s", c.Path, c.Format(), again.Format())
+		}
+	}
+}
+
+func TestCanonicalAndFileName(t *testing.T) {
+	cfg := model.Config{Adapters: []string{"a0", "a1", "a2"}}
+	ops := []model.Op{model.MustParseOp("add a2 10.0.0.1/24"), model.MustParseOp("add a1 10.0.0.2/24"), model.MustParseOp("del x7 10.0.0.2/24")}
+	c2, o2 := Canonical(cfg, ops)
+	if strings.Join(c2.Adapters, " ") != "a0 a1" || o2[0].Adapter != "a0" || o2[1].Adapter != "a1" || o2[2].Adapter != "x7" {
+		t.Fatalf("Canonical = %v %v", c2, o2)
+	}
+	a := &Case{Adapters: c2.Adapters, Ops: o2, Diverges: []string{"legacy"}}
+	b := &Case{Adapters: c2.Adapters, Ops: o2, Diverges: []string{"legacy"}, Comment: "# other words"}
+	if a.FileName() != b.FileName() || !strings.HasPrefix(a.FileName(), "legacy-bad-") {
+		t.Fatalf("FileName not content-derived: %s %s", a.FileName(), b.FileName())
+	}
+}
+
+// The minimizer reduces a long failing order on legacy to the 3-op
+// KB287032 core.
+func TestMinimizeLegacyTo3Ops(t *testing.T) {
+	cfg := model.Config{Adapters: []string{"a0", "a1", "a2", "a3"}}
+	ops := fortyOps(cfg)
+	stack := legacy.New()
+	d, err := check.Replay("legacy", stack, cfg, ops, nil)
+	if err != nil || d == nil || len(d.Ops) != 40 {
+		t.Fatalf("the 40-op order does not fail at its last op on legacy: %v %v", err, d)
+	}
+	ops = d.Ops
+	mcfg, min, tries := Minimize(cfg, ops, SameFailure("legacy", stack, d.Aspects()))
+	if len(min) != 3 {
+		t.Fatalf("minimized %d ops to %d, want 3:\n%s", len(ops), len(min), check.FormatOps(min))
+	}
+	want := []model.Op{min[0], min[1], min[2]}
+	if want[0].Adapter != "a0" || want[1].Adapter != "a1" || want[2].Kind != model.Del || want[2].Adapter != "a1" {
+		t.Fatalf("not the KB287032 shape:\n%s", check.FormatOps(min))
+	}
+	for _, op := range min {
+		if op.Metric != 0 {
+			t.Errorf("metric not simplified away: %s", op)
+		}
+	}
+	t.Logf("%d ops -> %d in %d tries (%s):\n%s", len(ops), len(min), tries, mcfg, check.FormatOps(min))
+}
+
+// fortyOps returns 39 ops that legacy gets right (random adds on four
+// adapters, deletions in add order), then one delete out of order.
+func fortyOps(cfg model.Config) []model.Op {
+	r := rand.New(rand.NewPCG(11, 12))
+	var ops []model.Op
+	var present []model.Addr // oldest first
+	for len(ops) < 39 {
+		if len(present) > 2 && r.IntN(3) == 0 {
+			a := present[0]
+			present = present[1:]
+			ops = append(ops, model.Op{Kind: model.Del, Adapter: a.Adapter, Prefix: a.Prefix})
+			continue
+		}
+		a := model.Addr{
+			Adapter: cfg.Adapters[r.IntN(4)],
+			Prefix:  netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 0, byte(r.IntN(2)), byte(1 + len(ops))}), 24),
+		}
+		ops = append(ops, model.Op{Kind: model.Add, Adapter: a.Adapter, Prefix: a.Prefix, Metric: uint32(r.IntN(2) * 50)})
+		present = append(present, a)
+	}
+	// Delete the newest address for which legacy goes wrong.
+	for i := len(present) - 1; i >= 0; i-- {
+		last := append(ops, model.Op{Kind: model.Del, Adapter: present[i].Adapter, Prefix: present[i].Prefix})
+		if d, err := check.Replay("legacy", legacy.New(), cfg, last, nil); err == nil && d != nil && len(d.Ops) == 40 {
+			return last
+		}
+	}
+	panic("no out-of-order delete available; change the seed")
+}
+
+func FuzzParseCase(f *testing.F) {
+	for _, s := range []string{
+		"# c\nadapters: a0 a1\npromote: on\ndiverges: legacy\n-- ops --\nadd a0 10.0.0.1/24\n-- want --\n10.0.0.0/24 dev a0 src 10.0.0.1\n",
+		"-- ops --\ndel a0 2001:db8::1/64\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := Parse("fuzz.txtar", []byte(s))
+		if err != nil {
+			return
+		}
+		again, err := Parse("fuzz.txtar", c.Format())
+		if err != nil {
+			t.Fatalf("reparsing Format of %q: %v\n%s", s, err, c.Format())
+		}
+		if string(again.Format()) != string(c.Format()) {
+			t.Fatalf("Format not stable for %q", s)
+		}
+	})
+}
