@@ -1,0 +1,91 @@
+package props
+
+import (
+	"encoding/binary"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"testing"
+
+	"pgregory.net/rapid"
+
+	"github.com/routefuzz/routefuzz/check"
+	"github.com/routefuzz/routefuzz/corpus"
+	"github.com/routefuzz/routefuzz/sut"
+	"github.com/routefuzz/routefuzz/sut/fixed"
+	"github.com/routefuzz/routefuzz/sut/legacy"
+)
+
+// The go test -fuzz targets: rapid.MakeFuzz turns the state machine into
+// a coverage-guided fuzz target, one per stack. The fixed stack's target
+// runs its seed corpus under plain go test and must pass. The legacy
+// target is expected to fail, so it runs only when asked:
+//
+//	make fuzz SUT=legacy FUZZTIME=60s
+//
+// which sets ROUTEFUZZ_FUZZ=legacy and ROUTEFUZZ_FOUND=DIR. Every
+// divergence the fuzzer finds is written to DIR as a corpus case before
+// the target fails, for the minimizer to shrink.
+
+func FuzzFixed(f *testing.F) {
+	addSeeds(f)
+	f.Fuzz(rapid.MakeFuzz(fuzzProperty(f, fixed.New(), Config{Name: "fixed", Metrics: true})))
+}
+
+func FuzzLegacy(f *testing.F) {
+	if os.Getenv("ROUTEFUZZ_FUZZ") != "legacy" {
+		f.Skip("expected to fail; runs only when asked: make fuzz SUT=legacy")
+	}
+	addSeeds(f)
+	f.Fuzz(rapid.MakeFuzz(fuzzProperty(f, legacy.New(), Config{Name: "legacy", Metrics: true})))
+}
+
+// fuzzProperty is Property with divergences saved to $ROUTEFUZZ_FOUND.
+func fuzzProperty(f *testing.F, stack sut.Stack, c Config) func(*rapid.T) {
+	f.Cleanup(func() { stack.Close() })
+	if dir := os.Getenv("ROUTEFUZZ_FOUND"); dir != "" {
+		var mu sync.Mutex
+		best := 0
+		c.OnDivergence = func(d *check.Divergence) {
+			mu.Lock()
+			defer mu.Unlock()
+			if best != 0 && len(d.Ops) >= best {
+				return
+			}
+			best = len(d.Ops)
+			cfg, ops := corpus.Canonical(d.Config, d.Ops)
+			kase := &corpus.Case{
+				Comment:  "# Found by go test -fuzz=Fuzz" + fuzzName(c.Name) + "; not yet minimized.",
+				Adapters: cfg.Adapters, Promote: cfg.Promote, Diverges: []string{d.SUT}, Ops: ops,
+			}
+			if _, err := corpus.Save(dir, kase); err != nil {
+				f.Logf("saving a found divergence: %v\n%s", err, d.Report())
+			}
+		}
+	}
+	c, err := c.Restrict(stack)
+	if err != nil {
+		f.Fatal(err)
+	}
+	return Property(stack, c)
+}
+
+func fuzzName(s string) string {
+	if s == "" {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
+}
+
+// addSeeds adds a fixed set of random byte strings: each is a whole op
+// sequence once rapid reads it.
+func addSeeds(f *testing.F) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 20 {
+		b := make([]byte, 8*(20+r.IntN(200)))
+		for i := 0; i < len(b); i += 8 {
+			binary.LittleEndian.PutUint64(b[i:], r.Uint64())
+		}
+		f.Add(b)
+	}
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# make fuzz SUT=name FUZZTIME=60s: run the stack's go test -fuzz target.
+# A divergence is saved as a corpus case the moment it is found, then the
+# shortest one is handed to the minimizer, which writes the minimal case to
+# out/found/.
+set -uo pipefail
+sut=${1:?usage: scripts/fuzz.sh SUT [FUZZTIME]}
+fuzztime=${2:-60s}
+target="Fuzz$(tr '[:lower:]' '[:upper:]' <<<"${sut:0:1}")${sut:1}"
+found="out/fuzz-$sut"
+rm -rf "$found"; mkdir -p "$found" out/found
+start=$(date +%s.%N)
+ROUTEFUZZ_FUZZ=$sut ROUTEFUZZ_FOUND="$PWD/$found" \
+  go test ./props -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" >"out/fuzz-$sut.log" 2>&1
+rc=$?
+end=$(date +%s.%N)
+tail -n 5 "out/fuzz-$sut.log"
+shopt -s nullglob
+cases=("$found"/*.txtar)
+if [ ${#cases[@]} -eq 0 ]; then
+  if [ $rc -ne 0 ]; then echo "routefuzz: go test -fuzz failed without a divergence (see out/fuzz-$sut.log)"; exit 2; fi
+  echo "routefuzz: fuzz $sut: no divergence in $fuzztime"
+  exit 0
+fi
+# The case with the fewest ops.
+best=$(for c in "${cases[@]}"; do echo "$(sed -n '/^-- ops --$/,/^-- /p' "$c" | grep -c '^[ad]') $c"; done | sort -n | head -1 | cut -d' ' -f2-)
+secs=$(awk "BEGIN{printf \"%.1f\", $end-$start}")
+first=$(stat -c '%.3Y' "${cases[@]}" | sort -n | head -1)
+tfind=$(awk "BEGIN{printf \"%.1f\", $first-$start}")
+# go test -fuzz also keeps the failing input as a regression seed under
+# props/testdata/fuzz; the corpus case above replaces it.
+rm -rf "props/testdata/fuzz/$target"
+echo "routefuzz: fuzz $sut: first divergence after ${tfind}s; ${#cases[@]} failing order(s) saved; go test -fuzz ran ${secs}s in all"
+echo "routefuzz: minimizing $best"
+go run ./cmd/routefuzz minimize -sut "$sut" -o out/found "$best"
