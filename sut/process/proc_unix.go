@@ -3,6 +3,7 @@
 package process
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"syscall"
@@ -25,5 +26,5 @@ func exitSignal(ps *os.ProcessState) (string, bool) {
 	if !ok || !ws.Signaled() {
 		return "", false
 	}
-	return ws.Signal().String(), true
+	return fmt.Sprintf("%d (%v)", int(ws.Signal()), ws.Signal()), true
 }

@@ -72,7 +72,11 @@ func (e *Error) Error() string {
 		b.WriteString("\n(its standard error is empty)")
 		return b.String()
 	}
-	fmt.Fprintf(&b, "\nlast %d lines of its standard error:", len(e.Stderr))
+	if len(e.Stderr) == 1 {
+		b.WriteString("\nlast line of its standard error:")
+	} else {
+		fmt.Fprintf(&b, "\nlast %d lines of its standard error:", len(e.Stderr))
+	}
 	for _, l := range e.Stderr {
 		b.WriteString("\n  | ")
 		b.WriteString(l)

@@ -1,0 +1,133 @@
+package process
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/routefuzz/routefuzz/model"
+	"github.com/routefuzz/routefuzz/sut/fixed"
+)
+
+// The test binary doubles as the external program: run with helperArg as
+// its first argument, it serves the protocol around the fixed stack, and
+// misbehaves as its flags say.
+const helperArg = "routefuzz-test-helper"
+
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == helperArg {
+		helper(os.Args[2:])
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// helperCmd returns the command line that runs the helper with args.
+func helperCmd(args ...string) string {
+	w := []string{Quote(os.Args[0]), helperArg}
+	for _, a := range args {
+		w = append(w, Quote(a))
+	}
+	return strings.Join(w, " ")
+}
+
+const goodHello = "hello routefuzz 1 kinds=connected,local,broadcast promote=1 families=4,6 metrics=1"
+
+func helper(args []string) {
+	fs := flag.NewFlagSet(helperArg, flag.ExitOnError)
+	hello := fs.String("hello", goodHello, "answer to hello")
+	on := fs.String("on", "", "misbehave at the first request starting with this")
+	do := fs.String("do", "", "how: crash, sigkill, hang, spawnhang, garbage, badroute, unsupported, extra, close")
+	fs.Parse(args)
+
+	in := bufio.NewScanner(os.Stdin)
+	out := bufio.NewWriter(os.Stdout)
+	stack := fixed.New()
+	for in.Scan() {
+		req := in.Text()
+		if *on != "" && strings.HasPrefix(req, *on) {
+			*on = "" // once
+			switch *do {
+			case "crash":
+				for i := 1; i <= 25; i++ {
+					fmt.Fprintf(os.Stderr, "helper: stderr line %d\n", i)
+				}
+				fmt.Fprintf(os.Stderr, "panic: cannot handle %q", req) // no newline
+				os.Exit(3)
+			case "sigkill":
+				syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			case "hang":
+				fmt.Fprintln(os.Stderr, "helper: thinking very hard about", req)
+				time.Sleep(time.Hour)
+			case "spawnhang":
+				// A grandchild that holds stdout open and outlives us.
+				c := exec.Command("sleep", "3600")
+				c.Stdout = os.Stdout
+				c.Start()
+				time.Sleep(time.Hour)
+			case "garbage":
+				fmt.Fprintln(out, "bonjour")
+				out.Flush()
+				continue
+			case "badroute":
+				fmt.Fprintln(out, "10.0.0.1/24 dev a0 src 10.0.0.1") // host bits set
+				fmt.Fprintln(out, ".")
+				out.Flush()
+				continue
+			case "unsupported":
+				fmt.Fprintln(out, "err unsupported not today")
+				out.Flush()
+				continue
+			case "extra":
+				fmt.Fprintln(out, "debug: something") // before the real answer
+			case "close":
+				os.Stdout.Close()
+				time.Sleep(time.Hour)
+			}
+		}
+		verb, rest, _ := strings.Cut(req, " ")
+		switch verb {
+		case "hello":
+			fmt.Fprintln(out, *hello)
+		case "reset":
+			stack.Reset(model.Config{Adapters: strings.Fields(rest), Promote: true})
+			fmt.Fprintln(out, "ok")
+		case "add", "del":
+			op, err := model.ParseOp(req)
+			if err == nil {
+				err = stack.Apply(op)
+			}
+			var oe *model.OpError
+			switch {
+			case err == nil:
+				fmt.Fprintln(out, "ok")
+			case errors.As(err, &oe):
+				fmt.Fprintf(out, "err %s %s\n", oe.Result, oe.Msg)
+			default:
+				fmt.Fprintf(out, "err invalid %v\n", err)
+			}
+		case "routes":
+			t, _ := stack.Routes()
+			fmt.Fprint(out, t.String(), ".\n")
+		case "addrs":
+			as, _ := stack.Addrs()
+			for _, a := range as {
+				fmt.Fprintln(out, a)
+			}
+			fmt.Fprintln(out, ".")
+		case "quit":
+			out.Flush()
+			return
+		default:
+			fmt.Fprintln(out, "err unsupported")
+		}
+		out.Flush()
+	}
+}

@@ -1,0 +1,379 @@
+package process
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/routefuzz/routefuzz/check"
+	"github.com/routefuzz/routefuzz/model"
+	"github.com/routefuzz/routefuzz/sut"
+)
+
+var cfg = model.Config{Adapters: []string{"a0", "a1"}, Promote: true}
+
+func start(t *testing.T, o Options, args ...string) *Stack {
+	t.Helper()
+	s, err := Start(helperCmd(args...), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// wantErr checks that err is an *Error of kind, that check would not take
+// it for a result, and that its message holds each of texts.
+func wantErr(t *testing.T, err error, kind error, texts ...string) *Error {
+	t.Helper()
+	t.Log(err)
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("got %v (%T), want a *process.Error", err, err)
+	}
+	if !errors.Is(err, kind) {
+		t.Errorf("got kind %v, want %v; error:\n%v", e.Kind, kind, err)
+	}
+	if r, ok := model.ResultOf(err); ok {
+		t.Errorf("model.ResultOf says %v: a harness failure would be taken for a result", r)
+	}
+	for _, s := range texts {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error does not say %q:\n%v", s, err)
+		}
+	}
+	return e
+}
+
+func TestConversation(t *testing.T) {
+	s := start(t, Options{})
+	if err := s.Reset(cfg); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []string{"add a0 10.0.0.1/24", "add a0 10.0.0.2/24", "add a1 2001:db8::1/64 metric 100"} {
+		if err := s.Apply(model.MustParseOp(l)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	results := []struct {
+		op   string
+		want error
+	}{
+		{"add a0 10.0.0.1/24", model.ErrExists},
+		{"del a0 10.0.0.9/24", model.ErrNotFound},
+		{"add x9 10.0.0.1/24", model.ErrInvalid},
+	}
+	for _, r := range results {
+		err := s.Apply(model.MustParseOp(r.op))
+		var oe *model.OpError
+		if !errors.Is(err, r.want) || !errors.As(err, &oe) || oe.Msg == "" || oe.Op.String() != r.op {
+			t.Errorf("%s: got %#v, want an *model.OpError wrapping %v with the program's text", r.op, err, r.want)
+		}
+	}
+	m, _ := model.New(cfg)
+	for _, l := range []string{"add a0 10.0.0.1/24", "add a0 10.0.0.2/24", "add a1 2001:db8::1/64 metric 100"} {
+		m.Apply(model.MustParseOp(l))
+	}
+	rs, err := s.Routes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rs.Equal(m.Routes()) {
+		t.Errorf("routes:\n%s\nwant:\n%s", rs, m.Routes())
+	}
+	as, err := s.Addrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(as, m.Addrs()) {
+		t.Errorf("addrs %v, want %v", as, m.Addrs())
+	}
+	if err := s.Reset(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if rs, _ := s.Routes(); len(rs) != 0 {
+		t.Errorf("routes after reset:\n%s", rs)
+	}
+}
+
+func TestCapabilities(t *testing.T) {
+	c, l := model.Connected, model.Local
+	tests := []struct {
+		hello string
+		want  sut.Limits
+	}{
+		{"hello routefuzz 1", sut.Limits{Promote: []bool{true}, IPv4: true, IPv6: true}},
+		{"hello routefuzz 1 promote=0 metrics=1", sut.Limits{Promote: []bool{false}, IPv4: true, IPv6: true, Metrics: true}},
+		{"hello routefuzz 1 kinds=local,connected families=4", sut.Limits{Kinds: []model.RouteKind{c, l}, Promote: []bool{true}, IPv4: true}},
+		{"hello routefuzz 1 families=6 promote=1", sut.Limits{IPv6: true}}, // promotion is IPv4's
+	}
+	for _, tt := range tests {
+		s := start(t, Options{}, "-hello", tt.hello)
+		got := s.Limits()
+		if !slices.Equal(got.Kinds, tt.want.Kinds) || !slices.Equal(got.Promote, tt.want.Promote) ||
+			got.IPv4 != tt.want.IPv4 || got.IPv6 != tt.want.IPv6 || got.Metrics != tt.want.Metrics {
+			t.Errorf("%q: limits %+v, want %+v", tt.hello, got, tt.want)
+		}
+	}
+}
+
+func TestBadCapabilities(t *testing.T) {
+	for _, hello := range []string{
+		"hello routefuzz 1 kinds=multicast",
+		"hello routefuzz 1 kinds=",
+		"hello routefuzz 1 promote=2",
+		"hello routefuzz 1 families=5",
+		"hello routefuzz 1 families=",
+		"hello routefuzz 1 metrics=yes",
+		"hello routefuzz 1 colour=blue",
+		"hello routefuzz 1 metrics",
+		"hello routefuzz 1 promote=0 promote=1",
+	} {
+		_, err := Start(helperCmd("-hello", hello), Options{})
+		wantErr(t, err, ErrCapability, `answered "`+hello+`"`, `"hello routefuzz 1"`)
+	}
+}
+
+func TestPromoteMismatch(t *testing.T) {
+	s := start(t, Options{}, "-hello", "hello routefuzz 1 promote=0")
+	err := s.Reset(cfg) // cfg asks for promote on
+	if !errors.Is(err, sut.ErrUnsupported) {
+		t.Fatalf("got %v, want sut.ErrUnsupported", err)
+	}
+}
+
+func TestMissingProgram(t *testing.T) {
+	_, err := Start("/nonexistent/routefuzz-stack -x", Options{})
+	wantErr(t, err, ErrStart, "/nonexistent/routefuzz-stack", "did not start", "no such file")
+	_, err = Start("   ", Options{})
+	wantErr(t, err, ErrStart, "empty")
+	_, err = Start("'unterminated", Options{})
+	wantErr(t, err, ErrStart, "unterminated")
+}
+
+func TestWrongVersion(t *testing.T) {
+	_, err := Start(helperCmd("-hello", "hello routefuzz 2 families=4"), Options{})
+	wantErr(t, err, ErrVersion, "version 2", "version 1", `"hello routefuzz 1"`)
+}
+
+func TestNotHello(t *testing.T) {
+	for _, hello := range []string{"HTTP/1.1 400 Bad Request", "err unsupported-ish", "hello world", ""} {
+		_, err := Start(helperCmd("-hello", hello), Options{})
+		wantErr(t, err, ErrProtocol, `"hello routefuzz 1"`, "outside the protocol")
+	}
+	_, err := Start(helperCmd("-hello", "err unsupported"), Options{})
+	wantErr(t, err, ErrUnsupported, `"hello routefuzz 1"`)
+}
+
+func TestExitBeforeHello(t *testing.T) {
+	_, err := Start(helperCmd("-on", "hello", "-do", "crash"), Options{})
+	wantErr(t, err, ErrExited, "exited with status 3", `"hello routefuzz 1"`, "panic: cannot handle")
+}
+
+func TestMalformedAnswer(t *testing.T) {
+	s := start(t, Options{}, "-on", "add", "-do", "garbage")
+	if err := s.Reset(cfg); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Apply(model.MustParseOp("add a0 10.0.0.1/24"))
+	wantErr(t, err, ErrProtocol, `answered "add a0 10.0.0.1/24" with "bonjour"`, "outside the protocol")
+	// The conversation is lost; the next check starts the program again.
+	if err := s.Reset(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Routes(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBadRouteLine(t *testing.T) {
+	s := start(t, Options{}, "-on", "routes", "-do", "badroute")
+	if err := s.Reset(cfg); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Routes()
+	wantErr(t, err, ErrProtocol, `"routes"`, "route grammar", "host bits")
+}
+
+func TestUnsupportedRequest(t *testing.T) {
+	s := start(t, Options{}, "-on", "routes", "-do", "unsupported")
+	if err := s.Reset(cfg); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Routes()
+	wantErr(t, err, ErrUnsupported, `does not support "routes"`, "err unsupported not today")
+}
+
+func TestUnaskedOutput(t *testing.T) {
+	s := start(t, Options{}, "-on", "add", "-do", "extra")
+	if err := s.Reset(cfg); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Apply(model.MustParseOp("add a0 10.0.0.1/24"))
+	wantErr(t, err, ErrProtocol, `"debug: something"`)
+}
+
+func TestCrash(t *testing.T) {
+	s := start(t, Options{}, "-on", "del", "-do", "crash")
+	ops := []model.Op{model.MustParseOp("add a0 10.0.0.1/24"), model.MustParseOp("del a0 10.0.0.1/24")}
+	d, err := check.Replay("exec", s, cfg, ops, nil)
+	if d != nil {
+		t.Fatalf("a crash was reported as a divergence:\n%s", d.Report())
+	}
+	e := wantErr(t, err, ErrExited, "op 2 (del a0 10.0.0.1/24)", "exited with status 3",
+		`while routefuzz was asking "del a0 10.0.0.1/24"`, "last 20 lines of its standard error",
+		"helper: stderr line 25", `panic: cannot handle "del a0 10.0.0.1/24"`)
+	if len(e.Stderr) != stderrLines || slices.Contains(e.Stderr, "helper: stderr line 6") {
+		t.Errorf("stderr tail %q, want the last %d lines", e.Stderr, stderrLines)
+	}
+	// Reset starts a crashed program again.
+	if d, err := check.Replay("exec", s, cfg, ops[:1], nil); d != nil || err != nil {
+		t.Fatalf("after restart: %v %v", d, err)
+	}
+}
+
+func TestKilledBySignal(t *testing.T) {
+	s := start(t, Options{}, "-on", "routes", "-do", "sigkill")
+	if err := s.Reset(cfg); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Routes()
+	wantErr(t, err, ErrExited, "killed by signal 9 (killed)", `"routes"`)
+}
+
+func TestClosedOutput(t *testing.T) {
+	s := start(t, Options{Timeout: 300 * time.Millisecond}, "-on", "addrs", "-do", "close")
+	if err := s.Reset(cfg); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Addrs()
+	wantErr(t, err, ErrExited, "closed its standard output", `"addrs"`)
+}
+
+func TestHang(t *testing.T) {
+	for _, do := range []string{"hang", "spawnhang"} {
+		t.Run(do, func(t *testing.T) {
+			const timeout = 200 * time.Millisecond
+			s := start(t, Options{Timeout: timeout}, "-on", "add", "-do", do)
+			if err := s.Reset(cfg); err != nil {
+				t.Fatal(err)
+			}
+			begin := time.Now()
+			err := s.Apply(model.MustParseOp("add a0 10.0.0.1/24"))
+			wantErr(t, err, ErrTimeout, `did not answer "add a0 10.0.0.1/24" within 200ms`)
+			if do == "hang" {
+				wantErr(t, err, ErrTimeout, "thinking very hard")
+			}
+			if el := time.Since(begin); el > timeout+3*time.Second {
+				t.Errorf("took %v to report a %v timeout", el, timeout)
+			}
+			// A hung program is not started again: each check would wait
+			// out another timeout.
+			begin = time.Now()
+			if err2 := s.Reset(cfg); err2 != err {
+				t.Errorf("Reset after a timeout: %v, want the timeout again", err2)
+			}
+			if el := time.Since(begin); el > 50*time.Millisecond {
+				t.Errorf("Reset after a timeout took %v", el)
+			}
+			if err := s.Close(); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+func TestClose(t *testing.T) {
+	s := start(t, Options{})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, s.Reset(cfg), ErrClosed)
+	wantErr(t, s.Apply(model.MustParseOp("add a0 10.0.0.1/24")), ErrClosed)
+}
+
+func TestUndeclaredFamilyNotSent(t *testing.T) {
+	s := start(t, Options{}, "-hello", "hello routefuzz 1 families=6")
+	if err := s.Reset(cfg); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, s.Apply(model.MustParseOp("add a0 10.0.0.1/24")), ErrUnsupported, "does not send")
+	wantErr(t, s.Apply(model.MustParseOp("add a0 2001:db8::1/64 metric 5")), ErrUnsupported, "metrics=0")
+	if err := s.Apply(model.MustParseOp("add a0 2001:db8::1/64")); err != nil {
+		t.Fatal(err) // the conversation is intact
+	}
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *syncBuf) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuf) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+func TestTrace(t *testing.T) {
+	var tr syncBuf
+	s := start(t, Options{Trace: &tr})
+	s.Reset(cfg)
+	s.Apply(model.MustParseOp("add a0 10.0.0.1/24"))
+	s.Routes()
+	s.Close()
+	want := "> hello routefuzz 1\n< " + goodHello + "\n> reset a0 a1\n< ok\n> add a0 10.0.0.1/24\n< ok\n> routes\n" +
+		"< 10.0.0.0/24 dev a0 src 10.0.0.1\n< local 10.0.0.1/32 dev a0 src 10.0.0.1\n< broadcast 10.0.0.255/32 dev a0 src 10.0.0.1\n< .\n> quit\n"
+	var got strings.Builder
+	for _, l := range strings.SplitAfter(tr.String(), "\n") {
+		if !strings.HasPrefix(l, "# ") {
+			got.WriteString(l)
+		}
+	}
+	if got.String() != want {
+		t.Errorf("trace:\n%s\nwant:\n%s", got.String(), want)
+	}
+}
+
+func TestSplit(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"prog", []string{"prog"}},
+		{"  python3   stack.py\t-v  ", []string{"python3", "stack.py", "-v"}},
+		{`sh -c 'exec ./x 2>>log'`, []string{"sh", "-c", "exec ./x 2>>log"}},
+		{`a "b c" d\ e ''`, []string{"a", "b c", "d e", ""}},
+		{`"a\"b\\c\d$"`, []string{`a"b\c\d$`}},
+		{`'it'\''s'`, []string{"it's"}},
+	}
+	for _, tt := range tests {
+		got, err := Split(tt.in)
+		if err != nil || !slices.Equal(got, tt.want) {
+			t.Errorf("Split(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+	for _, bad := range []string{"", "  ", `'a`, `"a`, `a\`} {
+		if _, err := Split(bad); err == nil {
+			t.Errorf("Split(%q): no error", bad)
+		}
+	}
+	for _, w := range []string{"plain", "", "with space", "it's", `"q"`, `back\slash`, "/tmp/x y/z", "$HOME"} {
+		got, err := Split(Quote(w) + " next")
+		if err != nil || !slices.Equal(got, []string{w, "next"}) {
+			t.Errorf("Split(Quote(%q)) = %q, %v", w, got, err)
+		}
+	}
+}
