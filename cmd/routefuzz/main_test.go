@@ -1,0 +1,127 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/routefuzz/routefuzz/corpus"
+)
+
+var bin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "routefuzz-cmd")
+	if err != nil {
+		panic(err)
+	}
+	bin = filepath.Join(dir, "routefuzz")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		panic(string(out))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// run runs the command in dir and returns its output and exit code.
+func run(t *testing.T, dir string, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return string(out), ee.ExitCode()
+	}
+	require.NoError(t, err)
+	return string(out), 0
+}
+
+var summary = regexp.MustCompile(`^routefuzz: sut=(\w+) checks=(\d+) steps=(\d+) divergences=(\d+) elapsed=\S+$`)
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return lines[len(lines)-1]
+}
+
+func TestCheckFixedPasses(t *testing.T) {
+	out, code := run(t, t.TempDir(), "check", "-sut", "fixed", "-checks", "50", "-seed", "1")
+	require.Equal(t, 0, code, out)
+	m := summary.FindStringSubmatch(lastLine(out))
+	require.NotNil(t, m, "last line is not the summary:\n%s", out)
+	require.Equal(t, []string{"fixed", "50"}, m[1:3])
+	require.Equal(t, "0", m[4])
+}
+
+func TestCheckLegacySavesAndFails(t *testing.T) {
+	dir := t.TempDir()
+	out, code := run(t, dir, "check", "-sut", "legacy", "-seed", "1", "-save", "found")
+	require.Equal(t, 1, code, out)
+	m := summary.FindStringSubmatch(lastLine(out))
+	require.NotNil(t, m, "last line is not the summary:\n%s", out)
+	require.Equal(t, "1", m[4])
+	require.Contains(t, out, "routes (- missing from legacy, + extra in legacy)")
+	files, _ := filepath.Glob(filepath.Join(dir, "found", "*.txtar"))
+	require.Len(t, files, 1, "want exactly the minimal case saved:\n%s", out)
+	cases, err := corpus.LoadFiles(files)
+	require.NoError(t, err)
+	require.Len(t, cases[0].Ops, 3)
+	require.Equal(t, []string{"a0", "a1"}, cases[0].Adapters, "adapters not canonical")
+	require.Equal(t, []string{"legacy"}, cases[0].Diverges)
+
+	// One command moves it into a corpus, which then replays clean.
+	out, code = run(t, dir, "promote", "-corpus", "corpus", files[0])
+	require.Equal(t, 0, code, out)
+	_, err = os.Stat(files[0])
+	require.True(t, os.IsNotExist(err), "promote left the found file behind")
+	out, code = run(t, dir, "replay", "-sut", "legacy", "corpus")
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "1 cases held")
+}
+
+func TestHunt(t *testing.T) {
+	out, code := run(t, t.TempDir(), "hunt", "-seed", "5")
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "KB287032 reproduced on legacy")
+	require.Contains(t, out, ">   3  del ")
+}
+
+func TestMinimizeCommand(t *testing.T) {
+	dir := t.TempDir()
+	long := "adapters: a0 a1 a2\ndiverges: legacy\n-- ops --\n" + strings.Join([]string{
+		"add a2 10.0.1.1/24", "add a0 2001:db8::1/64 metric 100", "add a0 10.0.0.1/24 metric 5",
+		"add a1 10.0.0.7/16", "del a2 10.0.1.1/24", "add a2 10.0.0.9/24", "add a1 10.0.1.3/32",
+		"del a2 10.0.0.9/24", "add a0 10.0.1.4/24",
+	}, "\n") + "\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "long.txtar"), []byte(long), 0o644))
+	out, code := run(t, dir, "minimize", "-sut", "legacy", "-o", "min", "long.txtar")
+	require.Equal(t, 0, code, out)
+	files, _ := filepath.Glob(filepath.Join(dir, "min", "*.txtar"))
+	require.Len(t, files, 1)
+	cases, err := corpus.LoadFiles(files)
+	require.NoError(t, err)
+	require.Len(t, cases[0].Ops, 3, out)
+}
+
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	out, code := run(t, dir, "check", "-sut", "nosuch")
+	require.Equal(t, 2, code)
+	require.Contains(t, out, `unknown stack "nosuch"`)
+	out, code = run(t, dir, "check", "-sut", "fixed", "-promote", "maybe")
+	require.Equal(t, 2, code)
+	require.Contains(t, out, "-promote: want on, off or auto")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "bad.txtar"), []byte("-- ops --\nadd a0 10.0.0.1\n"), 0o644))
+	out, code = run(t, dir, "replay", "bad.txtar")
+	require.Equal(t, 2, code)
+	require.Contains(t, out, "bad.txtar:2: address \"10.0.0.1\" has no prefix length")
+	_, code = run(t, dir, "frobnicate")
+	require.Equal(t, 2, code)
+}
