@@ -29,6 +29,7 @@ type Result struct {
 	Shrinks     int               // sequences run while shrinking
 	Divergences int               // 1 when a divergence was found, else 0
 	Minimal     *check.Divergence // the shortest divergence found, nil if none
+	FoundAfter  time.Duration     // time until the first divergence was found
 	HarnessErr  string            // the first harness failure, if any
 	Log         string            // rapid's own output
 	Elapsed     time.Duration
@@ -71,7 +72,11 @@ func Hunt(stack sut.Stack, c Config, b Budget) (Result, error) {
 	)
 	c.Stats = &stats
 	user := c.OnDivergence
+	var start time.Time
 	c.OnDivergence = func(d *check.Divergence) {
+		if !failing {
+			res.FoundAfter = time.Since(start)
+		}
 		failing = true
 		if res.Minimal == nil || len(d.Ops) <= len(res.Minimal.Ops) {
 			res.Minimal = d
@@ -87,7 +92,7 @@ func Hunt(stack sut.Stack, c Config, b Budget) (Result, error) {
 		}
 	}
 	prop := Property(stack, c)
-	start := time.Now()
+	start = time.Now()
 	tb := &logTB{}
 	rapid.Check(tb, func(t *rapid.T) {
 		shrinking := failing

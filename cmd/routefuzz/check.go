@@ -131,7 +131,7 @@ func runCheck(f *checkFlags) (props.Result, int) {
 		return res, errorf("harness failure (not a divergence): %v", err)
 	}
 	if res.Minimal != nil {
-		fmt.Printf("\nminimal failing order (%d ops, %d shrink runs):\n", len(res.Minimal.Ops), res.Shrinks)
+		fmt.Printf("\nfound after %d checks (%v); minimal failing order (%d ops, %d shrink runs):\n", res.Checks, res.FoundAfter.Round(time.Microsecond), len(res.Minimal.Ops), res.Shrinks)
 		fmt.Print(res.Minimal.Report())
 		if saver.path != "" {
 			fmt.Printf("saved: %s\n", saver.path)
