@@ -152,6 +152,40 @@ func TestFixedPythonStackPasses(t *testing.T) {
 	}
 }
 
+// crashy answers the handshake, reset, routes and addrs, then dies on the
+// first add.
+const crashy = `while read -r req; do
+  case "$req" in
+    hello*) echo "hello routefuzz 1 families=4 kinds=connected" ;;
+    reset*) echo ok ;;
+    routes|addrs) echo . ;;
+    add*) echo "crashy: cannot handle '$req'" >&2; exit 139 ;;
+    *) echo "err unsupported" ;;
+  esac
+done
+`
+
+// TestCrashIsHarnessError runs a crashing program through a hunt: the
+// crash must end the hunt as a harness failure that shows the program's
+// stderr, never as a divergence.
+func TestCrashIsHarnessError(t *testing.T) {
+	script := filepath.Join(t.TempDir(), "crashy.sh")
+	if err := os.WriteFile(script, []byte(crashy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := open(t, "sh "+process.Quote(script))
+	res, err := props.Hunt(s, config(s), props.Budget{Seed: 1, Checks: 20})
+	if err == nil || res.Minimal != nil || res.Divergences != 0 {
+		t.Fatalf("got err=%v, divergence=%v; want a harness failure only", err, res.Minimal != nil)
+	}
+	for _, want := range []string{"exited with status 139", `while routefuzz was asking "add `, "crashy: cannot handle 'add "} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q:\n%v", want, err)
+		}
+	}
+	t.Log(err)
+}
+
 func TestMain(m *testing.M) {
 	// The tests run in examples/; the programs are named relative to it.
 	if _, err := os.Stat("buggy_stack.py"); err != nil {
