@@ -127,8 +127,9 @@ func runCheck(f *checkFlags) (props.Result, int) {
 		fmt.Print(res.Log)
 	}
 	if err != nil {
+		errorf("harness failure (not a divergence): %v", err)
 		fmt.Println(res.Summary(f.name))
-		return res, errorf("harness failure (not a divergence): %v", err)
+		return res, exitError
 	}
 	if res.Minimal != nil {
 		fmt.Printf("\nfound after %d checks (%v); minimal failing order (%d ops, %d shrink runs):\n", res.Checks, res.FoundAfter.Round(time.Microsecond), len(res.Minimal.Ops), res.Shrinks)
