@@ -169,7 +169,7 @@ func (s *Stack) Reset(cfg model.Config) error {
 		return err
 	}
 	if s.p == nil {
-		s.note("the program exited; starting it again")
+		s.note("the program is not running; starting it again")
 		if err := s.start(); err != nil {
 			return err
 		}
@@ -188,12 +188,12 @@ func (s *Stack) Reset(cfg model.Config) error {
 // Apply sends op and returns nil for "ok", a *model.OpError for
 // "err exists|notfound|invalid [text]", and an *Error for anything else.
 func (s *Stack) Apply(op model.Op) error {
-	if err := s.usable(); err != nil {
+	req := op.String()
+	if err := s.running(req); err != nil {
 		return err
 	}
-	req := op.String()
 	switch {
-	case op.Kind != model.Add && op.Kind != model.Del:
+	case op.Kind != model.Add && op.Kind != model.Del, !op.Prefix.IsValid():
 		return fmt.Errorf("op %s has no form in the protocol", req)
 	case op.Prefix.Addr().Is4() && !s.limits.IPv4, op.Prefix.Addr().Is6() && !s.limits.IPv6:
 		return s.fail(req, ErrUnsupported, "declared it does not support this address family, so routefuzz does not send %q", req)
@@ -222,7 +222,7 @@ func (s *Stack) Apply(op model.Op) error {
 // Routes sends "routes" and parses the answer with model.ParseRoute.
 func (s *Stack) Routes() (model.Table, error) {
 	const req = "routes"
-	if err := s.usable(); err != nil {
+	if err := s.running(req); err != nil {
 		return nil, err
 	}
 	a, err := s.ask(req, true)
@@ -243,7 +243,7 @@ func (s *Stack) Routes() (model.Table, error) {
 // Addrs sends "addrs" and parses the answer with model.ParseAddr.
 func (s *Stack) Addrs() ([]model.Addr, error) {
 	const req = "addrs"
-	if err := s.usable(); err != nil {
+	if err := s.running(req); err != nil {
 		return nil, err
 	}
 	a, err := s.ask(req, true)
@@ -284,13 +284,26 @@ func (s *Stack) Close() error {
 	return nil
 }
 
-// usable returns an error when no request can be made.
+// usable returns an error when no request can be made. Only Reset starts
+// a program that has exited.
 func (s *Stack) usable() error {
 	switch {
 	case s.closed:
 		return &Error{Cmd: s.cmdline, Kind: ErrClosed, Detail: "is no longer run: the stack was closed"}
 	case s.failed != nil:
 		return s.failed
+	}
+	return nil
+}
+
+// running returns an error when the program is not running.
+func (s *Stack) running(req string) error {
+	if err := s.usable(); err != nil {
+		return err
+	}
+	if s.p == nil {
+		return &Error{Cmd: s.cmdline, Request: req, Kind: ErrExited, Started: true,
+			Detail: fmt.Sprintf("is not running (it failed earlier; Reset starts it again), so routefuzz cannot ask %q", req)}
 	}
 	return nil
 }

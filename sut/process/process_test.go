@@ -229,6 +229,9 @@ func TestCrash(t *testing.T) {
 	if len(e.Stderr) != stderrLines || slices.Contains(e.Stderr, "helper: stderr line 6") {
 		t.Errorf("stderr tail %q, want the last %d lines", e.Stderr, stderrLines)
 	}
+	// Until Reset, the stack says it has no program to ask.
+	_, err = s.Routes()
+	wantErr(t, err, ErrExited, "is not running", `"routes"`)
 	// Reset starts a crashed program again.
 	if d, err := check.Replay("exec", s, cfg, ops[:1], nil); d != nil || err != nil {
 		t.Fatalf("after restart: %v %v", d, err)
