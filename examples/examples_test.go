@@ -6,11 +6,13 @@ package examples_test
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,17 +24,28 @@ import (
 	"github.com/routefuzz/routefuzz/sut/process"
 )
 
-// buildFixedStack builds examples/fixedstack into a temporary directory
-// and returns the binary's path.
+// buildFixedStack builds examples/fixedstack, once per test binary, and
+// returns the binary's path.
 func buildFixedStack(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "fixedstack")
-	out, err := exec.Command("go", "build", "-o", bin, "./fixedstack").CombinedOutput()
+	bin, err := fixedStackBin()
 	if err != nil {
-		t.Fatalf("go build ./examples/fixedstack: %v\n%s", err, out)
+		t.Fatal(err)
 	}
 	return bin
 }
+
+var (
+	binDir        string // removed by TestMain
+	fixedStackBin = sync.OnceValues(func() (string, error) {
+		bin := filepath.Join(binDir, "fixedstack")
+		out, err := exec.Command("go", "build", "-o", bin, "./fixedstack").CombinedOutput()
+		if err != nil {
+			return "", fmt.Errorf("go build ./examples/fixedstack: %v\n%s", err, out)
+		}
+		return bin, nil
+	})
+)
 
 func python(t *testing.T) string {
 	t.Helper()
@@ -85,6 +98,23 @@ func TestFixedStackPasses(t *testing.T) {
 				t.Errorf("ran %d checks, want 200", res.Checks)
 			}
 		})
+	}
+}
+
+// TestFixedStackSomeKinds checks that declaring kinds= limits the
+// comparison: the adapter reports no broadcast routes, says so, and passes.
+func TestFixedStackSomeKinds(t *testing.T) {
+	s := open(t, process.Quote(buildFixedStack(t))+" -kinds=local,connected")
+	if k := sut.LimitsOf(s).Kinds; !slices.Equal(k, []model.RouteKind{model.Connected, model.Local}) {
+		t.Fatalf("kinds %v, want connected, local", k)
+	}
+	res, err := props.Hunt(s, config(s), props.Budget{Seed: 2, Checks: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(res.Summary("exec"))
+	if res.Minimal != nil {
+		t.Fatal("\n" + res.Minimal.Report())
 	}
 }
 
@@ -196,5 +226,12 @@ func TestMain(m *testing.M) {
 	if err := flag.Set("rapid.shrinktime", "5m"); err != nil {
 		panic(err)
 	}
-	os.Exit(m.Run())
+	dir, err := os.MkdirTemp("", "routefuzz-examples-")
+	if err != nil {
+		panic(err)
+	}
+	binDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }

@@ -27,16 +27,27 @@ import (
 
 func main() {
 	promote := flag.Int("promote", 1, "IPv4 promote_secondaries to declare and run with: 0 or 1")
+	kinds := flag.String("kinds", "connected,local,broadcast", "route kinds to declare and report")
 	flag.Parse()
 	if *promote != 0 && *promote != 1 {
 		log.Fatalf("fixedstack: -promote=%d: want 0 or 1", *promote)
 	}
-	if err := serve(*promote == 1); err != nil {
+	report := map[model.RouteKind]bool{}
+	for _, k := range strings.Split(*kinds, ",") {
+		kind, err := model.ParseRouteKind(k)
+		if err != nil {
+			log.Fatalf("fixedstack: -kinds: %v", err)
+		}
+		report[kind] = true
+	}
+	if err := serve(*promote == 1, *kinds, report); err != nil {
 		log.Fatalf("fixedstack: %v", err)
 	}
 }
 
-func serve(promote bool) error {
+// serve answers requests until quit or the end of input. It declares the
+// promotion setting it runs with and the route kinds it reports.
+func serve(promote bool, kinds string, report map[model.RouteKind]bool) error {
 	in := bufio.NewScanner(os.Stdin)
 	out := bufio.NewWriter(os.Stdout)
 	stack := fixed.New()
@@ -45,13 +56,13 @@ func serve(promote bool) error {
 		verb, args, _ := strings.Cut(req, " ")
 		switch verb {
 		case "hello":
-			// Answer with our version and what we support. This stack
-			// supports everything; only promote needs saying, since
-			// the default is 1.
+			// Answer with our version and what we support: both
+			// families and metrics, which are not the defaults, our
+			// promotion setting, and the route kinds we report.
 			if args != "routefuzz 1" {
 				return fmt.Errorf("harness speaks %q; this adapter speaks version 1", req)
 			}
-			fmt.Fprintf(out, "hello routefuzz 1 kinds=connected,local,broadcast promote=%d families=4,6 metrics=1\n", bit(promote))
+			fmt.Fprintf(out, "hello routefuzz 1 kinds=%s promote=%d families=4,6 metrics=1\n", kinds, bit(promote))
 		case "reset":
 			cfg := model.Config{Adapters: strings.Fields(args), Promote: promote}
 			if err := stack.Reset(cfg); err != nil {
@@ -69,7 +80,9 @@ func serve(promote bool) error {
 		case "routes":
 			t, _ := stack.Routes()
 			for _, r := range t {
-				fmt.Fprintln(out, r) // e.g. "local 10.0.0.1/32 dev a0 src 10.0.0.1"
+				if report[r.Kind] {
+					fmt.Fprintln(out, r) // e.g. "local 10.0.0.1/32 dev a0 src 10.0.0.1"
+				}
 			}
 			fmt.Fprintln(out, ".")
 		case "addrs":
