@@ -185,3 +185,5 @@ func Diff(want, got model.Table) DiffCount {
 	}
 	return c
 }
+
+func diffLines(d *Divergence) []model.DiffLine { return model.Diff(d.WantRoutes, d.GotRoutes) }

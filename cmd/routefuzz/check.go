@@ -134,8 +134,13 @@ func runCheck(f *checkFlags) (props.Result, int) {
 	if res.Minimal != nil {
 		fmt.Printf("\nfound after %d checks (%v); minimal failing order (%d ops, %d shrink runs):\n", res.Checks, res.FoundAfter.Round(time.Microsecond), len(res.Minimal.Ops), res.Shrinks)
 		fmt.Print(res.Minimal.Report())
-		if saver.path != "" {
-			fmt.Printf("saved: %s\n", saver.path)
+		if saver.path != "" && saver.path != "-" {
+			html := strings.TrimSuffix(saver.path, ".txtar") + ".html"
+			if err := os.WriteFile(html, res.Minimal.HTML(), 0o644); err != nil {
+				fmt.Fprintf(os.Stderr, "routefuzz: writing the HTML report: %v\n", err)
+				html = ""
+			}
+			fmt.Printf("saved: %s (report: %s)\n", saver.path, html)
 		}
 		fmt.Printf("reproduce: routefuzz check -sut %s -seed %d -checks %d -adapters %d -promote %s\n", f.name, seed, f.checks, f.adapters, onOff(c.Promote))
 	}
@@ -188,6 +193,7 @@ func (s *caseSaver) found(d *check.Divergence) {
 	}
 	if s.path != "" && s.path != "-" && s.path != path {
 		os.Remove(s.path)
+		os.Remove(strings.TrimSuffix(s.path, ".txtar") + ".html")
 	}
 	s.path = path
 }

@@ -70,9 +70,13 @@ func TestCheckLegacySavesAndFails(t *testing.T) {
 	require.Contains(t, out, "routes (- missing from legacy, + extra in legacy)")
 	files, _ := filepath.Glob(filepath.Join(dir, "found", "*.txtar"))
 	require.Len(t, files, 1, "want exactly the minimal case saved:\n%s", out)
+	html, err := os.ReadFile(strings.TrimSuffix(files[0], ".txtar") + ".html")
+	require.NoError(t, err, "no HTML report beside the case")
+	require.Contains(t, string(html), "legacy diverges from the model in routes")
 	cases, err := corpus.LoadFiles(files)
 	require.NoError(t, err)
 	require.Len(t, cases[0].Ops, 3)
+	os.Remove(strings.TrimSuffix(files[0], ".txtar") + ".html")
 	require.Equal(t, []string{"a0", "a1"}, cases[0].Adapters, "adapters not canonical")
 	require.Equal(t, []string{"legacy"}, cases[0].Diverges)
 
