@@ -95,6 +95,24 @@ func (s *State) Len() int {
 	return n
 }
 
+// Entry is one address on an adapter with its metric (zero: none).
+type Entry struct {
+	Prefix netip.Prefix
+	Metric uint32
+}
+
+// On returns the addresses on adapter, oldest first, with their metrics:
+// the order that decides which IPv4 address of a group is primary and
+// which secondary is promoted. The slice is a copy.
+func (s *State) On(adapter string) []Entry {
+	es := s.addrs[adapter]
+	out := make([]Entry, len(es))
+	for i, e := range es {
+		out[i] = Entry{e.p, e.metric}
+	}
+	return out
+}
+
 // Has reports whether the exact prefix (address and length) is on adapter.
 func (s *State) Has(adapter string, p netip.Prefix) bool {
 	return slices.ContainsFunc(s.addrs[adapter], func(e entry) bool { return e.p == p })

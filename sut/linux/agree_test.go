@@ -1,0 +1,120 @@
+package linux
+
+import (
+	"testing"
+	"time"
+
+	"github.com/routefuzz/routefuzz/check"
+	"github.com/routefuzz/routefuzz/model"
+	"github.com/routefuzz/routefuzz/props"
+)
+
+// eventually polls f for up to Lag.
+func eventually(f func() bool) bool {
+	for deadline := time.Now().Add(Lag); ; time.Sleep(100 * time.Microsecond) {
+		if f() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+}
+
+// The model agrees with the kernel over random sequences of IPv4 and IPv6
+// adds and deletes with metrics, on three adapters, for both promotion
+// settings, with the recorded kernel divergences excluded. Fixed seeds keep
+// it deterministic in what it draws.
+func TestAgreesWithModel(t *testing.T) {
+	s := open(t)
+	exclude, err := props.Exclusions(KnownDivergences)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const minSteps = 20000
+	for _, promote := range []bool{false, true} {
+		res, err := props.Hunt(s, props.Config{Name: "linux", Promote: promote, Metrics: true, Exclude: exclude},
+			props.Budget{Checks: 800, Seed: 20261125})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("promote=%v: %s retries=%d", promote, res.Summary("linux"), res.Retries)
+		if res.Minimal != nil {
+			t.Fatalf("\n%s", res.Minimal.Report())
+		}
+		if res.Steps < minSteps {
+			t.Errorf("promote=%v: only %d steps, want at least %d", promote, res.Steps, minSteps)
+		}
+	}
+}
+
+// Each known divergence is still there: without its exclusion, the kernel
+// diverges on its recorded ops. A kernel that fixed one shows up here.
+func TestKnownDivergencesHold(t *testing.T) {
+	s := open(t)
+	s.lag = 50 * time.Millisecond // each case diverges: don't wait a second for each
+	for _, k := range knownCases {
+		d, err := check.Replay("linux", s, model.Config{Adapters: abc.Adapters, Promote: k.promote}, k.ops, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d == nil {
+			t.Errorf("%s: the kernel now agrees with the model on\n%s", k.name, check.FormatOps(k.ops))
+			continue
+		}
+		ex, err := props.Exclusions([]string{k.name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, _ := model.New(model.Config{Adapters: abc.Adapters, Promote: k.promote})
+		last := k.ops[len(k.ops)-1]
+		for _, op := range k.ops[:len(k.ops)-1] {
+			m.Apply(op)
+		}
+		if !ex(m, last) {
+			t.Errorf("%s: its exclusion does not match the last op %s", k.name, last)
+		}
+	}
+}
+
+var knownCases = []struct {
+	name    string
+	promote bool
+	ops     []model.Op
+}{
+	{"linux-src-is-broadcast", false, ops("add a0 10.0.0.1/24", "add a1 10.0.0.255/24")},
+	{"linux-src-is-broadcast", false, ops("add a0 10.0.0.1/24", "add a0 10.0.0.255/16")},
+	{"linux-src-is-broadcast", true, ops("add a0 10.0.0.1/16", "add a0 10.0.1.255/16", "add a1 10.0.1.1/24", "del a0 10.0.0.1/16")},
+	{"linux-ipv6-prefix-metric", false, ops("add a0 2001:db8::1/64 metric 100", "add a0 2001:db8::2/64 metric 200", "del a0 2001:db8::1/64")},
+	{"linux-ipv6-prefix-metric", false, ops("add a0 2001:db8::1/64", "add a0 2001:db8::2/64 metric 100", "del a0 2001:db8::1/64")},
+}
+
+func ops(ss ...string) []model.Op {
+	var o []model.Op
+	for _, s := range ss {
+		o = append(o, model.MustParseOp(s))
+	}
+	return o
+}
+
+// BenchmarkLinuxStep measures kernel steps per second: one op plus the
+// reads that compare state (routes, with re-reads while an IPv6 local route
+// lags, and addresses), on random sequences like a hunt's.
+func BenchmarkLinuxStep(b *testing.B) {
+	s := open(b)
+	exclude, _ := props.Exclusions(KnownDivergences)
+	var steps, retries int
+	start := time.Now()
+	for b.Loop() {
+		res, err := props.Hunt(s, props.Config{Name: "linux", Metrics: true, Exclude: exclude},
+			props.Budget{Checks: 20, Seed: uint64(steps + 1)})
+		if err != nil || res.Minimal != nil {
+			b.Fatal(err, res.Minimal)
+		}
+		steps += res.Steps
+		retries += res.Retries
+	}
+	el := time.Since(start)
+	b.ReportMetric(float64(steps)/el.Seconds(), "steps/s")
+	b.ReportMetric(float64(retries)/float64(steps), "retries/step")
+}

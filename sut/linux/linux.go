@@ -1,0 +1,515 @@
+// Package linux is the Linux kernel as an implementation under test: it
+// drives the kernel's address and route tables over rtnetlink inside a
+// private network namespace that it creates, and reads them back.
+//
+// # Namespace and adapters
+//
+// Open creates a namespace named routefuzz-<pid>-<n>, bind-mounted under
+// /run/netns (see Prefix), so `ip netns exec routefuzz-<pid>-<n> ip addr`
+// shows what the harness is doing. Each adapter of the model is a veth
+// with the adapter's own name; its peer, named "peer~<i>" (a name the op
+// grammar cannot produce), is up and has IPv6 disabled, so the adapter has
+// carrier and the peer adds nothing to the tables. Before the adapters
+// exist, net.ipv6.conf.default.addr_gen_mode is set to 1 (no link-local
+// addresses), and forwarding is off. Loopback stays down, so it has no
+// addresses and no routes. IPv6 addresses are added with IFA_F_NODAD.
+// Nothing ever sends a packet.
+//
+// # Baseline noise
+//
+// Routes and Addrs report only what an adapter's addresses created. They
+// leave out exactly this, and nothing else:
+//
+//   - the IPv6 multicast route "multicast ff00::/8 table local" that every
+//     IPv6-enabled adapter that is up has;
+//   - addresses on devices other than the adapters (there are none).
+//
+// Any other route that is not on an adapter, or that is not a connected,
+// local or broadcast route, is reported as an error, not dropped.
+//
+// # Cleanup
+//
+// Close removes the namespace. SIGINT and SIGTERM remove the names of
+// every namespace the process created before the signal takes its
+// default action. A namespace left by a process that died otherwise
+// (SIGKILL, a crash) is removed by the next Open in any process (Reap).
+package linux
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jsimonetti/rtnetlink/v2"
+	"github.com/jsimonetti/rtnetlink/v2/driver"
+	"github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
+
+	"github.com/routefuzz/routefuzz/model"
+	"github.com/routefuzz/routefuzz/sut"
+)
+
+// Lag is how long the kernel may take to show an IPv6 local route after
+// the address was added: the route is inserted by the address's DAD work
+// item, even with IFA_F_NODAD. Measured here over 3,300 adds during a
+// hunt: median 40 µs, 99th percentile 4.7 ms, but a tail up to 560 ms
+// when the workqueue waits for the RTNL lock. A longer lag only costs time
+// when a stack really diverges.
+const Lag = time.Second
+
+// Stack is the kernel in a private network namespace. Its methods must not
+// be called concurrently.
+type Stack struct {
+	ns      *netns
+	c       *rtnetlink.Conn
+	cfg     model.Config
+	promote bool                // current promote_secondaries
+	index   map[string]uint32   // adapter → ifindex
+	names   map[uint32]string   // ifindex → adapter
+	ctl     map[string]*os.File // "all" and each adapter → its promote_secondaries
+	ready   bool                // adapters exist and match cfg.Adapters
+	lag     time.Duration       // Lag, unless a test shortens it
+}
+
+var _ sut.Lagger = (*Stack)(nil)
+
+// KnownDivergences names the props exclusions of the kernel's recorded
+// divergences from the model (see props/known_linux.go and corpus/).
+var KnownDivergences = []string{"linux-src-is-broadcast", "linux-ipv6-prefix-metric"}
+
+// Open reaps namespaces left behind by dead routefuzz processes, then
+// creates a namespace for a new stack. It needs CAP_SYS_ADMIN and
+// CAP_NET_ADMIN (root). Reset the stack before use and Close it after.
+func Open() (*Stack, error) {
+	if _, err := Reap(); err != nil {
+		return nil, fmt.Errorf("reaping namespaces of dead runs: %w", err)
+	}
+	ns, err := newNetns()
+	if err != nil {
+		return nil, err
+	}
+	c, err := rtnetlink.Dial(&netlink.Config{NetNS: int(ns.fd.Fd()), Strict: true})
+	if err != nil {
+		ns.close()
+		return nil, fmt.Errorf("netlink socket in %s: %w", ns.name, err)
+	}
+	return &Stack{ns: ns, c: c, lag: Lag}, nil
+}
+
+// Name returns the namespace's name, for `ip netns exec`.
+func (s *Stack) Name() string { return s.ns.name }
+
+// Lag implements sut.Lagger.
+func (s *Stack) Lag() time.Duration { return s.lag }
+
+// Close destroys the namespace. It is safe to call twice.
+func (s *Stack) Close() error {
+	if s.c == nil {
+		return nil
+	}
+	var errs []error
+	for _, f := range s.ctl {
+		f.Close()
+	}
+	s.ctl = nil
+	errs = append(errs, s.c.Close())
+	s.c = nil
+	errs = append(errs, s.ns.close())
+	return errors.Join(errs...)
+}
+
+// Reset makes the stack cfg's adapters with no addresses. When the adapter
+// set is unchanged it keeps the namespace and adapters and only deletes
+// addresses; otherwise it replaces the adapters. Either way it then checks
+// that the tables are back at their baseline.
+func (s *Stack) Reset(cfg model.Config) error {
+	if s.c == nil {
+		return errors.New("linux: stack is closed")
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if slices.Contains(cfg.Adapters, "lo") {
+		return fmt.Errorf("adapter name %q is the namespace's loopback device: %w", "lo", sut.ErrUnsupported)
+	}
+	if !s.ready || !slices.Equal(cfg.Adapters, s.cfg.Adapters) {
+		if err := s.makeAdapters(cfg.Adapters); err != nil {
+			return err
+		}
+	} else if err := s.flush(); err != nil {
+		return err
+	}
+	s.cfg = model.Config{Adapters: slices.Clone(cfg.Adapters), Promote: cfg.Promote}
+	if err := s.setPromote(cfg.Promote); err != nil {
+		return err
+	}
+	if err := s.atBaseline(); err != nil {
+		// Something survived the flush: start over with new adapters.
+		if err := s.makeAdapters(cfg.Adapters); err != nil {
+			return err
+		}
+		if err := s.setPromote(cfg.Promote); err != nil {
+			return err
+		}
+		if err := s.atBaseline(); err != nil {
+			return fmt.Errorf("linux: tables not at baseline after recreating the adapters: %w", err)
+		}
+	}
+	return nil
+}
+
+// makeAdapters deletes every link but loopback and creates names as veths.
+func (s *Stack) makeAdapters(names []string) error {
+	s.ready = false
+	for _, f := range s.ctl {
+		f.Close()
+	}
+	s.ctl = nil
+	links, err := s.c.Link.List()
+	if err != nil {
+		return fmt.Errorf("listing links: %w", err)
+	}
+	for _, l := range links {
+		if l.Flags&unix.IFF_LOOPBACK != 0 {
+			continue
+		}
+		// Deleting a veth deletes its peer, which may be later in the list.
+		if err := s.c.Link.Delete(l.Index); err != nil && !errors.Is(err, unix.ENODEV) {
+			return fmt.Errorf("deleting link %d: %w", l.Index, err)
+		}
+	}
+	s.index = make(map[string]uint32, len(names))
+	s.names = make(map[uint32]string, len(names))
+	peers := make([]string, len(names))
+	for i, name := range names {
+		peers[i] = fmt.Sprintf("peer~%d", i)
+		err := s.c.Link.New(&rtnetlink.LinkMessage{
+			Attributes: &rtnetlink.LinkAttributes{
+				Name: name,
+				Info: &rtnetlink.LinkInfo{Kind: "veth", Data: &driver.Veth{
+					PeerInfo: &rtnetlink.LinkMessage{Attributes: &rtnetlink.LinkAttributes{Name: peers[i]}},
+				}},
+			},
+		})
+		if err != nil {
+			return fmt.Errorf("creating veth %s: %w", name, err)
+		}
+	}
+	links, err = s.c.Link.List()
+	if err != nil {
+		return fmt.Errorf("listing links: %w", err)
+	}
+	var up []uint32
+	for _, l := range links {
+		if l.Attributes == nil || l.Flags&unix.IFF_LOOPBACK != 0 {
+			continue
+		}
+		if slices.Contains(names, l.Attributes.Name) {
+			s.index[l.Attributes.Name] = l.Index
+			s.names[l.Index] = l.Attributes.Name
+		}
+		up = append(up, l.Index)
+	}
+	if len(s.index) != len(names) {
+		return fmt.Errorf("created %d adapters, found %d", len(names), len(s.index))
+	}
+	// Peers: no IPv6, so no multicast route and nothing else on them.
+	// Then open each promote_secondaries entry once; an open sysctl file
+	// keeps referring to this namespace from any thread.
+	ctl := map[string]*os.File{}
+	err = s.ns.do(func() error {
+		var ss []sysctl
+		for _, p := range peers {
+			ss = append(ss, sysctl{"net/ipv6/conf/" + p + "/disable_ipv6", "1"})
+		}
+		if err := writeSysctls(ss); err != nil {
+			return err
+		}
+		for _, n := range append([]string{"all"}, names...) {
+			f, err := os.OpenFile("/proc/sys/net/ipv4/conf/"+n+"/promote_secondaries", os.O_RDWR, 0)
+			if err != nil {
+				return err
+			}
+			ctl[n] = f
+		}
+		return nil
+	})
+	s.ctl = ctl
+	if err != nil {
+		return err
+	}
+	for _, i := range up {
+		err := s.c.Link.Set(&rtnetlink.LinkMessage{Index: i, Flags: unix.IFF_UP, Change: unix.IFF_UP})
+		if err != nil {
+			return fmt.Errorf("setting link %d up: %w", i, err)
+		}
+	}
+	s.promote = false
+	if err := s.writePromote(false); err != nil {
+		return err
+	}
+	s.ready = true
+	return nil
+}
+
+// setPromote sets promote_secondaries on "all" and on every adapter, and
+// reads it back.
+func (s *Stack) setPromote(on bool) error {
+	if err := s.writePromote(on); err != nil {
+		return err
+	}
+	want := byte('0')
+	if on {
+		want = '1'
+	}
+	var b [4]byte
+	for n, f := range s.ctl {
+		k, err := f.ReadAt(b[:], 0)
+		if k == 0 {
+			return fmt.Errorf("reading %s promote_secondaries: %w", n, err)
+		}
+		if b[0] != want {
+			return fmt.Errorf("net.ipv4.conf.%s.promote_secondaries is %q, want %c", n, b[:k], want)
+		}
+	}
+	s.promote = on
+	return nil
+}
+
+func (s *Stack) writePromote(on bool) error {
+	v := []byte("0\n")
+	if on {
+		v = []byte("1\n")
+	}
+	for n, f := range s.ctl {
+		if _, err := f.WriteAt(v, 0); err != nil {
+			return fmt.Errorf("setting net.ipv4.conf.%s.promote_secondaries: %w", n, err)
+		}
+	}
+	return nil
+}
+
+// flush deletes every address on every adapter.
+func (s *Stack) flush() error {
+	msgs, err := s.c.Address.List()
+	if err != nil {
+		return fmt.Errorf("listing addresses: %w", err)
+	}
+	// Secondaries first, so no deletion promotes or flushes another.
+	slices.SortStableFunc(msgs, func(a, b rtnetlink.AddressMessage) int {
+		return -int(a.Flags&unix.IFA_F_SECONDARY) + int(b.Flags&unix.IFA_F_SECONDARY)
+	})
+	for _, m := range msgs {
+		if _, ok := s.names[m.Index]; !ok || m.Attributes == nil {
+			continue
+		}
+		del := rtnetlink.AddressMessage{Family: m.Family, PrefixLength: m.PrefixLength, Index: m.Index,
+			Attributes: &rtnetlink.AddressAttributes{Address: m.Attributes.Address, Local: m.Attributes.Local}}
+		if err := s.c.Address.Delete(&del); err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) {
+			return fmt.Errorf("flushing addresses: %w", err)
+		}
+	}
+	return nil
+}
+
+// atBaseline checks that no address and no route is left.
+func (s *Stack) atBaseline() error {
+	rs, err := s.Routes()
+	if err != nil {
+		return err
+	}
+	as, err := s.Addrs()
+	if err != nil {
+		return err
+	}
+	if len(rs) > 0 || len(as) > 0 {
+		return fmt.Errorf("left after reset: routes %q, addresses %v", rs.String(), as)
+	}
+	return nil
+}
+
+// Apply adds or deletes an address with RTM_NEWADDR or RTM_DELADDR.
+func (s *Stack) Apply(op model.Op) error {
+	if s.c == nil {
+		return errors.New("linux: stack is closed")
+	}
+	idx, ok := s.index[op.Adapter]
+	if !ok {
+		return &model.OpError{Op: op, Result: model.Invalid, Msg: fmt.Sprintf("no adapter %q (have %s)", op.Adapter, strings.Join(s.cfg.Adapters, ", "))}
+	}
+	p := op.Prefix
+	if !p.IsValid() || p.Addr().Zone() != "" || p.Addr().Is4In6() || op.Kind == model.Del && op.Metric != 0 {
+		return &model.OpError{Op: op, Result: model.Invalid, Msg: "malformed operation"}
+	}
+	m := rtnetlink.AddressMessage{
+		Family:       unix.AF_INET6,
+		PrefixLength: uint8(p.Bits()),
+		Index:        idx,
+		Attributes:   &rtnetlink.AddressAttributes{Address: net.IP(p.Addr().AsSlice())},
+	}
+	if p.Addr().Is4() {
+		m.Family = unix.AF_INET
+		m.Attributes.Local = m.Attributes.Address
+	}
+	var err error
+	switch op.Kind {
+	case model.Add:
+		if !p.Addr().Is4() {
+			m.Attributes.Flags = unix.IFA_F_NODAD
+		}
+		m.Attributes.Priority = op.Metric
+		err = s.c.Address.New(&m)
+	case model.Del:
+		err = s.c.Address.Delete(&m)
+	default:
+		return &model.OpError{Op: op, Result: model.Invalid, Msg: "unknown operation kind"}
+	}
+	if err != nil {
+		return opError(op, err)
+	}
+	return nil
+}
+
+// opError maps a kernel error to the op's result, keeping the kernel's
+// text: EEXIST is exists, EADDRNOTAVAIL notfound, an errno that says the
+// request itself is wrong is invalid, and anything else (the socket, a
+// missing device) is a harness error.
+func opError(op model.Op, err error) error {
+	var errno unix.Errno
+	if !errors.As(err, &errno) {
+		return fmt.Errorf("linux: %s: %w", op, err)
+	}
+	msg := "kernel: " + errno.Error()
+	var oe *netlink.OpError
+	if errors.As(err, &oe) && oe.Message != "" {
+		msg += ": " + oe.Message
+	}
+	switch errno {
+	case unix.EEXIST:
+		return &model.OpError{Op: op, Result: model.Exists, Msg: msg}
+	case unix.EADDRNOTAVAIL:
+		return &model.OpError{Op: op, Result: model.NotFound, Msg: msg}
+	case unix.EINVAL, unix.EOPNOTSUPP, unix.ERANGE, unix.EAFNOSUPPORT:
+		return &model.OpError{Op: op, Result: model.Invalid, Msg: msg}
+	}
+	return fmt.Errorf("linux: %s: %s: %w", op, msg, err)
+}
+
+// Routes dumps every routing table of both families and returns the
+// routes on the adapters, less the baseline noise listed in the package
+// documentation.
+func (s *Stack) Routes() (model.Table, error) {
+	msgs, err := s.c.Route.List()
+	if err != nil {
+		return nil, fmt.Errorf("dumping routes: %w", err)
+	}
+	routes := make([]model.Route, 0, len(msgs))
+	for i := range msgs {
+		r, keep, err := s.route(&msgs[i])
+		if err != nil {
+			return nil, err
+		}
+		if keep {
+			routes = append(routes, r)
+		}
+	}
+	return model.NewTable(routes), nil
+}
+
+// route converts one route message. keep is false for baseline noise.
+func (s *Stack) route(m *rtnetlink.RouteMessage) (r model.Route, keep bool, err error) {
+	a := &m.Attributes
+	table := uint32(m.Table)
+	if a.Table != 0 {
+		table = a.Table
+	}
+	dst, ok := prefix(a.Dst, m.DstLength, m.Family)
+	if !ok {
+		return r, false, fmt.Errorf("route with a malformed destination: %+v", *m)
+	}
+	if m.Family == unix.AF_INET6 && m.Type == unix.RTN_MULTICAST && table == unix.RT_TABLE_LOCAL && dst == multicast6 {
+		return r, false, nil
+	}
+	r.Dst = dst
+	r.Dev, ok = s.names[a.OutIface]
+	describe := func() string {
+		return fmt.Sprintf("type %d table %d proto %d dst %s oif %d", m.Type, table, m.Protocol, dst, a.OutIface)
+	}
+	if !ok {
+		return r, false, fmt.Errorf("route on a device that is not an adapter: %s", describe())
+	}
+	switch {
+	case m.Type == unix.RTN_UNICAST && table == unix.RT_TABLE_MAIN && m.Protocol == unix.RTPROT_KERNEL:
+		r.Kind = model.Connected
+	case m.Type == unix.RTN_LOCAL && table == unix.RT_TABLE_LOCAL:
+		r.Kind = model.Local
+	case m.Type == unix.RTN_BROADCAST && table == unix.RT_TABLE_LOCAL:
+		r.Kind = model.Broadcast
+	default:
+		return r, false, fmt.Errorf("route of a kind the model does not know: %s", describe())
+	}
+	if a.Src != nil {
+		src, ok := netip.AddrFromSlice(a.Src)
+		if !ok {
+			return r, false, fmt.Errorf("route with a malformed src: %s", describe())
+		}
+		r.Src = src
+	}
+	r.Metric = a.Priority
+	return r, true, nil
+}
+
+var multicast6 = netip.MustParsePrefix("ff00::/8")
+
+// prefix converts a netlink address and length; a nil address is the
+// family's zero address.
+func prefix(ip net.IP, bits uint8, family uint8) (netip.Prefix, bool) {
+	var a netip.Addr
+	switch {
+	case ip == nil && family == unix.AF_INET:
+		a = netip.IPv4Unspecified()
+	case ip == nil && family == unix.AF_INET6:
+		a = netip.IPv6Unspecified()
+	case family == unix.AF_INET && len(ip) == 4, family == unix.AF_INET6 && len(ip) == 16:
+		a, _ = netip.AddrFromSlice(ip)
+	default:
+		return netip.Prefix{}, false
+	}
+	p := netip.PrefixFrom(a, int(bits))
+	return p, p.IsValid()
+}
+
+// Addrs dumps the addresses of both families and returns those on the
+// adapters, sorted.
+func (s *Stack) Addrs() ([]model.Addr, error) {
+	msgs, err := s.c.Address.List()
+	if err != nil {
+		return nil, fmt.Errorf("dumping addresses: %w", err)
+	}
+	out := make([]model.Addr, 0, len(msgs))
+	for _, m := range msgs {
+		dev, ok := s.names[m.Index]
+		if !ok {
+			continue
+		}
+		if m.Attributes == nil {
+			return nil, fmt.Errorf("address message without attributes on %s", dev)
+		}
+		ip := m.Attributes.Address
+		if m.Family == unix.AF_INET && m.Attributes.Local != nil {
+			ip = m.Attributes.Local
+		}
+		p, ok := prefix(ip, m.PrefixLength, m.Family)
+		if !ok || ip == nil {
+			return nil, fmt.Errorf("malformed address on %s: %+v", dev, *m.Attributes)
+		}
+		out = append(out, model.Addr{Adapter: dev, Prefix: p})
+	}
+	slices.SortFunc(out, model.Addr.Compare)
+	return out, nil
+}
