@@ -13,6 +13,9 @@ EXCLUDE  ?=
 CORPUS   ?= corpus
 FILE     ?=
 FUZZTIME ?= 60s
+# The external program's command line reaches routefuzz through the
+# environment, so it may hold any quotes.
+export ROUTEFUZZ_EXEC := $(EXEC)
 
 .PHONY: all build hunt test check replay minimize promote fuzz bench vet fmt clean
 
@@ -34,19 +37,19 @@ test: vet
 check: build
 	@test -n "$(SUT)" || { echo "usage: make check SUT=<$$(./$(BIN) stacks | cut -d' ' -f1 | tr '\n' ' ')> [CHECKS=n] [SEED=n] [STEPS=n] [ADAPTERS=n] [PROMOTE=on|off] [SAVE=dir] [EXEC='cmd'] [EXCLUDE=a,b]"; exit 2; }
 	./$(BIN) check -sut $(SUT) -checks $(CHECKS) -seed $(SEED) -steps $(STEPS) -adapters $(ADAPTERS) -promote $(PROMOTE) \
-		$(if $(SAVE),-save $(SAVE)) $(if $(EXEC),-exec '$(EXEC)') $(if $(EXCLUDE),-exclude $(EXCLUDE))
+		$(if $(SAVE),-save $(SAVE)) $(if $(EXCLUDE),-exclude $(EXCLUDE))
 
 ## replay: replay the corpus against every stack available here, or SUT.
 replay: build
-	./$(BIN) replay $(if $(SUT),-sut $(SUT)) $(if $(EXEC),-exec '$(EXEC)') $(CORPUS)
+	./$(BIN) replay $(if $(SUT),-sut $(SUT)) $(CORPUS)
 
 ## minimize: shrink a failing case by delta debugging: make minimize FILE=x.txtar SUT=legacy
 minimize: build
-	./$(BIN) minimize $(if $(SUT),-sut $(SUT)) $(if $(EXEC),-exec '$(EXEC)') $(FILE)
+	./$(BIN) minimize $(if $(SUT),-sut $(SUT)) $(FILE)
 
 ## promote: move a found case into corpus/: make promote FILE=out/found/legacy-bad-....txtar
 promote: build
-	./$(BIN) promote -corpus $(CORPUS) $(if $(EXEC),-exec '$(EXEC)') $(FILE)
+	./$(BIN) promote -corpus $(CORPUS) $(FILE)
 
 ## fuzz: go test -fuzz on one stack's rapid target: make fuzz SUT=legacy FUZZTIME=60s
 fuzz:

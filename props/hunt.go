@@ -1,6 +1,7 @@
 package props
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"strconv"
@@ -119,7 +120,7 @@ func Hunt(stack sut.Stack, c Config, b Budget) (Result, error) {
 		res.HarnessErr = "rapid failed:\n" + res.Log
 	}
 	if res.Minimal == nil && res.HarnessErr != "" {
-		return res, fmt.Errorf("%s: %s", c.Name, res.HarnessErr)
+		return res, errors.New(res.HarnessErr)
 	}
 	return res, nil
 }

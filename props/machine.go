@@ -70,7 +70,7 @@ func (c Config) Restrict(stack sut.Stack) (Config, error) {
 		return c, fmt.Errorf("%s supports none of the families asked for", c.Name)
 	}
 	if len(l.Promote) > 0 && !slices.Contains(l.Promote, c.Promote) {
-		return c, fmt.Errorf("%s cannot run with promote=%v", c.Name, c.Promote)
+		return c, fmt.Errorf("%s supports only promote=%v, not promote=%v", c.Name, l.Promote[0], c.Promote)
 	}
 	return c, nil
 }

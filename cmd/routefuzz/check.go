@@ -24,9 +24,23 @@ type stackFlags struct {
 
 func (s *stackFlags) register(fs *flag.FlagSet, def string) {
 	fs.StringVar(&s.name, "sut", def, "stack to test: "+strings.Join(stacks.Names(), ", "))
-	fs.StringVar(&s.exec, "exec", "", "command line of the external program (with -sut exec)")
+	fs.StringVar(&s.exec, "exec", os.Getenv("ROUTEFUZZ_EXEC"), "command line of the external program (with -sut exec; default $ROUTEFUZZ_EXEC)")
 	fs.DurationVar(&s.timeout, "timeout", 0, "per-request timeout for an external program (0: the stack's default)")
 }
+
+// stackArgs returns the flags that open the same stack again.
+func (s *stackFlags) stackArgs() string {
+	a := "-sut " + s.name
+	if s.exec != "" {
+		a += " -exec " + shellQuote(s.exec)
+	}
+	if s.timeout != 0 {
+		a += " -timeout " + s.timeout.String()
+	}
+	return a
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 func (s *stackFlags) open() (sut.Stack, error) {
 	if s.name == "" {
@@ -142,7 +156,8 @@ func runCheck(f *checkFlags) (props.Result, int) {
 			}
 			fmt.Printf("saved: %s (report: %s)\n", saver.path, html)
 		}
-		fmt.Printf("reproduce: routefuzz check -sut %s -seed %d -checks %d -adapters %d -promote %s\n", f.name, seed, f.checks, f.adapters, onOff(c.Promote))
+		fmt.Printf("reproduce: routefuzz check %s -seed %d -checks %d -steps %d -adapters %d -promote %s -families %s -metrics=%v%s\n",
+			f.stackArgs(), seed, f.checks, f.steps, f.adapters, onOff(c.Promote), f.families, f.metrics, excludeNote(f.exclude))
 	}
 	if saver.err != nil {
 		fmt.Fprintf(os.Stderr, "routefuzz: saving the failing order: %v\n", saver.err)
