@@ -10,6 +10,7 @@ PROMOTE  ?= auto
 SAVE     ?=
 EXEC     ?=
 EXCLUDE  ?=
+TIMEOUT  ?=
 CORPUS   ?= corpus
 FILE     ?=
 FUZZTIME ?= 60s
@@ -35,13 +36,13 @@ test: vet
 
 ## check: run the state machine against one stack: make check SUT=fixed CHECKS=1000
 check: build
-	@test -n "$(SUT)" || { echo "usage: make check SUT=<$$(./$(BIN) stacks | cut -d' ' -f1 | tr '\n' ' ')> [CHECKS=n] [SEED=n] [STEPS=n] [ADAPTERS=n] [PROMOTE=on|off] [SAVE=dir] [EXEC='cmd'] [EXCLUDE=a,b]"; exit 2; }
+	@test -n "$(SUT)" || { echo "usage: make check SUT=<$$(./$(BIN) stacks | cut -d' ' -f1 | tr '\n' ' ')> [CHECKS=n] [SEED=n] [STEPS=n] [ADAPTERS=n] [PROMOTE=on|off] [SAVE=dir] [EXEC='cmd' [TIMEOUT=5s]] [EXCLUDE=a,b]"; exit 2; }
 	./$(BIN) check -sut $(SUT) -checks $(CHECKS) -seed $(SEED) -steps $(STEPS) -adapters $(ADAPTERS) -promote $(PROMOTE) \
-		$(if $(SAVE),-save $(SAVE)) $(if $(EXCLUDE),-exclude $(EXCLUDE))
+		$(if $(SAVE),-save $(SAVE)) $(if $(EXCLUDE),-exclude $(EXCLUDE)) $(if $(TIMEOUT),-timeout $(TIMEOUT))
 
 ## replay: replay the corpus against every stack available here, or SUT.
 replay: build
-	./$(BIN) replay $(if $(SUT),-sut $(SUT)) $(CORPUS)
+	./$(BIN) replay $(if $(SUT),-sut $(SUT)) $(if $(TIMEOUT),-timeout $(TIMEOUT)) $(CORPUS)
 
 ## minimize: shrink a failing case by delta debugging: make minimize FILE=x.txtar SUT=legacy
 minimize: build
