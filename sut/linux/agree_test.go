@@ -118,3 +118,67 @@ func BenchmarkLinuxStep(b *testing.B) {
 	b.ReportMetric(float64(steps)/el.Seconds(), "steps/s")
 	b.ReportMetric(float64(retries)/float64(steps), "retries/step")
 }
+
+// BenchmarkLinuxParts breaks a step down: an address op, a route dump and
+// an address dump with a dozen addresses present, and a Reset.
+func BenchmarkLinuxParts(b *testing.B) {
+	s := open(b)
+	setup := func() {
+		if err := s.Reset(abc); err != nil {
+			b.Fatal(err)
+		}
+		for _, o := range []string{"add a0 10.0.0.1/24", "add a0 10.0.0.2/24", "add a1 10.0.1.1/16 metric 100", "add a2 10.1.0.1/8",
+			"add a0 2001:db8:0:1::1/64", "add a1 2001:db8:0:2::1/64 metric 100", "add a2 2001:db8:1:1::1/48", "add a2 2001:db8:1:1::2/48"} {
+			if err := s.Apply(model.MustParseOp(o)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	setup()
+	add, del := model.MustParseOp("add a1 10.0.0.3/24"), model.MustParseOp("del a1 10.0.0.3/24")
+	add6, del6 := model.MustParseOp("add a1 2001:db8:0:3::1/64"), model.MustParseOp("del a1 2001:db8:0:3::1/64")
+	b.Run("op4", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			op := add
+			if i%2 == 1 {
+				op = del
+			}
+			if err := s.Apply(op); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("op6", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			op := add6
+			if i%2 == 1 {
+				op = del6
+			}
+			if err := s.Apply(op); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	s.Apply(del6)
+	rs, _ := s.Routes()
+	b.Run("routes", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := s.Routes(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(len(rs)), "routes")
+	})
+	b.Run("addrs", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := s.Addrs(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("reset", func(b *testing.B) {
+		for b.Loop() {
+			setup()
+		}
+	})
+}

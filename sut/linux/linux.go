@@ -27,6 +27,14 @@
 // Any other route that is not on an adapter, or that is not a connected,
 // local or broadcast route, is reported as an error, not dropped.
 //
+// # Asynchronous IPv6 local routes
+//
+// The kernel inserts an IPv6 address's local route from a work item after
+// the add has returned. Apply waits up to LocalWait for the route's
+// RTM_NEWROUTE notification on a second socket subscribed to
+// RTNLGRP_IPV6_ROUTE; beyond that, the harness re-reads the tables for up
+// to Lag (sut.Lagger) and counts the re-reads.
+//
 // # Cleanup
 //
 // Close removes the namespace. SIGINT and SIGTERM remove the names of
@@ -67,6 +75,7 @@ const Lag = time.Second
 type Stack struct {
 	ns      *netns
 	c       *rtnetlink.Conn
+	events  *rtnetlink.Conn // IPv6 route notifications (RTNLGRP_IPV6_ROUTE)
 	cfg     model.Config
 	promote bool                // current promote_secondaries
 	index   map[string]uint32   // adapter → ifindex
@@ -98,7 +107,13 @@ func Open() (*Stack, error) {
 		ns.close()
 		return nil, fmt.Errorf("netlink socket in %s: %w", ns.name, err)
 	}
-	return &Stack{ns: ns, c: c, lag: Lag}, nil
+	events, err := rtnetlink.Dial(&netlink.Config{NetNS: int(ns.fd.Fd()), Groups: unix.RTMGRP_IPV6_ROUTE})
+	if err != nil {
+		c.Close()
+		ns.close()
+		return nil, fmt.Errorf("netlink event socket in %s: %w", ns.name, err)
+	}
+	return &Stack{ns: ns, c: c, events: events, lag: Lag}, nil
 }
 
 // Name returns the namespace's name, for `ip netns exec`.
@@ -117,7 +132,7 @@ func (s *Stack) Close() error {
 		f.Close()
 	}
 	s.ctl = nil
-	errs = append(errs, s.c.Close())
+	errs = append(errs, s.c.Close(), s.events.Close())
 	s.c = nil
 	errs = append(errs, s.ns.close())
 	return errors.Join(errs...)
@@ -314,6 +329,25 @@ func (s *Stack) flush() error {
 			return fmt.Errorf("flushing addresses: %w", err)
 		}
 	}
+	// Routes that outlive every address: the kernel leaves IPv6 prefix
+	// routes behind when two addresses in one prefix have different
+	// metrics (corpus/linux-ipv6-prefix-metric-bad.txtar).
+	routes, err := s.c.Route.List()
+	if err != nil {
+		return fmt.Errorf("listing routes: %w", err)
+	}
+	for i := range routes {
+		m := &routes[i]
+		if _, ok := s.names[m.Attributes.OutIface]; !ok || s.noise(m) {
+			continue
+		}
+		del := rtnetlink.RouteMessage{Family: m.Family, DstLength: m.DstLength, Table: m.Table, Protocol: m.Protocol,
+			Scope: m.Scope, Type: m.Type, Attributes: rtnetlink.RouteAttributes{Dst: m.Attributes.Dst,
+				OutIface: m.Attributes.OutIface, Priority: m.Attributes.Priority, Table: m.Attributes.Table}}
+		if err := s.c.Route.Delete(&del); err != nil && !errors.Is(err, unix.ESRCH) {
+			return fmt.Errorf("flushing routes: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -364,6 +398,9 @@ func (s *Stack) Apply(op model.Op) error {
 		}
 		m.Attributes.Priority = op.Metric
 		err = s.c.Address.New(&m)
+		if err == nil && !p.Addr().Is4() {
+			s.awaitLocal6(p.Addr(), idx)
+		}
 	case model.Del:
 		err = s.c.Address.Delete(&m)
 	default:
@@ -373,6 +410,38 @@ func (s *Stack) Apply(op model.Op) error {
 		return opError(op, err)
 	}
 	return nil
+}
+
+// LocalWait bounds how long Apply waits, after adding an IPv6 address,
+// for the kernel's notification that the address's local route is in.
+const LocalWait = 5 * time.Millisecond
+
+// awaitLocal6 waits up to LocalWait for the RTM_NEWROUTE notification of
+// the local route of addr on ifindex idx. The kernel adds that route from
+// a work item after the address add returns (the DAD work, even with
+// IFA_F_NODAD); waiting for the event here costs its real latency (a few
+// tens of µs, median), where a re-read by the harness costs a sleep of at
+// least a timer tick. It is only an optimisation: if the event is late,
+// or an old one matches, the harness's re-reads (Lag) still decide.
+func (s *Stack) awaitLocal6(addr netip.Addr, idx uint32) {
+	deadline := time.Now().Add(LocalWait)
+	if err := s.events.SetReadDeadline(deadline); err != nil {
+		return
+	}
+	want := addr.As16()
+	for time.Now().Before(deadline) {
+		msgs, _, err := s.events.Receive()
+		if err != nil {
+			return // timeout, or lost events (ENOBUFS): let the harness re-read
+		}
+		for _, m := range msgs {
+			r, ok := m.(*rtnetlink.RouteMessage)
+			if ok && r.Type == unix.RTN_LOCAL && r.DstLength == 128 && r.Attributes.OutIface == idx &&
+				len(r.Attributes.Dst) == 16 && [16]byte(r.Attributes.Dst) == want {
+				return
+			}
+		}
+	}
 }
 
 // opError maps a kernel error to the op's result, keeping the kernel's
@@ -424,15 +493,12 @@ func (s *Stack) Routes() (model.Table, error) {
 // route converts one route message. keep is false for baseline noise.
 func (s *Stack) route(m *rtnetlink.RouteMessage) (r model.Route, keep bool, err error) {
 	a := &m.Attributes
-	table := uint32(m.Table)
-	if a.Table != 0 {
-		table = a.Table
-	}
+	table := tableOf(m)
 	dst, ok := prefix(a.Dst, m.DstLength, m.Family)
 	if !ok {
 		return r, false, fmt.Errorf("route with a malformed destination: %+v", *m)
 	}
-	if m.Family == unix.AF_INET6 && m.Type == unix.RTN_MULTICAST && table == unix.RT_TABLE_LOCAL && dst == multicast6 {
+	if s.noise(m) {
 		return r, false, nil
 	}
 	r.Dst = dst
@@ -465,6 +531,20 @@ func (s *Stack) route(m *rtnetlink.RouteMessage) (r model.Route, keep bool, err 
 }
 
 var multicast6 = netip.MustParsePrefix("ff00::/8")
+
+// noise reports whether m is baseline noise: the IPv6 multicast route
+// "multicast ff00::/8 table local" of an adapter that is up.
+func (s *Stack) noise(m *rtnetlink.RouteMessage) bool {
+	dst, _ := prefix(m.Attributes.Dst, m.DstLength, m.Family)
+	return m.Family == unix.AF_INET6 && m.Type == unix.RTN_MULTICAST && tableOf(m) == unix.RT_TABLE_LOCAL && dst == multicast6
+}
+
+func tableOf(m *rtnetlink.RouteMessage) uint32 {
+	if m.Attributes.Table != 0 {
+		return m.Attributes.Table
+	}
+	return uint32(m.Table)
+}
 
 // prefix converts a netlink address and length; a nil address is the
 // family's zero address.
