@@ -52,7 +52,6 @@ func TestAgreesWithModel(t *testing.T) {
 // diverges on its recorded ops. A kernel that fixed one shows up here.
 func TestKnownDivergencesHold(t *testing.T) {
 	s := open(t)
-	s.lag = 50 * time.Millisecond // each case diverges: don't wait a second for each
 	for _, k := range knownCases {
 		d, err := check.Replay("linux", s, model.Config{Adapters: abc.Adapters, Promote: k.promote}, k.ops, nil)
 		if err != nil {
