@@ -12,8 +12,9 @@
 // carrier and the peer adds nothing to the tables. Before the adapters
 // exist, net.ipv6.conf.default.addr_gen_mode is set to 1 (no link-local
 // addresses), and forwarding is off. Loopback stays down, so it has no
-// addresses and no routes. IPv6 addresses are added with IFA_F_NODAD.
-// Nothing ever sends a packet.
+// addresses and no routes. IPv6 addresses are added with IFA_F_NODAD, and
+// the adapters are NOARP, so no neighbour discovery and no MLD report is
+// ever sent: configuring addresses sends no packet at all.
 //
 // # Baseline noise
 //
@@ -256,8 +257,11 @@ func (s *Stack) makeAdapters(names []string) error {
 	if err != nil {
 		return err
 	}
+	// NOARP: no neighbour discovery and no MLD reports for solicited-node
+	// groups, so adding addresses sends no packet, even to the peer.
 	for _, i := range up {
-		err := s.c.Link.Set(&rtnetlink.LinkMessage{Index: i, Flags: unix.IFF_UP, Change: unix.IFF_UP})
+		flags := uint32(unix.IFF_UP | unix.IFF_NOARP)
+		err := s.c.Link.Set(&rtnetlink.LinkMessage{Index: i, Flags: flags, Change: flags})
 		if err != nil {
 			return fmt.Errorf("setting link %d up: %w", i, err)
 		}

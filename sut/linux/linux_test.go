@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/routefuzz/routefuzz/model"
 )
@@ -194,5 +195,27 @@ func TestNamedAndClosed(t *testing.T) {
 	}
 	if err := s.Reset(abc); err == nil {
 		t.Fatal("Reset after Close succeeded")
+	}
+}
+
+// Configuring addresses sends no packet: the adapters are NOARP, so IPv6
+// sends no MLD report for solicited-node groups (reports go out after a
+// random delay of up to a second, hence the wait).
+func TestSendsNothing(t *testing.T) {
+	s := open(t)
+	if err := s.Reset(abc); err != nil {
+		t.Fatal(err)
+	}
+	apply(t, s, "add a0 10.0.0.1/24", "add a0 10.0.0.2/24", "add a1 2001:db8::1/64", "add a1 2001:db8::2/64 metric 5",
+		"add a2 2001:db8:1::1/128", "del a1 2001:db8::1/64", "del a0 10.0.0.1/24")
+	time.Sleep(2 * time.Second)
+	links, err := s.c.Link.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range links {
+		if st := l.Attributes.Stats64; st == nil || st.TXPackets != 0 {
+			t.Errorf("%s sent packets: %+v", l.Attributes.Name, st)
+		}
 	}
 }
