@@ -148,8 +148,13 @@ func (s *Stack) Reset(cfg model.Config) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	if slices.Contains(cfg.Adapters, "lo") {
-		return fmt.Errorf("adapter name %q is the namespace's loopback device: %w", "lo", sut.ErrUnsupported)
+	for _, a := range cfg.Adapters {
+		switch a {
+		case "lo":
+			return fmt.Errorf("adapter name %q is the namespace's loopback device: %w", a, sut.ErrUnsupported)
+		case "all", "default":
+			return fmt.Errorf("adapter name %q is taken by the kernel's net.ipv4.conf.%s sysctls: %w", a, a, sut.ErrUnsupported)
+		}
 	}
 	if !s.ready || !slices.Equal(cfg.Adapters, s.cfg.Adapters) {
 		if err := s.makeAdapters(cfg.Adapters); err != nil {

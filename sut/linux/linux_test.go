@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/routefuzz/routefuzz/model"
+	"github.com/routefuzz/routefuzz/sut"
 )
 
 // needRoot skips t unless the process can create network namespaces.
@@ -161,10 +162,12 @@ func TestPromotion(t *testing.T) {
 	}
 }
 
-func TestRejectsLoopbackName(t *testing.T) {
+func TestRejectsReservedNames(t *testing.T) {
 	s := open(t)
-	if err := s.Reset(model.Config{Adapters: []string{"a0", "lo"}}); err == nil {
-		t.Fatal("adapter named lo accepted")
+	for _, name := range []string{"lo", "all", "default"} {
+		if err := s.Reset(model.Config{Adapters: []string{"a0", name}}); !errors.Is(err, sut.ErrUnsupported) {
+			t.Errorf("adapter named %s: got %v, want ErrUnsupported", name, err)
+		}
 	}
 	if err := s.Reset(abc); err != nil {
 		t.Fatal(err)
