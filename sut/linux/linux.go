@@ -115,6 +115,8 @@ func Open() (*Stack, error) {
 	return &Stack{ns: ns, c: c, events: events, lag: Lag}, nil
 }
 
+var errClosed = errors.New("linux: stack is closed")
+
 // Name returns the namespace's name, for `ip netns exec`.
 func (s *Stack) Name() string { return s.ns.name }
 
@@ -143,7 +145,7 @@ func (s *Stack) Close() error {
 // that the tables are back at their baseline.
 func (s *Stack) Reset(cfg model.Config) error {
 	if s.c == nil {
-		return errors.New("linux: stack is closed")
+		return errClosed
 	}
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -377,7 +379,7 @@ func (s *Stack) atBaseline() error {
 // Apply adds or deletes an address with RTM_NEWADDR or RTM_DELADDR.
 func (s *Stack) Apply(op model.Op) error {
 	if s.c == nil {
-		return errors.New("linux: stack is closed")
+		return errClosed
 	}
 	idx, ok := s.index[op.Adapter]
 	if !ok {
@@ -486,6 +488,9 @@ func opError(op model.Op, err error) error {
 // routes on the adapters, less the baseline noise listed in the package
 // documentation.
 func (s *Stack) Routes() (model.Table, error) {
+	if s.c == nil {
+		return nil, errClosed
+	}
 	msgs, err := s.c.Route.List()
 	if err != nil {
 		return nil, fmt.Errorf("dumping routes: %w", err)
@@ -580,6 +585,9 @@ func prefix(ip net.IP, bits uint8, family uint8) (netip.Prefix, bool) {
 // Addrs dumps the addresses of both families and returns those on the
 // adapters, sorted.
 func (s *Stack) Addrs() ([]model.Addr, error) {
+	if s.c == nil {
+		return nil, errClosed
+	}
 	msgs, err := s.c.Address.List()
 	if err != nil {
 		return nil, fmt.Errorf("dumping addresses: %w", err)

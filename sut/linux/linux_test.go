@@ -199,6 +199,15 @@ func TestNamedAndClosed(t *testing.T) {
 	if err := s.Reset(abc); err == nil {
 		t.Fatal("Reset after Close succeeded")
 	}
+	if _, err := s.Routes(); err == nil {
+		t.Fatal("Routes after Close succeeded")
+	}
+	if _, err := s.Addrs(); err == nil {
+		t.Fatal("Addrs after Close succeeded")
+	}
+	if _, ok := model.ResultOf(s.Apply(model.MustParseOp("add a0 10.0.0.1/24"))); ok {
+		t.Fatal("Apply after Close is not a harness error")
+	}
 }
 
 // Configuring addresses sends no packet: the adapters are NOARP, so IPv6
