@@ -47,9 +47,13 @@ func LookupExclusion(name string) (Exclusion, bool) {
 }
 
 // Exclusions returns an Exclude function that skips an op when any of the
-// named exclusions matches it.
+// named exclusions matches it. The name "known" stands for every
+// registered exclusion.
 func Exclusions(names []string) (func(*model.State, model.Op) bool, error) {
 	var es []Exclusion
+	if slices.Contains(names, "known") {
+		names = append(slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == "known" }), ExclusionNames()...)
+	}
 	for _, n := range names {
 		e, ok := exclusions[n]
 		if !ok {

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -143,4 +144,14 @@ func setFlag(t *testing.T, name, value string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { flag.Set(name, old) })
+}
+
+func TestExclusionsKnown(t *testing.T) {
+	ex, err := Exclusions([]string{"known"})
+	if err != nil || (len(ExclusionNames()) > 0) != (ex != nil) {
+		t.Fatalf("known: %v", err)
+	}
+	if _, err := Exclusions([]string{"nosuch"}); err == nil || !strings.Contains(err.Error(), `unknown exclusion "nosuch"`) {
+		t.Fatalf("want an unknown-exclusion error, got %v", err)
+	}
 }

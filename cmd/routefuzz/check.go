@@ -70,7 +70,7 @@ func (f *checkFlags) register(fs *flag.FlagSet, defSUT string) {
 	fs.StringVar(&f.promote, "promote", "auto", "IPv4 promote_secondaries: on, off, or auto (the stack's only setting, else off)")
 	fs.StringVar(&f.families, "families", "4,6", "address families to draw: 4, 6 or 4,6")
 	fs.BoolVar(&f.metrics, "metrics", true, "draw address metrics (when the stack supports them)")
-	fs.StringVar(&f.exclude, "exclude", "", "comma-separated known divergences to skip: "+strings.Join(props.ExclusionNames(), ", "))
+	fs.StringVar(&f.exclude, "exclude", "", "comma-separated known divergences to skip, or known for all: "+strings.Join(props.ExclusionNames(), ", "))
 	fs.StringVar(&f.save, "save", "", "directory to write the minimal failing order to, as a corpus case")
 	fs.BoolVar(&f.verbose, "v", false, "print rapid's log")
 }
