@@ -162,6 +162,11 @@ func (s *State) Apply(op Op) error {
 		return err
 	}
 	es := s.addrs[op.Adapter]
+	if op.Kind == Add && op.Prefix.Addr() == unspecified4 {
+		// The kernel accepts 0.0.0.0 and keeps nothing
+		// (__inet_insert_ifa: "if (!ifa->ifa_local) return 0").
+		return nil
+	}
 	if op.Kind == Add {
 		s.addrs[op.Adapter] = append(es, entry{op.Prefix, op.Metric})
 		return nil
@@ -176,6 +181,8 @@ func (s *State) Apply(op Op) error {
 	s.addrs[op.Adapter] = slices.Delete(es, i, i+1)
 	return nil
 }
+
+var unspecified4 = netip.IPv4Unspecified()
 
 // isPrimary reports whether es[i] is the oldest IPv4 address of its group.
 func isPrimary(es []entry, i int) bool {
@@ -201,8 +208,9 @@ func (s *State) Addrs() []Addr {
 // IPv4: on one adapter, addresses with the same masked prefix and length
 // form a group whose oldest address is the primary. Each group has one
 // connected route (src the primary, metric the primary's) unless it is a
-// /32 or lies inside 0.0.0.0/8; groups shorter than /31 outside 0.0.0.0/8
-// also have a broadcast route. Every address has a local route whose src
+// /32 or its masked prefix is 0.0.0.0; groups shorter than /31 whose masked
+// prefix is not 0.0.0.0 also have a broadcast route. Adding 0.0.0.0 itself
+// succeeds and keeps nothing. Every address has a local route whose src
 // is its group's primary.
 //
 // IPv6: each address has a local route (metric 0, no src); each distinct
@@ -232,8 +240,11 @@ func (s *State) Routes() Table {
 			}
 			src := prim.p.Addr()
 			routes = append(routes, Route{Kind: Local, Dst: netip.PrefixFrom(a, 32), Dev: dev, Src: src})
-			if prim != e || key.Addr().As4()[0] == 0 {
-				continue // secondaries and 0.0.0.0/8 add no subnet routes
+			if prim != e || key.Addr() == unspecified4 {
+				// Secondaries add no subnet routes, nor do groups whose
+				// masked prefix is 0.0.0.0 (ipv4_is_zeronet(prefix) in
+				// fib_add_ifaddr; since Linux 5.3 it is only 0.0.0.0 itself).
+				continue
 			}
 			if key.Bits() < 32 {
 				routes = append(routes, Route{Kind: Connected, Dst: key, Dev: dev, Src: src, Metric: prim.metric})

@@ -56,8 +56,16 @@ func TestRoutes(t *testing.T) {
 			11.0.0.0/8 dev a0 src 11.0.0.1
 			local 11.0.0.1/32 dev a0 src 11.0.0.1
 			broadcast 11.255.255.255/32 dev a0 src 11.0.0.1`},
-		{"inside 0.0.0.0/8: local only", false, "add a0 0.0.0.1/8", `
-			local 0.0.0.1/32 dev a0 src 0.0.0.1`},
+		{"masked prefix 0.0.0.0: local only", false, "add a0 0.0.0.1/8\nadd a1 0.0.0.1/24", `
+			local 0.0.0.1/32 dev a0 src 0.0.0.1
+			local 0.0.0.1/32 dev a1 src 0.0.0.1`},
+		{"elsewhere in 0.0.0.0/8: all routes (Linux >= 5.3)", false, "add a0 0.1.0.1/16\nadd a1 0.0.0.2/31", `
+			0.0.0.2/31 dev a1 src 0.0.0.2
+			0.1.0.0/16 dev a0 src 0.1.0.1
+			local 0.0.0.2/32 dev a1 src 0.0.0.2
+			local 0.1.0.1/32 dev a0 src 0.1.0.1
+			broadcast 0.1.255.255/32 dev a0 src 0.1.0.1`},
+		{"0.0.0.0 is accepted and kept nowhere", false, "add a0 0.0.0.0/24\nadd a0 0.0.0.0/24", ""},
 		{"network address itself", false, "add a0 10.0.0.0/24", `
 			10.0.0.0/24 dev a0 src 10.0.0.0
 			local 10.0.0.0/32 dev a0 src 10.0.0.0

@@ -151,12 +151,12 @@ type gen struct {
 }
 
 var (
-	v4Nets    = []netip.Addr{netip.MustParseAddr("10.0.0.0"), netip.MustParseAddr("10.0.1.0"), netip.MustParseAddr("10.1.0.0")}
+	v4Nets    = []netip.Addr{netip.MustParseAddr("10.0.0.0"), netip.MustParseAddr("10.0.1.0"), netip.MustParseAddr("10.1.0.0"), netip.MustParseAddr("0.0.0.0")}
 	v4Hosts   = []byte{1, 2, 3, 0, 255}
 	v4Lengths = []int{24, 16, 8, 31, 32}
 	v6Nets    = []netip.Addr{netip.MustParseAddr("2001:db8:0:1::"), netip.MustParseAddr("2001:db8:0:2::"), netip.MustParseAddr("2001:db8:1:1::")}
 	v6Hosts   = []byte{1, 2, 3, 0}
-	v6Lengths = []int{64, 48, 128}
+	v6Lengths = []int{64, 48, 128, 127}
 	metrics   = []uint32{0, 100, 200, 0}
 )
 

@@ -36,7 +36,7 @@ func (s *Stack) Apply(op model.Op) error {
 	if s.routes == nil {
 		s.routes = make(map[model.Route]int)
 	}
-	if err := s.addrs.Check(op); err != nil {
+	if err := s.addrs.Check(op); err != nil || ifaddr.Ignored(op) {
 		return err
 	}
 	dev := op.Adapter

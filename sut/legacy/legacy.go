@@ -72,7 +72,7 @@ func (s *Stack) Apply(op model.Op) error {
 	if s.fifo == nil {
 		_ = s.Reset(model.Config{})
 	}
-	if err := s.addrs.Check(op); err != nil {
+	if err := s.addrs.Check(op); err != nil || ifaddr.Ignored(op) {
 		return err
 	}
 	dev, key := op.Adapter, op.Prefix.Masked()

@@ -64,6 +64,12 @@ func (l *Lists) Check(op model.Op) error {
 	return nil
 }
 
+// Ignored reports whether the kernel accepts op and does nothing: adding
+// the IPv4 address 0.0.0.0.
+func Ignored(op model.Op) bool {
+	return op.Kind == model.Add && op.Prefix.Addr() == netip.IPv4Unspecified()
+}
+
 // Add appends a to dev's list.
 func (l *Lists) Add(dev string, a Addr) { l.m[dev] = append(l.m[dev], a) }
 
@@ -128,7 +134,7 @@ func Broadcast(p netip.Prefix) netip.Addr {
 // primary prim on dev creates under the kernel's rules (fib_add_ifaddr).
 func SubnetRoutes(dev string, prim Addr) []model.Route {
 	key := prim.Key()
-	if key.Addr().As4()[0] == 0 {
+	if key.Addr() == netip.IPv4Unspecified() {
 		return nil
 	}
 	src := prim.P.Addr()
