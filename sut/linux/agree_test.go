@@ -34,7 +34,7 @@ func TestAgreesWithModel(t *testing.T) {
 	const minSteps = 20000
 	for _, promote := range []bool{false, true} {
 		res, err := props.Hunt(s, props.Config{Name: "linux", Promote: promote, Metrics: true, Exclude: exclude},
-			props.Budget{Checks: 800, Seed: 20261125})
+			props.Budget{Checks: 900, Seed: 20261125})
 		if err != nil {
 			t.Fatal(err)
 		}
