@@ -10,6 +10,7 @@ import (
 
 	"github.com/routefuzz/routefuzz/check"
 	"github.com/routefuzz/routefuzz/corpus"
+	"github.com/routefuzz/routefuzz/model"
 	"github.com/routefuzz/routefuzz/props"
 	"github.com/routefuzz/routefuzz/stacks"
 	"github.com/routefuzz/routefuzz/sut"
@@ -146,6 +147,12 @@ func runCheck(f *checkFlags) (props.Result, int) {
 		return res, exitError
 	}
 	if res.Minimal != nil {
+		polished, tries := polish(stack, f.name, res.Minimal, c.Exclude)
+		if polished != nil {
+			fmt.Printf("\ndelta debugging took rapid's %d ops down to %d (%d orders tried)\n", len(res.Minimal.Ops), len(polished.Ops), tries)
+			res.Minimal = polished
+			saver.found(polished)
+		}
 		fmt.Printf("\nfound after %d checks (%v); minimal failing order (%d ops, %d shrink runs):\n", res.Checks, res.FoundAfter.Round(time.Microsecond), len(res.Minimal.Ops), res.Shrinks)
 		fmt.Print(res.Minimal.Report())
 		if saver.path != "" && saver.path != "-" {
@@ -167,6 +174,38 @@ func runCheck(f *checkFlags) (props.Result, int) {
 	}
 	fmt.Println(res.Summary(f.name))
 	return res, exitOK
+}
+
+// polish runs the delta-debugging minimizer over rapid's result, which
+// rapid's shrinker sometimes leaves longer than it need be (repeated
+// duplicate adds, say). Orders that an exclusion would have skipped do not
+// count. It returns nil when it finds nothing shorter.
+func polish(stack sut.Stack, name string, d *check.Divergence, exclude func(*model.State, model.Op) bool) (*check.Divergence, int) {
+	same := corpus.SameFailure(name, stack, d.Aspects())
+	fails := func(cfg model.Config, ops []model.Op) bool {
+		if exclude != nil {
+			m, err := model.New(cfg)
+			if err != nil {
+				return false
+			}
+			for _, op := range ops {
+				if exclude(m, op) {
+					return false
+				}
+				m.Apply(op)
+			}
+		}
+		return same(cfg, ops)
+	}
+	cfg, ops, tries := corpus.Minimize(d.Config, d.Ops, fails)
+	if len(ops) >= len(d.Ops) {
+		return nil, tries
+	}
+	final, err := check.Replay(name, stack, cfg, ops, nil)
+	if err != nil || final == nil {
+		return nil, tries
+	}
+	return final, tries
 }
 
 func onOff(b bool) string {
