@@ -133,3 +133,18 @@ func FuzzParseRoute(f *testing.F) {
 		}
 	})
 }
+
+func TestSortRoutesKeepsRepetitions(t *testing.T) {
+	r := MustParseRoute("10.0.0.0/24 dev a0 src 10.0.0.1")
+	l := MustParseRoute("local 10.0.0.1/32 dev a0 src 10.0.0.1")
+	if got := SortRoutes([]Route{l, r, r}); len(got) != 3 || got[0] != r || got[1] != r {
+		t.Fatalf("SortRoutes = %v", got)
+	}
+	if got := NewTable([]Route{l, r, r}); len(got) != 2 {
+		t.Fatalf("NewTable = %v", got)
+	}
+	d := Diff(NewTable([]Route{r}), SortRoutes([]Route{r, r}))
+	if len(d) != 2 || !d[0].InWant || !d[0].InGot || d[1].InWant || !d[1].InGot {
+		t.Fatalf("a repeated route is not an extra line: %+v", d)
+	}
+}

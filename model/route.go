@@ -174,17 +174,25 @@ func (r Route) Compare(o Route) int {
 	return 0
 }
 
-// Table is a canonical route table: sorted by Route.Compare, without
-// duplicates. A kernel FIB holds one entry for identical routes, so a
-// table is a set.
+// Table is a route table in canonical order: sorted by Route.Compare. The
+// model's tables hold each route once (a kernel FIB keeps one entry for
+// identical routes); a table read from a stack may repeat a route, and
+// that repetition is itself a divergence (a reference-counting bug often
+// shows as one).
 type Table []Route
 
-// NewTable returns the canonical table holding routes. It does not modify
-// its argument.
+// NewTable returns the canonical table of a set of routes: sorted, each
+// route once. It does not modify its argument.
 func NewTable(routes []Route) Table {
+	return slices.Compact(SortRoutes(routes))
+}
+
+// SortRoutes returns routes in canonical order, keeping repetitions, for
+// reading a stack's table as it is. It does not modify its argument.
+func SortRoutes(routes []Route) Table {
 	t := slices.Clone(routes)
 	slices.SortFunc(t, Route.Compare)
-	return slices.Compact(t)
+	return t
 }
 
 // String returns one route per line, each ending in a newline.
