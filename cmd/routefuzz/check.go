@@ -83,6 +83,9 @@ func cmdCheck(args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return exitError
 	}
+	if fs.NArg() > 0 {
+		return errorf("check: unexpected argument %q (flags only; see routefuzz check -h)", fs.Arg(0))
+	}
 	res, code := runCheck(&f)
 	if code == exitError {
 		return code
@@ -97,6 +100,14 @@ func cmdCheck(args []string) int {
 // the summary line. A divergence is saved (with -save) or printed as soon
 // as it is found, before shrinking can fail.
 func runCheck(f *checkFlags) (props.Result, int) {
+	for _, v := range []struct {
+		name string
+		n    int
+	}{{"-checks", f.checks}, {"-steps", f.steps}, {"-adapters", f.adapters}} {
+		if v.n <= 0 {
+			return props.Result{}, errorf("%s must be at least 1, not %d", v.name, v.n)
+		}
+	}
 	stack, err := f.open()
 	if err != nil {
 		return props.Result{}, errorf("%v", err)
@@ -133,8 +144,9 @@ func runCheck(f *checkFlags) (props.Result, int) {
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano())
 	}
-	var saver caseSaver
-	saver.dir, saver.seed, saver.exclude = f.save, seed, f.exclude
+	reproduce := fmt.Sprintf("%s check %s -seed %d -checks %d -steps %d -adapters %d -promote %s -families %s -metrics=%v%s",
+		progName(), f.stackArgs(), seed, f.checks, f.steps, f.adapters, onOff(c.Promote), f.families, f.metrics, excludeNote(f.exclude))
+	saver := caseSaver{dir: f.save, reproduce: reproduce}
 	c.OnDivergence = saver.found
 	fmt.Printf("routefuzz: checking %s (%s) seed=%d checks=%d\n", f.name, stacks.Doc(f.name), seed, f.checks)
 	res, err := props.Hunt(stack, c, props.Budget{Checks: f.checks, Steps: f.steps, Seed: seed})
@@ -155,7 +167,7 @@ func runCheck(f *checkFlags) (props.Result, int) {
 		}
 		fmt.Printf("\nfound after %d checks (%v); minimal failing order (%d ops, %d shrink runs):\n", res.Checks, res.FoundAfter.Round(time.Microsecond), len(res.Minimal.Ops), res.Shrinks)
 		fmt.Print(res.Minimal.Report())
-		if saver.path != "" && saver.path != "-" {
+		if saver.path != "" {
 			html := strings.TrimSuffix(saver.path, ".txtar") + ".html"
 			if err := os.WriteFile(html, res.Minimal.HTML(), 0o644); err != nil {
 				fmt.Fprintf(os.Stderr, "routefuzz: writing the HTML report: %v\n", err)
@@ -163,11 +175,7 @@ func runCheck(f *checkFlags) (props.Result, int) {
 			}
 			fmt.Printf("saved: %s (report: %s)\n", saver.path, html)
 		}
-		fmt.Printf("reproduce: routefuzz check %s -seed %d -checks %d -steps %d -adapters %d -promote %s -families %s -metrics=%v%s\n",
-			f.stackArgs(), seed, f.checks, f.steps, f.adapters, onOff(c.Promote), f.families, f.metrics, excludeNote(f.exclude))
-	}
-	if saver.err != nil {
-		fmt.Fprintf(os.Stderr, "routefuzz: saving the failing order: %v\n", saver.err)
+		fmt.Printf("reproduce: %s\n", reproduce)
 	}
 	if res.Retries > 0 {
 		fmt.Printf("routefuzz: %d route re-reads while waiting for the stack to settle\n", res.Retries)
@@ -208,6 +216,15 @@ func polish(stack sut.Stack, name string, d *check.Divergence, exclude func(*mod
 	return final, tries
 }
 
+// progName returns how the user ran this program, for command lines to
+// copy: the binary's path, or `go run ./cmd/routefuzz` under go run.
+func progName() string {
+	if strings.Contains(os.Args[0], "go-build") {
+		return "go run ./cmd/routefuzz"
+	}
+	return os.Args[0]
+}
+
 func onOff(b bool) string {
 	if b {
 		return "on"
@@ -219,37 +236,39 @@ func onOff(b bool) string {
 // soon as it is found, then each shorter one, replacing the previous file.
 // Without a directory it prints the first divergence's ops instead.
 type caseSaver struct {
-	dir, exclude string
-	seed         uint64
-	path         string
-	best         int
-	err          error
+	dir       string // "" prints instead of saving
+	reproduce string // the command line that finds it again
+	path      string // the file holding the shortest so far
+	best      int    // its length
+	err       error  // why saving failed
 }
 
 func (s *caseSaver) found(d *check.Divergence) {
-	if s.path != "" && len(d.Ops) >= s.best || s.err != nil {
+	if s.best != 0 && len(d.Ops) >= s.best {
 		return
 	}
 	first := s.best == 0
 	s.best = len(d.Ops)
-	if s.dir == "" {
-		if first {
-			fmt.Printf("found a divergence after %d ops; shrinking. The unshrunk order:\n%s", len(d.Ops), check.FormatOps(d.Ops))
+	if s.dir != "" {
+		c := caseOf(d, "# Found by: "+s.reproduce)
+		path, err := corpus.Save(s.dir, c)
+		if err == nil {
+			if s.path != "" && s.path != path {
+				os.Remove(s.path)
+				os.Remove(strings.TrimSuffix(s.path, ".txtar") + ".html")
+			}
+			s.path = path
+			return
 		}
-		s.path = "-"
-		return
-	}
-	c := caseOf(d, fmt.Sprintf("# Found by routefuzz check -sut %s -seed %d%s.", d.SUT, s.seed, excludeNote(s.exclude)))
-	path, err := corpus.Save(s.dir, c)
-	if err != nil {
+		// Nothing is lost: say so now, and print instead.
 		s.err = err
-		return
+		s.dir = ""
+		fmt.Fprintf(os.Stderr, "routefuzz: cannot save the failing order (%v); printing it instead\n", err)
+		first = true
 	}
-	if s.path != "" && s.path != "-" && s.path != path {
-		os.Remove(s.path)
-		os.Remove(strings.TrimSuffix(s.path, ".txtar") + ".html")
+	if first {
+		fmt.Printf("found a divergence after %d ops; shrinking. The unshrunk order:\n%s", len(d.Ops), check.FormatOps(d.Ops))
 	}
-	s.path = path
 }
 
 func excludeNote(ex string) string {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/routefuzz/routefuzz/check"
 	"github.com/routefuzz/routefuzz/corpus"
@@ -135,8 +136,11 @@ func minimizeCase(c *corpus.Case, name string, stack sut.Stack) (*corpus.Case, i
 	return caseOf(final, fmt.Sprintf("# Minimized by routefuzz minimize -sut %s from %s (%d ops).", name, filepath.Base(c.Path), len(c.Ops))), exitOK
 }
 
-// cmdPromote moves a found case into the corpus, after checking that it
-// still diverges where it says it does and recording the model's table.
+// cmdPromote moves a found case into the corpus with the right
+// expectation: it replays the case on every stack that can run here,
+// refuses it when a stack it names as diverging agrees (or cannot be run
+// here to tell), records every stack that diverges, and writes the model's
+// final table.
 func cmdPromote(args []string) int {
 	fs := flag.NewFlagSet("promote", flag.ContinueOnError)
 	dir := fs.String("corpus", "corpus", "corpus directory")
@@ -153,18 +157,38 @@ func cmdPromote(args []string) int {
 		return errorf("%v", err)
 	}
 	c := cases[0]
-	for _, name := range c.Diverges {
+	var diverging []string
+	for _, name := range stacks.Names() {
 		sf.name = name
 		stack, err := sf.open()
 		if err != nil {
-			return errorf("%v", err)
+			if c.ExpectsDivergence(name) {
+				return errorf("not promoted: %s says it diverges on %s, which cannot run here to confirm it: %v", c.Path, name, err)
+			}
+			fmt.Printf("skip %-8s %v\n", name, err)
+			continue
 		}
-		err = corpus.Verify(c, name, stack, nil)
+		why := corpus.Unsupported(c, stack)
+		var d *check.Divergence
+		if why == "" {
+			d, err = corpus.Replay(c, name, stack, nil)
+		}
 		stack.Close()
-		if err != nil {
+		switch {
+		case why != "":
+			fmt.Printf("skip %-8s %s\n", name, why)
+		case err != nil:
 			return errorf("not promoted: %v", err)
+		case d != nil:
+			diverging = append(diverging, name)
+			fmt.Printf("diverges %-8s at %s\n", name, c.Where(len(d.Ops)))
+		case c.ExpectsDivergence(name):
+			return errorf("not promoted: %s says it diverges on %s, but %s agrees with the model", c.Path, name, name)
+		default:
+			fmt.Printf("agrees   %s\n", name)
 		}
 	}
+	c.Diverges = diverging
 	t, err := corpus.ModelTable(c)
 	if err != nil {
 		return errorf("%v", err)
@@ -175,9 +199,22 @@ func cmdPromote(args []string) int {
 	if err != nil {
 		return errorf("%v", err)
 	}
-	if abs1, _ := filepath.Abs(src); abs1 != func() string { a, _ := filepath.Abs(path); return a }() {
+	if !sameFile(src, path) {
+		// The HTML report beside a found case is derived; the corpus
+		// keeps only the case.
 		os.Remove(src)
+		os.Remove(strings.TrimSuffix(src, ".txtar") + ".html")
 	}
-	fmt.Printf("routefuzz: promoted %s to %s (diverges: %v)\n", src, path, c.Diverges)
+	expect := "every stack agrees"
+	if len(diverging) > 0 {
+		expect = "diverges: " + strings.Join(diverging, " ")
+	}
+	fmt.Printf("routefuzz: promoted %s to %s (%s)\n", src, path, expect)
 	return exitOK
+}
+
+func sameFile(a, b string) bool {
+	x, _ := filepath.Abs(a)
+	y, _ := filepath.Abs(b)
+	return x == y
 }

@@ -16,6 +16,9 @@ func cmdHunt(args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return exitError
 	}
+	if fs.NArg() > 0 {
+		return errorf("hunt: unexpected argument %q (flags only; see routefuzz hunt -h)", fs.Arg(0))
+	}
 	res, code := runCheck(&f)
 	if code == exitError {
 		return code

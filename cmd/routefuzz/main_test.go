@@ -129,3 +129,25 @@ func TestBadInput(t *testing.T) {
 	_, code = run(t, dir, "frobnicate")
 	require.Equal(t, 2, code)
 }
+
+// promote records every stack that diverges, whatever the file said, and
+// refuses a case whose named stack agrees.
+func TestPromoteRecordsWhatDiverges(t *testing.T) {
+	dir := t.TempDir()
+	kb := "-- ops --\nadd a0 10.0.0.1/24\nadd a1 10.0.0.2/24\ndel a1 10.0.0.2/24\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "kb.txtar"), []byte(kb), 0o644))
+	out, code := run(t, dir, "promote", "-corpus", "c", "kb.txtar")
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "diverges: legacy")
+	files, _ := filepath.Glob(filepath.Join(dir, "c", "*.txtar"))
+	require.Len(t, files, 1)
+	cases, err := corpus.LoadFiles(files)
+	require.NoError(t, err)
+	require.Equal(t, []string{"legacy"}, cases[0].Diverges)
+
+	fine := "diverges: legacy\n-- ops --\nadd a0 10.0.0.1/24\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "fine.txtar"), []byte(fine), 0o644))
+	out, code = run(t, dir, "promote", "-corpus", "c", "fine.txtar")
+	require.Equal(t, 2, code, out)
+	require.Contains(t, out, "says it diverges on legacy, but legacy agrees")
+}
