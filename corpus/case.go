@@ -50,6 +50,8 @@ type Case struct {
 	Adapters []string     // explicit adapters, or nil for those the ops name
 	Promote  bool         // IPv4 promote_secondaries
 	Diverges []string     // stacks expected to diverge
+	// DivergesLine is the line of the diverges directive, 0 if none.
+	DivergesLine int
 	Ops      []model.Op   // the order of operations
 	OpLines  []int        // the line of each op in Path, from 1
 	Want     *model.Table // the model's final table, if recorded
@@ -62,6 +64,16 @@ func (c *Case) Config() model.Config {
 		ads = adaptersOf(c.Ops)
 	}
 	return model.Config{Adapters: ads, Promote: c.Promote}
+}
+
+// CheckStacks reports a diverges directive naming a stack not in known.
+func (c *Case) CheckStacks(known []string) error {
+	for _, n := range c.Diverges {
+		if !slices.Contains(known, n) {
+			return fmt.Errorf("%s:%d: diverges: unknown stack %q (have %s)", c.Path, c.DivergesLine, n, strings.Join(known, ", "))
+		}
+	}
+	return nil
 }
 
 // ExpectsDivergence reports whether stack is expected to diverge.
@@ -110,6 +122,13 @@ func Parse(path string, data []byte) (*Case, error) {
 				if err := c.setDirective(key, val); err != nil {
 					bad(n, "%v", err)
 				}
+				if key == "diverges" {
+					c.DivergesLine = n
+				}
+				continue
+			}
+			if key, ok := unknownDirective(line); ok {
+				bad(n, "unknown directive %q (want adapters, promote or diverges; start commentary with #)", key)
 				continue
 			}
 			comment = append(comment, raw)
@@ -172,6 +191,25 @@ func directive(line string) (key, val string, ok bool) {
 		return key, strings.TrimSpace(val), true
 	}
 	return "", "", false
+}
+
+// unknownDirective reports whether an uncommented header line looks like
+// a directive (a lower-case word, a colon) without being one: a misspelt directive
+// must not silently become commentary.
+func unknownDirective(line string) (string, bool) {
+	if strings.HasPrefix(line, "#") {
+		return "", false
+	}
+	key, _, ok := strings.Cut(line, ":")
+	if !ok || key == "" {
+		return "", false
+	}
+	for _, r := range key {
+		if r < 'a' || r > 'z' {
+			return "", false
+		}
+	}
+	return key, true
 }
 
 func (c *Case) setDirective(key, val string) error {

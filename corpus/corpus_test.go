@@ -44,6 +44,11 @@ func TestReplay(t *testing.T) {
 			t.Error(err)
 		}
 	}
+	for _, c := range cases {
+		if err := c.CheckStacks(stacks.Names()); err != nil {
+			t.Error(err)
+		}
+	}
 	for _, name := range stacks.Names() {
 		t.Run(name, func(t *testing.T) {
 			stack, err := stacks.Open(name, stacks.Options{Exec: os.Getenv("ROUTEFUZZ_EXEC")})
@@ -96,9 +101,13 @@ func TestParseReportsEveryError(t *testing.T) {
 	write("b.txtar", "adapters: a0 a0\n-- ops --\nadd a0 10.0.0.1/24\n-- extra --\n")
 	write("c.txtar", "no sections at all\n")
 	write("d.txtar", "-- ops --\n# nothing\n")
+	write("e.txtar", "# a comment: with a colon is fine\npromte: on\nSee: this is not a directive either\n-- ops --\nadd a0 10.0.0.1/24\n")
 	_, err := Load(dir)
 	if err == nil {
 		t.Fatal("no error for bad files")
+	}
+	if strings.Contains(err.Error(), "e.txtar:1:") || strings.Contains(err.Error(), "e.txtar:3:") {
+		t.Errorf("commentary taken for a directive:\n%v", err)
 	}
 	for _, want := range []string{
 		"a.txtar:2: promote: want on or off",
@@ -109,6 +118,7 @@ func TestParseReportsEveryError(t *testing.T) {
 		"b.txtar:4: unknown section \"extra\"",
 		"c.txtar:1: no -- ops -- section",
 		"d.txtar:1: the ops section is empty",
+		"e.txtar:2: unknown directive \"promte\"",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not contain %q:\n%v", want, err)

@@ -28,7 +28,11 @@ func cmdReplay(args []string) int {
 		paths = []string{"corpus"}
 	}
 	cases, err := corpus.LoadFiles(paths)
-	if err != nil {
+	var errs []error
+	for _, c := range cases {
+		errs = append(errs, c.CheckStacks(stacks.Names()))
+	}
+	if err := errors.Join(append(errs, err)...); err != nil {
 		return errorf("bad corpus:\n%v", err)
 	}
 	names := []string{sf.name}
