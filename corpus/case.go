@@ -45,16 +45,16 @@ import (
 
 // Case is one regression case.
 type Case struct {
-	Path     string       // where it was read from, if anywhere
-	Comment  string       // header commentary, without directives
-	Adapters []string     // explicit adapters, or nil for those the ops name
-	Promote  bool         // IPv4 promote_secondaries
-	Diverges []string     // stacks expected to diverge
+	Path     string   // where it was read from, if anywhere
+	Comment  string   // header commentary, without directives
+	Adapters []string // explicit adapters, or nil for those the ops name
+	Promote  bool     // IPv4 promote_secondaries
+	Diverges []string // stacks expected to diverge
 	// DivergesLine is the line of the diverges directive, 0 if none.
 	DivergesLine int
-	Ops      []model.Op   // the order of operations
-	OpLines  []int        // the line of each op in Path, from 1
-	Want     *model.Table // the model's final table, if recorded
+	Ops          []model.Op   // the order of operations
+	OpLines      []int        // the line of each op in Path, from 1
+	Want         *model.Table // the model's final table, if recorded
 }
 
 // Config returns the model configuration the case runs with.
