@@ -54,7 +54,7 @@ promote: build
 
 ## fuzz: go test -fuzz on one stack's rapid target: make fuzz SUT=legacy FUZZTIME=60s
 fuzz:
-	ROUTEFUZZ_SUT=$(SUT) ./scripts/fuzz.sh $(SUT) $(FUZZTIME)
+	./scripts/fuzz.sh $(SUT) $(FUZZTIME)
 
 ## bench: steps per second and model cost per step.
 bench:

@@ -2,6 +2,7 @@ package props
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"sync"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/routefuzz/routefuzz/check"
 	"github.com/routefuzz/routefuzz/corpus"
+	"github.com/routefuzz/routefuzz/stacks"
 	"github.com/routefuzz/routefuzz/sut"
 	"github.com/routefuzz/routefuzz/sut/fixed"
 	"github.com/routefuzz/routefuzz/sut/legacy"
@@ -30,6 +32,40 @@ import (
 func FuzzFixed(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(rapid.MakeFuzz(fuzzProperty(f, fixed.New(), Config{Name: "fixed", Metrics: true})))
+}
+
+// FuzzLinux drives the kernel (root only), with the recorded kernel
+// divergences excluded; its seed corpus runs under plain go test.
+func FuzzLinux(f *testing.F) {
+	stack, err := stacks.Open("linux", stacks.Options{})
+	if err != nil {
+		f.Skipf("the kernel stack cannot run here: %v", err)
+	}
+	exclude, err := Exclusions([]string{"known"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	addSeeds(f)
+	f.Fuzz(rapid.MakeFuzz(fuzzProperty(f, stack, Config{Name: "linux", Metrics: true, Exclude: exclude})))
+}
+
+// FuzzExec drives the external program in $ROUTEFUZZ_EXEC, when set.
+func FuzzExec(f *testing.F) {
+	cmd := os.Getenv("ROUTEFUZZ_EXEC")
+	if cmd == "" {
+		f.Skip("set ROUTEFUZZ_EXEC to the program's command line: make fuzz SUT=exec EXEC='...'")
+	}
+	stack, err := stacks.Open("exec", stacks.Options{Exec: cmd})
+	if err != nil {
+		f.Fatal(err)
+	}
+	var c Config
+	if l := sut.LimitsOf(stack); len(l.Promote) == 1 {
+		c.Promote = l.Promote[0]
+	}
+	c.Name, c.Metrics = "exec", true
+	addSeeds(f)
+	f.Fuzz(rapid.MakeFuzz(fuzzProperty(f, stack, c)))
 }
 
 func FuzzLegacy(f *testing.F) {
@@ -59,7 +95,8 @@ func fuzzProperty(f *testing.F, stack sut.Stack, c Config) func(*rapid.T) {
 				Adapters: cfg.Adapters, Promote: cfg.Promote, Diverges: []string{d.SUT}, Ops: ops,
 			}
 			if _, err := corpus.Save(dir, kase); err != nil {
-				f.Logf("saving a found divergence: %v\n%s", err, d.Report())
+				// Nothing is lost: the report goes to stderr in full.
+				fmt.Fprintf(os.Stderr, "routefuzz: saving a found divergence: %v\n%s", err, d.Report())
 			}
 		}
 	}
