@@ -33,6 +33,7 @@ type Stats struct {
 	Steps   int // ops applied
 	Retries int // route re-reads while waiting for a lagging stack
 	Settled int // comparisons that agreed only after re-reading
+	GaveUp  int // comparisons still different when the wait ran out: real divergences
 }
 
 // Start resets stack to cfg and returns a run that compares it with the
@@ -96,6 +97,9 @@ func (r *Run) compare(want, got model.Result, gerr error) (*Divergence, error) {
 				r.stats.Settled++
 				break
 			}
+		}
+		if !gotRoutes.Equal(wantRoutes) {
+			r.stats.GaveUp++
 		}
 	}
 	wantAddrs := r.model.Addrs()

@@ -27,6 +27,8 @@ type Result struct {
 	Checks      int               // sequences run before the first failure, or in all
 	Steps       int               // ops applied in those sequences
 	Retries     int               // route re-reads while waiting for a lagging stack
+	Settled     int               // differences that went away on re-reading
+	GaveUp      int               // differences that outlasted the wait (divergences, mostly while shrinking)
 	Shrinks     int               // sequences run while shrinking
 	Divergences int               // 1 when a divergence was found, else 0
 	Minimal     *check.Divergence // the shortest divergence found, nil if none
@@ -111,7 +113,7 @@ func Hunt(stack sut.Stack, c Config, b Budget) (Result, error) {
 		prop(t)
 	})
 	res.Elapsed = time.Since(start)
-	res.Retries = stats.Retries
+	res.Retries, res.Settled, res.GaveUp = stats.Retries, stats.Settled, stats.GaveUp
 	res.Log = tb.b.String()
 	if res.Minimal != nil {
 		res.Divergences = 1

@@ -178,7 +178,8 @@ func runCheck(f *checkFlags) (props.Result, int) {
 		fmt.Printf("reproduce: %s\n", reproduce)
 	}
 	if res.Retries > 0 {
-		fmt.Printf("routefuzz: %d route re-reads while waiting for the stack to settle\n", res.Retries)
+		fmt.Printf("routefuzz: %d route re-reads while waiting for the stack to settle: %d differences went away, %d outlasted the wait (real divergences, mostly while shrinking)\n",
+			res.Retries, res.Settled, res.GaveUp)
 	}
 	fmt.Println(res.Summary(f.name))
 	return res, exitOK
