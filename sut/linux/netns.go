@@ -217,8 +217,12 @@ func handleSignals() {
 	go func() {
 		sig := <-c
 		Cleanup()
+		// Exit as the signal would have, even when it was inherited as
+		// ignored (a background job's SIGINT): with its namespaces gone,
+		// the run cannot go on.
 		signal.Reset(sig)
 		syscall.Kill(os.Getpid(), sig.(syscall.Signal))
+		os.Exit(128 + int(sig.(syscall.Signal)))
 	}()
 }
 
