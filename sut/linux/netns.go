@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -222,6 +223,7 @@ func handleSignals() {
 		// the run cannot go on.
 		signal.Reset(sig)
 		syscall.Kill(os.Getpid(), sig.(syscall.Signal))
+		time.Sleep(time.Second) // the signal normally ends the process here
 		os.Exit(128 + int(sig.(syscall.Signal)))
 	}()
 }
