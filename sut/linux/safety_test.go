@@ -44,8 +44,11 @@ func child() {
 
 // startChild runs the child and returns it with its namespace's name.
 func startChild(t *testing.T) (*exec.Cmd, string) {
+	return startChildCmd(t, exec.Command(os.Args[0], "-test.run=^$"))
+}
+
+func startChildCmd(t *testing.T, cmd *exec.Cmd) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"=1")
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
@@ -110,6 +113,27 @@ func TestSignalsClean(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(NetnsDir, name)); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%v: %s still named after the signal: %v", sig, name, err)
 		}
+	}
+}
+
+// A background job inherits SIGINT as ignored; the run must still clean
+// up and stop rather than go on without its namespace.
+func TestIgnoredSIGINTStillStops(t *testing.T) {
+	needRoot(t)
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("needs sh to start a child with SIGINT ignored")
+	}
+	cmd, name := startChildCmd(t, exec.Command("sh", "-c", `trap "" INT; exec "$0" -test.run='^$'`, os.Args[0]))
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 128+int(syscall.SIGINT) {
+		t.Errorf("child ended with %v, want exit status %d", err, 128+int(syscall.SIGINT))
+	}
+	if _, err := os.Stat(filepath.Join(NetnsDir, name)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s still named after SIGINT: %v", name, err)
 	}
 }
 
