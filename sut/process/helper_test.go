@@ -45,7 +45,18 @@ func helper(args []string) {
 	hello := fs.String("hello", goodHello, "answer to hello")
 	on := fs.String("on", "", "misbehave at the first request starting with this")
 	do := fs.String("do", "", "how: crash, sigkill, hang, spawnhang, garbage, badroute, unsupported, extra, close")
+	dup := fs.Bool("dup", false, "list a connected route once per address needing it, as a stack that does not reference-count it would")
+	starts := fs.String("starts", "", "append a line to this file at each start")
 	fs.Parse(args)
+	if *starts != "" {
+		f, err := os.OpenFile(*starts, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "helper:", err)
+			os.Exit(4)
+		}
+		fmt.Fprintln(f, "start")
+		f.Close()
+	}
 
 	in := bufio.NewScanner(os.Stdin)
 	out := bufio.NewWriter(os.Stdout)
@@ -115,6 +126,10 @@ func helper(args []string) {
 			}
 		case "routes":
 			t, _ := stack.Routes()
+			if *dup {
+				as, _ := stack.Addrs()
+				t = duplicated(t, as)
+			}
 			fmt.Fprint(out, t.String(), ".\n")
 		case "addrs":
 			as, _ := stack.Addrs()
@@ -130,4 +145,26 @@ func helper(args []string) {
 		}
 		out.Flush()
 	}
+}
+
+// duplicated returns t with each connected route repeated once per address
+// on its adapter in its prefix: the table of a stack that adds the prefix
+// route for every address instead of reference-counting one.
+func duplicated(t model.Table, as []model.Addr) model.Table {
+	var out model.Table
+	for _, r := range t {
+		n := 1
+		if r.Kind == model.Connected {
+			n = 0
+			for _, a := range as {
+				if a.Adapter == r.Dev && a.Prefix.Masked() == r.Dst {
+					n++
+				}
+			}
+		}
+		for range max(n, 1) {
+			out = append(out, r)
+		}
+	}
+	return out
 }

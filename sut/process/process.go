@@ -219,7 +219,10 @@ func (s *Stack) Apply(op model.Op) error {
 	return s.offProtocol(req, a[0], `"ok" or "err exists|notfound|invalid [TEXT]"`)
 }
 
-// Routes sends "routes" and parses the answer with model.ParseRoute.
+// Routes sends "routes" and parses the answer with model.ParseRoute. The
+// table keeps the program's repetitions (model.SortRoutes, not
+// model.NewTable): a route printed twice is in it twice, so the check
+// engine reports the second as an extra route, a divergence.
 func (s *Stack) Routes() (model.Table, error) {
 	const req = "routes"
 	if err := s.running(req); err != nil {
@@ -237,7 +240,7 @@ func (s *Stack) Routes() (model.Table, error) {
 		}
 		rs = append(rs, r)
 	}
-	return model.NewTable(rs), nil
+	return model.SortRoutes(rs), nil
 }
 
 // Addrs sends "addrs" and parses the answer with model.ParseAddr.
