@@ -26,7 +26,7 @@ import (
 
 // buildFixedStack builds examples/fixedstack, once per test binary, and
 // returns the binary's path.
-func buildFixedStack(t *testing.T) string {
+func buildFixedStack(t testing.TB) string {
 	t.Helper()
 	bin, err := fixedStackBin()
 	if err != nil {
