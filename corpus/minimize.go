@@ -12,11 +12,26 @@ import (
 // Minimize shrinks a failing order of ops outside rapid: for a failure found
 // by go test -fuzz, by another tool or by hand. fails reports whether an
 // order still fails; it must hold for the input. Minimize removes chunks of
-// ops (delta debugging), then single ops, then simplifies what is left:
-// metrics to none, prefix lengths to /24 or /64, adapters merged into
-// earlier ones and renamed a0, a1, … in order of first use. It repeats
-// until nothing changes, and returns the result with the number of orders
-// it tried.
+// ops (delta debugging), then single ops, then simplifies what is left, one
+// change at a time, each made to the order as simplified so far:
+//
+//   - metrics to none;
+//   - prefix lengths to /24 or /64: all the ops of a family and length at
+//     once, then those of one subnet, then one prefix at a time;
+//   - addresses to 10.0.0.1, 10.0.0.2, … and 2001:db8::1, 2001:db8::2, …:
+//     first whole networks moved into 10.0.0.0 (2001:db8::) keeping host
+//     parts, so that addresses sharing a subnet still share one; then one
+//     address at a time, wherever it is used, keeping each op's length; then
+//     renumbered in order of first use;
+//   - adapters merged into earlier ones and renamed a0, a1, … in order of
+//     first use.
+//
+// A change is kept only if fails holds for it and it makes the order
+// strictly simpler: fewer ops; or as many, with fewer metrics, then fewer
+// adapters, then fewer non-plain lengths, then simpler addresses (compared
+// in order of first use), then canonical adapter names. So no change undoes
+// an earlier one, and Minimize always ends. It repeats until nothing
+// changes, and returns the result with the number of orders it tried.
 func Minimize(cfg model.Config, ops []model.Op, fails func(model.Config, []model.Op) bool) (model.Config, []model.Op, int) {
 	tries := 0
 	try := func(c model.Config, o []model.Op) bool {
@@ -28,15 +43,16 @@ func Minimize(cfg model.Config, ops []model.Op, fails func(model.Config, []model
 		if o := ddmin(cfg, ops, try); len(o) < len(ops) {
 			ops, changed = o, true
 		}
-		for _, simplify := range []func(model.Config, []model.Op) []candidate{zeroMetrics, plainLengths, mergeAdapters} {
-			for _, c := range simplify(cfg, ops) {
-				if try(c.cfg, c.ops) {
-					cfg, ops, changed = c.cfg, c.ops, true
+		for _, pass := range []func(model.Config, []model.Op) []edit{zeroMetrics, plainLengths, simpleAddrs, mergeAdapters, canonical} {
+			// The edits are planned on the order as the pass finds it, and
+			// each is applied to the order as it is when its turn comes, so
+			// an accepted edit is never undone by a later one.
+			for _, e := range pass(cfg, ops) {
+				c, o := e(cfg, ops)
+				if costOf(c, o).less(costOf(cfg, ops)) && try(c, o) {
+					cfg, ops, changed = c, o, true
 				}
 			}
-		}
-		if c, o := Canonical(cfg, ops); (!slices.Equal(o, ops) || !slices.Equal(c.Adapters, cfg.Adapters)) && try(c, o) {
-			cfg, ops, changed = c, o, true
 		}
 	}
 	return cfg, ops, tries
@@ -67,68 +83,365 @@ func ddmin(cfg model.Config, ops []model.Op, fails func(model.Config, []model.Op
 	return ops
 }
 
-type candidate struct {
-	cfg model.Config
-	ops []model.Op
+// cost measures how far an order is from the simplest: Minimize keeps a
+// change only if it lowers the cost. Costs compare field by field, in
+// order; ranks compares as a sequence, and only between orders with as many
+// distinct addresses (compared before it). Each field is a natural number
+// or a fixed-length sequence of them, so no endless sequence of changes
+// lowers the cost at each step, whatever fails says: Minimize ends.
+type cost struct {
+	ops      int   // ops in the order
+	metrics  int   // ops with a metric
+	adapters int   // distinct adapters the ops name
+	lengths  int   // ops whose length is not /24 (IPv4) or /64 (IPv6)
+	addrs    int   // distinct addresses
+	ranks    []int // the rank of each distinct address, in order of first use
+	renamed  int   // 1 if Canonical would change the order, else 0
 }
 
-func zeroMetrics(cfg model.Config, ops []model.Op) []candidate {
-	var cs []candidate
+func costOf(cfg model.Config, ops []model.Op) cost {
+	c := cost{ops: len(ops)}
+	var ads []string
+	for _, op := range ops {
+		if op.Metric != 0 {
+			c.metrics++
+		}
+		if !slices.Contains(ads, op.Adapter) {
+			ads = append(ads, op.Adapter)
+		}
+		if op.Prefix.Bits() != plainBits(op.Prefix.Addr()) {
+			c.lengths++
+		}
+	}
+	addrs := distinctAddrs(ops)
+	for _, a := range addrs {
+		c.ranks = append(c.ranks, rank(a))
+	}
+	c.adapters, c.addrs = len(ads), len(addrs)
+	if cc, o := Canonical(cfg, ops); !slices.Equal(o, ops) || !slices.Equal(cc.Adapters, cfg.Adapters) {
+		c.renamed = 1
+	}
+	return c
+}
+
+func (c cost) less(d cost) bool {
+	if x := slices.Compare([]int{c.ops, c.metrics, c.adapters, c.lengths, c.addrs}, []int{d.ops, d.metrics, d.adapters, d.lengths, d.addrs}); x != 0 {
+		return x < 0
+	}
+	if x := slices.Compare(c.ranks, d.ranks); x != 0 {
+		return x < 0
+	}
+	return c.renamed < d.renamed
+}
+
+// An edit returns a simplified copy of an order, or the order itself when
+// there is nothing for it to change.
+type edit func(model.Config, []model.Op) (model.Config, []model.Op)
+
+// mapOps returns ops with f applied to each, copying only if f changes one.
+func mapOps(ops []model.Op, f func(model.Op) model.Op) []model.Op {
+	var out []model.Op
+	for i, op := range ops {
+		if n := f(op); n != op {
+			if out == nil {
+				out = slices.Clone(ops)
+			}
+			out[i] = n
+		}
+	}
+	if out == nil {
+		return ops
+	}
+	return out
+}
+
+func zeroMetrics(_ model.Config, ops []model.Op) []edit {
+	var es []edit
 	for i, op := range ops {
 		if op.Metric != 0 {
-			o := slices.Clone(ops)
-			o[i].Metric = 0
-			cs = append(cs, candidate{cfg, o})
+			es = append(es, func(cfg model.Config, ops []model.Op) (model.Config, []model.Op) {
+				o := slices.Clone(ops)
+				o[i].Metric = 0
+				return cfg, o
+			})
 		}
 	}
-	return cs
-}
-
-// plainLengths tries, for each prefix the ops use, the family's plainest
-// length (/24, /64) in every op that uses it.
-func plainLengths(cfg model.Config, ops []model.Op) []candidate {
-	var cs []candidate
-	var done []netip.Prefix
-	for _, op := range ops {
-		p := op.Prefix
-		plain := 64
-		if p.Addr().Is4() {
-			plain = 24
-		}
-		if !p.IsValid() || p.Bits() == plain || slices.Contains(done, p) {
-			continue
-		}
-		done = append(done, p)
-		q := netip.PrefixFrom(p.Addr(), plain)
-		o := slices.Clone(ops)
-		for i := range o {
-			if o[i].Prefix == p {
-				o[i].Prefix = q
-			}
-		}
-		cs = append(cs, candidate{cfg, o})
-	}
-	return cs
+	return es
 }
 
 // mergeAdapters tries moving every op of a later adapter onto an earlier one.
-func mergeAdapters(cfg model.Config, ops []model.Op) []candidate {
-	var cs []candidate
+func mergeAdapters(cfg model.Config, ops []model.Op) []edit {
+	var es []edit
 	for j, to := range cfg.Adapters {
 		for _, from := range cfg.Adapters[j+1:] {
 			if !slices.ContainsFunc(ops, func(op model.Op) bool { return op.Adapter == from }) {
 				continue
 			}
-			o := slices.Clone(ops)
-			for i := range o {
-				if o[i].Adapter == from {
-					o[i].Adapter = to
-				}
-			}
-			cs = append(cs, candidate{cfg, o})
+			es = append(es, func(cfg model.Config, ops []model.Op) (model.Config, []model.Op) {
+				return cfg, mapOps(ops, func(op model.Op) model.Op {
+					if op.Adapter == from {
+						op.Adapter = to
+					}
+					return op
+				})
+			})
 		}
 	}
-	return cs
+	return es
+}
+
+// canonical renames the adapters a0, a1, … (see Canonical).
+func canonical(model.Config, []model.Op) []edit { return []edit{Canonical} }
+
+// plainBits returns the plainest prefix length of a's family: 24 or 64.
+func plainBits(a netip.Addr) int {
+	if a.Is4() {
+		return 24
+	}
+	return 64
+}
+
+// plainLengths tries the family's plainest length (/24, /64) for groups of
+// ops that share a length: first all the ops of a family with that length,
+// then those of each subnet (same masked prefix), then each prefix alone.
+// A group keeps the addresses of a subnet in one subnet, where moving one
+// op at a time would split them.
+func plainLengths(_ model.Config, ops []model.Op) []edit {
+	type group struct {
+		is4  bool
+		bits int
+	}
+	var groups []group
+	var nets, prefixes []netip.Prefix
+	for _, op := range ops {
+		p := op.Prefix
+		if !p.IsValid() || p.Bits() == plainBits(p.Addr()) {
+			continue
+		}
+		if g := (group{p.Addr().Is4(), p.Bits()}); !slices.Contains(groups, g) {
+			groups = append(groups, g)
+		}
+		if !slices.Contains(nets, p.Masked()) {
+			nets = append(nets, p.Masked())
+		}
+		if !slices.Contains(prefixes, p) {
+			prefixes = append(prefixes, p)
+		}
+	}
+	plain := func(in func(netip.Prefix) bool) edit {
+		return func(cfg model.Config, ops []model.Op) (model.Config, []model.Op) {
+			return cfg, mapOps(ops, func(op model.Op) model.Op {
+				if op.Prefix.IsValid() && in(op.Prefix) {
+					op.Prefix = netip.PrefixFrom(op.Prefix.Addr(), plainBits(op.Prefix.Addr()))
+				}
+				return op
+			})
+		}
+	}
+	var es []edit
+	for _, g := range groups {
+		es = append(es, plain(func(p netip.Prefix) bool { return p.Addr().Is4() == g.is4 && p.Bits() == g.bits }))
+	}
+	for _, n := range nets {
+		es = append(es, plain(func(p netip.Prefix) bool { return p.Masked() == n }))
+	}
+	for _, q := range prefixes {
+		es = append(es, plain(func(p netip.Prefix) bool { return p == q }))
+	}
+	return es
+}
+
+// The simple addresses are those of simpleNet4 and simpleNet6, ranked by
+// their host part: 1, 2, … first, then the network's first and last
+// address (all zeros, all ones); every other address ranks after them.
+var (
+	simpleNet4 = netip.MustParsePrefix("10.0.0.0/24")
+	simpleNet6 = netip.MustParsePrefix("2001:db8::/112")
+)
+
+func simpleNet(a netip.Addr) netip.Prefix {
+	if a.Is4() {
+		return simpleNet4
+	}
+	return simpleNet6
+}
+
+// graft returns the address with the first bits bits of to and the rest
+// of from.
+func graft(to netip.Addr, bits int, from netip.Addr) netip.Addr {
+	t, f := to.AsSlice(), from.AsSlice()
+	for i := range t {
+		m := ^byte(0xff >> min(max(bits-8*i, 0), 8)) // the bits of byte i taken from to
+		t[i] = t[i]&m | f[i]&^m
+	}
+	r, _ := netip.AddrFromSlice(t)
+	return r
+}
+
+// rank orders addresses from the simplest: 10.0.0.1 is 0, 10.0.0.2 is 1, …,
+// 10.0.0.254 is 253, 10.0.0.0 is 254, 10.0.0.255 is 255, and every other
+// IPv4 address 256; likewise 2001:db8::1 to 2001:db8::ffff and beyond.
+func rank(a netip.Addr) int {
+	if !a.IsValid() {
+		return 0
+	}
+	n := simpleNet(a)
+	top := 1<<(a.BitLen()-n.Bits()) - 1 // 255 or 65535
+	if !n.Contains(a) {
+		return top + 1
+	}
+	b := a.AsSlice()
+	switch h := (int(b[len(b)-2])<<8 | int(b[len(b)-1])) & top; h {
+	case 0:
+		return top - 1
+	case top:
+		return top
+	default:
+		return h - 1
+	}
+}
+
+// simple returns the simple address of a's family whose rank is r, for r
+// below the rank of the network's first address.
+func simple(a netip.Addr, r int) netip.Addr {
+	b := simpleNet(a).Addr().AsSlice()
+	b[len(b)-2] |= byte((r + 1) >> 8)
+	b[len(b)-1] = byte(r + 1)
+	s, _ := netip.AddrFromSlice(b)
+	return s
+}
+
+// simpleTries is how many simple addresses simpleAddrs tries for each
+// address.
+const simpleTries = 3
+
+// simpleAddrs tries simpler addresses, keeping every op's length. First it
+// moves whole networks into the simple one, keeping host parts: for each
+// length up to /24 (/64) the ops use, and /24 (/64) itself, every address
+// of one such network at once, so that addresses sharing a subnet still
+// share one. Then it replaces each address, wherever it is used, by the
+// simplest ones no op uses yet. Last it renumbers the simple addresses
+// 10.0.0.1, 10.0.0.2, … (2001:db8::1, …) in order of first use.
+//
+// None of these changes the number of distinct addresses or their order of
+// first use, so the edits name addresses by that order: each applies to
+// the address as the edits before it left it.
+func simpleAddrs(_ model.Config, ops []model.Op) []edit {
+	type net struct{ i, bits int } // the i-th address's network of that length
+	var nets []net
+	var seen []netip.Prefix
+	addrs := distinctAddrs(ops)
+	for _, op := range ops {
+		a := op.Prefix.Addr()
+		for _, bits := range []int{op.Prefix.Bits(), plainBits(a)} {
+			if n, err := a.Prefix(bits); err == nil && bits <= plainBits(a) && !slices.Contains(seen, n) {
+				seen = append(seen, n)
+				nets = append(nets, net{slices.Index(addrs, a), bits})
+			}
+		}
+	}
+	// Coarsest first: moving 10.1.0.0/16 moves 10.1.5.0/24 with it.
+	slices.SortStableFunc(nets, func(m, n net) int { return m.bits - n.bits })
+	var es []edit
+	for _, n := range nets {
+		es = append(es, func(cfg model.Config, ops []model.Op) (model.Config, []model.Op) {
+			from, _ := distinctAddrs(ops)[n.i].Prefix(n.bits)
+			to := simpleNet(from.Addr()).Addr()
+			return cfg, renameAddrs(ops, func(a netip.Addr) netip.Addr {
+				if from.Contains(a) {
+					return graft(to, n.bits, a)
+				}
+				return a
+			})
+		})
+	}
+	for i := range addrs {
+		for k := range simpleTries {
+			es = append(es, func(cfg model.Config, ops []model.Op) (model.Config, []model.Op) {
+				from := distinctAddrs(ops)[i]
+				to, ok := unusedSimple(ops, from, k)
+				if !ok {
+					return cfg, ops
+				}
+				return cfg, renameAddrs(ops, func(a netip.Addr) netip.Addr {
+					if a == from {
+						return to
+					}
+					return a
+				})
+			})
+		}
+	}
+	return append(es, renumber)
+}
+
+// renumber renames the simple addresses of each family 10.0.0.1, 10.0.0.2,
+// … (2001:db8::1, …) in order of first use.
+func renumber(cfg model.Config, ops []model.Op) (model.Config, []model.Op) {
+	to := map[netip.Addr]netip.Addr{}
+	var n4, n6 int
+	for _, a := range distinctAddrs(ops) {
+		if !a.IsValid() || rank(a) >= rank(simpleNet(a).Addr()) {
+			continue
+		}
+		n := &n6
+		if a.Is4() {
+			n = &n4
+		}
+		to[a] = simple(a, *n)
+		*n++
+	}
+	return cfg, renameAddrs(ops, func(a netip.Addr) netip.Addr {
+		if b, ok := to[a]; ok {
+			return b
+		}
+		return a
+	})
+}
+
+// renameAddrs returns ops with every address a replaced by f(a), keeping
+// each op's length; or ops itself if that would make two addresses one.
+func renameAddrs(ops []model.Op, f func(netip.Addr) netip.Addr) []model.Op {
+	o := mapOps(ops, func(op model.Op) model.Op {
+		if op.Prefix.IsValid() {
+			op.Prefix = netip.PrefixFrom(f(op.Prefix.Addr()), op.Prefix.Bits())
+		}
+		return op
+	})
+	if len(distinctAddrs(o)) != len(distinctAddrs(ops)) {
+		return ops
+	}
+	return o
+}
+
+// unusedSimple returns the k-th simplest address (from 0) of a's family
+// that no op uses and that is simpler than a.
+func unusedSimple(ops []model.Op, a netip.Addr, k int) (netip.Addr, bool) {
+	if !a.IsValid() {
+		return netip.Addr{}, false
+	}
+	r := min(rank(a), rank(simpleNet(a).Addr())) // the first and last addresses are never candidates
+	used := distinctAddrs(ops)
+	for i := range r {
+		if s := simple(a, i); !slices.Contains(used, s) {
+			if k == 0 {
+				return s, true
+			}
+			k--
+		}
+	}
+	return netip.Addr{}, false
+}
+
+// distinctAddrs returns the addresses ops use, in order of first use.
+func distinctAddrs(ops []model.Op) []netip.Addr {
+	var addrs []netip.Addr
+	for _, op := range ops {
+		if !slices.Contains(addrs, op.Prefix.Addr()) {
+			addrs = append(addrs, op.Prefix.Addr())
+		}
+	}
+	return addrs
 }
 
 // SameFailure returns a fails function for Minimize: an order fails when
