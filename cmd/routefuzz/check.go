@@ -159,13 +159,15 @@ func runCheck(f *checkFlags) (props.Result, int) {
 		return res, exitError
 	}
 	if res.Minimal != nil {
-		polished, tries := polish(stack, f.name, res.Minimal, c.Exclude)
-		if polished != nil {
-			fmt.Printf("\ndelta debugging then simplified rapid's %d-op order to %d ops (%d orders tried)\n", len(res.Minimal.Ops), len(polished.Ops), tries)
+		rapidLen := len(res.Minimal.Ops)
+		dd := ""
+		if polished, tries := polish(stack, f.name, res.Minimal, c.Exclude); polished != nil {
 			res.Minimal = polished
 			saver.found(polished)
+			dd = fmt.Sprintf(", then by delta debugging (%d orders) to %d", tries, len(polished.Ops))
 		}
-		fmt.Printf("\nfound after %d checks (%v); minimal failing order (%d ops, %d shrink runs):\n", res.Checks, res.FoundAfter.Round(time.Microsecond), len(res.Minimal.Ops), res.Shrinks)
+		fmt.Printf("\nfound after %d checks (%v); shrunk by rapid (%d runs) to %d ops%s:\n",
+			res.Checks, res.FoundAfter.Round(time.Microsecond), res.Shrinks, rapidLen, dd)
 		fmt.Print(res.Minimal.Report())
 		if saver.path != "" {
 			html := strings.TrimSuffix(saver.path, ".txtar") + ".html"
