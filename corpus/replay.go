@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/routefuzz/routefuzz/check"
 	"github.com/routefuzz/routefuzz/model"
@@ -57,7 +58,7 @@ func Verify(c *Case, name string, stack sut.Stack, stats *check.Stats) error {
 	case d != nil && !c.ExpectsDivergence(name):
 		return fmt.Errorf("%s: %s diverges from the model\n%s", c.Where(len(d.Ops)), name, d.Report())
 	case d == nil && c.ExpectsDivergence(name):
-		return fmt.Errorf("%s: %s was expected to diverge (diverges: %v) but agrees with the model: the harness no longer catches this case", c.Path, name, c.Diverges)
+		return fmt.Errorf("%s: %s was expected to diverge (diverges: %s) but agrees with the model: the harness no longer catches this case", c.Path, name, strings.Join(c.Diverges, " "))
 	}
 	return nil
 }
