@@ -1,12 +1,10 @@
 package examples_test
 
 import (
-	"fmt"
-	"math/rand/v2"
-	"net/netip"
 	"testing"
 
 	"github.com/routefuzz/routefuzz/check"
+	"github.com/routefuzz/routefuzz/internal/benchops"
 	"github.com/routefuzz/routefuzz/model"
 	"github.com/routefuzz/routefuzz/sut"
 	"github.com/routefuzz/routefuzz/sut/fixed"
@@ -21,7 +19,7 @@ import (
 // stack (sut/fixed) without the protocol, for comparison in the same run.
 // Both report steps/s.
 func BenchmarkFixedStackStep(b *testing.B) {
-	ops := benchOps()
+	ops := benchops.Ops(3, 30*1024, 1)
 	b.Run("exec", func(b *testing.B) {
 		s, err := process.Start(process.Quote(buildFixedStack(b))+" -promote=0", process.Options{})
 		if err != nil {
@@ -57,25 +55,4 @@ func benchSteps(b *testing.B, s sut.Stack, ops []model.Op) {
 		i++
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
-}
-
-// benchOps draws the ops the check package's BenchmarkFixedStep uses:
-// adds and deletes of IPv4 and IPv6 addresses on three adapters, from a
-// fixed seed.
-func benchOps() []model.Op {
-	r := rand.New(rand.NewPCG(1, 1))
-	ops := make([]model.Op, 30*1024)
-	for i := range ops {
-		op := model.Op{Kind: model.Add, Adapter: fmt.Sprintf("a%d", r.IntN(3))}
-		if r.IntN(3) == 0 {
-			op.Kind = model.Del
-		}
-		if r.IntN(3) < 2 {
-			op.Prefix = netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 0, byte(r.IntN(3)), byte(r.IntN(6))}), []int{24, 16, 8, 31, 32}[r.IntN(5)])
-		} else {
-			op.Prefix = netip.PrefixFrom(netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 7: byte(r.IntN(3)), 15: byte(r.IntN(4))}), []int{64, 48, 128}[r.IntN(3)])
-		}
-		ops[i] = op
-	}
-	return ops
 }

@@ -1,31 +1,14 @@
-package model
+package model_test
 
 import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"testing"
-)
 
-// benchOps returns a deterministic mix of adds and deletes over adapters
-// a0..a(n-1), the same shape the state machine draws.
-func benchOps(n, count int, seed uint64) []Op {
-	r := rand.New(rand.NewPCG(seed, 1))
-	ops := make([]Op, count)
-	for i := range ops {
-		op := Op{Kind: Add, Adapter: fmt.Sprintf("a%d", r.IntN(n))}
-		if r.IntN(3) == 0 {
-			op.Kind = Del
-		}
-		if r.IntN(3) < 2 {
-			op.Prefix = netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 0, byte(r.IntN(3)), byte(r.IntN(6))}), []int{24, 16, 8, 31, 32}[r.IntN(5)])
-		} else {
-			op.Prefix = netip.PrefixFrom(netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 7: byte(r.IntN(3)), 15: byte(r.IntN(4))}), []int{64, 48, 128}[r.IntN(3)])
-		}
-		ops[i] = op
-	}
-	return ops
-}
+	"github.com/routefuzz/routefuzz/internal/benchops"
+	"github.com/routefuzz/routefuzz/model"
+)
 
 func adapters(n int) []string {
 	a := make([]string, n)
@@ -38,14 +21,14 @@ func adapters(n int) []string {
 // BenchmarkModelStep: one op plus the reads a comparison needs (routes and
 // addresses), on 3 adapters, resetting every 30 ops like a rapid check.
 func BenchmarkModelStep(b *testing.B) {
-	ops := benchOps(3, 30*1024, 1)
-	cfg := Config{Adapters: adapters(3)}
-	s, _ := New(cfg)
+	ops := benchops.Ops(3, 30*1024, 1)
+	cfg := model.Config{Adapters: adapters(3)}
+	s, _ := model.New(cfg)
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
 		if i%30 == 0 {
-			s, _ = New(cfg)
+			s, _ = model.New(cfg)
 		}
 		s.Apply(ops[i%len(ops)])
 		_ = s.Routes()
@@ -60,11 +43,11 @@ func BenchmarkModelStep(b *testing.B) {
 func BenchmarkModelCost(b *testing.B) {
 	for _, n := range []int{10, 100, 1000} {
 		b.Run(fmt.Sprintf("addrs=%d", n), func(b *testing.B) {
-			s, _ := New(Config{Adapters: adapters(8)})
+			s, _ := model.New(model.Config{Adapters: adapters(8)})
 			r := rand.New(rand.NewPCG(2, 3))
-			var present []Op
+			var present []model.Op
 			for s.Len() < n {
-				op := Op{Kind: Add, Adapter: fmt.Sprintf("a%d", r.IntN(8)),
+				op := model.Op{Kind: model.Add, Adapter: fmt.Sprintf("a%d", r.IntN(8)),
 					Prefix: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(r.IntN(4)), byte(r.IntN(256)), byte(r.IntN(256))}), []int{24, 16, 32}[r.IntN(3)])}
 				if s.Apply(op) == nil {
 					present = append(present, op)
@@ -76,7 +59,7 @@ func BenchmarkModelCost(b *testing.B) {
 				// Delete one address and add it back: the count stays n.
 				op := present[i%len(present)]
 				del := op
-				del.Kind = Del
+				del.Kind = model.Del
 				s.Apply(del)
 				_ = s.Routes()
 				s.Apply(op)
