@@ -110,7 +110,9 @@ func runCheck(f *checkFlags) (props.Result, int) {
 	}
 	stack, err := f.open()
 	if err != nil {
-		return props.Result{}, errorf("%v", err)
+		errorf("%v", err)
+		fmt.Println(props.Result{}.Summary(f.name))
+		return props.Result{}, exitError
 	}
 	defer stack.Close()
 	c := props.Config{Name: f.name, Adapters: f.adapters, Metrics: f.metrics}

@@ -151,3 +151,22 @@ func TestPromoteRecordsWhatDiverges(t *testing.T) {
 	require.Equal(t, 2, code, out)
 	require.Contains(t, out, "says it diverges on legacy, but legacy agrees")
 }
+
+// A stack that fails outside its semantics is a harness failure: exit 2,
+// never a divergence, and the summary is still the last line, whether the
+// program dies at the handshake or later.
+func TestHarnessFailureExit(t *testing.T) {
+	for _, prog := range []string{
+		`sh -c 'echo broken >&2; exit 3'`,
+		`sh -c 'read l; echo hello routefuzz 1; read l; echo broken >&2; exit 3'`,
+	} {
+		out, code := run(t, t.TempDir(), "check", "-sut", "exec", "-exec", prog, "-checks", "5", "-seed", "1")
+		require.Equal(t, 2, code, out)
+		require.Contains(t, out, "exited with status 3")
+		require.Contains(t, out, "broken")
+		require.NotContains(t, out, "diverges from the model")
+		m := summary.FindStringSubmatch(lastLine(out))
+		require.NotNil(t, m, "last line is not the summary:\n%s", out)
+		require.Equal(t, "0", m[4])
+	}
+}
