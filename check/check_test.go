@@ -108,3 +108,21 @@ func TestHTMLReport(t *testing.T) {
 		}
 	}
 }
+
+// A stack that loses an address shows it in both reports.
+type losesAddrs struct{ fixed.Stack }
+
+func (s *losesAddrs) Addrs() ([]model.Addr, error) { return nil, nil }
+
+func TestAddressDivergence(t *testing.T) {
+	d, err := Replay("lossy", &losesAddrs{}, model.Config{Adapters: []string{"a0"}}, kb[:1], nil)
+	if err != nil || d == nil || d.Aspects() != AddrsAspect {
+		t.Fatalf("got %v %v", d, err)
+	}
+	if r := d.Report(); !strings.Contains(r, "addresses (- missing from lossy, + extra in lossy):\n  - a0 10.0.0.1/24\n") {
+		t.Errorf("report:\n%s", r)
+	}
+	if h := string(d.HTML()); !strings.Contains(h, `<tr class="missing"><td class="m">-</td><td class="want">a0 10.0.0.1/24</td><td class="got"></td></tr>`) {
+		t.Errorf("HTML lacks the missing address:\n%s", h)
+	}
+}

@@ -28,6 +28,10 @@ li.last{font-weight:bold}
 {{range .Lines}}<tr class="{{.Class}}"><td class="m">{{.Mark}}</td><td class="want">{{.Want}}</td><td class="got">{{.Got}}</td></tr>
 {{end}}</table>
 <p>Rows in red are missing from {{.D.SUT}}; rows in green are extra.</p>
+{{if .Addrs}}<h2>Addresses after op {{.N}}</h2>
+<table><tr><th></th><th>model</th><th>{{.D.SUT}}</th></tr>
+{{range .Addrs}}<tr class="{{.Class}}"><td class="m">{{.Mark}}</td><td class="want">{{.Want}}</td><td class="got">{{.Got}}</td></tr>
+{{end}}</table>{{end}}
 </body></html>
 `))
 
@@ -51,8 +55,21 @@ func (d *Divergence) HTML() []byte {
 		}
 		lines = append(lines, ln)
 	}
+	var addrs []line
+	if d.Aspects()&AddrsAspect != 0 {
+		for _, l := range addrLines(d.WantAddrs, d.GotAddrs) {
+			ln := line{Want: l.want, Got: l.got}
+			switch {
+			case l.got == "":
+				ln.Class, ln.Mark = "missing", "-"
+			case l.want == "":
+				ln.Class, ln.Mark = "extra", "+"
+			}
+			addrs = append(addrs, ln)
+		}
+	}
 	var b bytes.Buffer
-	err := page.Execute(&b, map[string]any{"D": d, "N": len(d.Ops), "Aspects": d.Aspects().String(), "Lines": lines})
+	err := page.Execute(&b, map[string]any{"D": d, "N": len(d.Ops), "Aspects": d.Aspects().String(), "Lines": lines, "Addrs": addrs})
 	if err != nil {
 		return []byte("routefuzz: rendering the report: " + err.Error())
 	}

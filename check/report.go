@@ -145,22 +145,41 @@ func SideBySide(wantName, gotName string, want, got model.Table) string {
 	return b.String()
 }
 
-func addrDiff(gotName string, want, got []model.Addr) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "addresses (- missing from %s, + extra in %s):\n", gotName, gotName)
+type addrLine struct{ want, got string }
+
+// addrLines merges two sorted address lists; a side is "" where the
+// address is only in the other.
+func addrLines(want, got []model.Addr) []addrLine {
+	var out []addrLine
 	i, j := 0, 0
 	for i < len(want) || j < len(got) {
 		switch {
 		case j == len(got) || i < len(want) && want[i].Compare(got[j]) < 0:
-			fmt.Fprintf(&b, "  - %s\n", want[i])
+			out = append(out, addrLine{want: want[i].String()})
 			i++
 		case i == len(want) || want[i].Compare(got[j]) > 0:
-			fmt.Fprintf(&b, "  + %s\n", got[j])
+			out = append(out, addrLine{got: got[j].String()})
 			j++
 		default:
-			fmt.Fprintf(&b, "    %s\n", want[i])
+			out = append(out, addrLine{want[i].String(), got[j].String()})
 			i++
 			j++
+		}
+	}
+	return out
+}
+
+func addrDiff(gotName string, want, got []model.Addr) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "addresses (- missing from %s, + extra in %s):\n", gotName, gotName)
+	for _, l := range addrLines(want, got) {
+		switch {
+		case l.got == "":
+			fmt.Fprintf(&b, "  - %s\n", l.want)
+		case l.want == "":
+			fmt.Fprintf(&b, "  + %s\n", l.got)
+		default:
+			fmt.Fprintf(&b, "    %s\n", l.want)
 		}
 	}
 	return b.String()
