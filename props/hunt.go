@@ -64,9 +64,15 @@ func Hunt(stack sut.Stack, c Config, b Budget) (Result, error) {
 		"rapid.seed":       strconv.FormatUint(b.Seed, 10),
 		"rapid.nofailfile": "true",
 	} {
+		f := flag.Lookup(k)
+		if f == nil {
+			return Result{}, fmt.Errorf("rapid has no flag %s", k)
+		}
+		old := f.Value.String()
 		if err := flag.Set(k, v); err != nil {
 			return Result{}, fmt.Errorf("setting %s: %w", k, err)
 		}
+		defer flag.Set(k, old)
 	}
 	var (
 		res     Result
