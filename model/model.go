@@ -52,8 +52,9 @@ func (c Config) String() string {
 //
 // The zero State has no adapters; use New.
 type State struct {
-	cfg   Config
-	addrs map[string][]entry // adapter → addresses, oldest first
+	cfg    Config
+	addrs  map[string][]entry // adapter → addresses, oldest first
+	routes Table              // Routes' result, nil until computed after a change
 }
 
 type entry struct {
@@ -161,6 +162,7 @@ func (s *State) Apply(op Op) error {
 	if err := s.Check(op); err != nil {
 		return err
 	}
+	s.routes = nil
 	es := s.addrs[op.Adapter]
 	if op.Kind == Add && op.Prefix.Addr() == unspecified4 {
 		// The kernel accepts 0.0.0.0 and keeps nothing
@@ -203,7 +205,8 @@ func (s *State) Addrs() []Addr {
 }
 
 // Routes returns the route table a correct stack shows for the current
-// addresses.
+// addresses. The table is computed once per change; callers must not
+// modify it.
 //
 // IPv4: on one adapter, addresses with the same masked prefix and length
 // form a group whose oldest address is the primary. Each group has one
@@ -218,6 +221,13 @@ func (s *State) Addrs() []Addr {
 // route, the metric being the address's or IPv6PrefixMetric when it has
 // none.
 func (s *State) Routes() Table {
+	if s.routes == nil {
+		s.routes = s.computeRoutes()
+	}
+	return s.routes
+}
+
+func (s *State) computeRoutes() Table {
 	routes := make([]Route, 0, 3*s.Len())
 	prims := make(map[netip.Prefix]entry)
 	for _, dev := range s.cfg.Adapters {
