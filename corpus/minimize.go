@@ -155,8 +155,29 @@ func mapOps(ops []model.Op, f func(model.Op) model.Op) []model.Op {
 	return out
 }
 
+// zeroMetrics tries removing every metric at once, then each metric
+// value from all the ops that share it (addresses that share a prefix
+// route must keep equal metrics), then one op's metric at a time.
 func zeroMetrics(_ model.Config, ops []model.Op) []edit {
-	var es []edit
+	zero := func(keep func(model.Op) bool) edit {
+		return func(cfg model.Config, ops []model.Op) (model.Config, []model.Op) {
+			return cfg, mapOps(ops, func(op model.Op) model.Op {
+				if !keep(op) {
+					op.Metric = 0
+				}
+				return op
+			})
+		}
+	}
+	es := []edit{zero(func(model.Op) bool { return false })}
+	var values []uint32
+	for _, op := range ops {
+		if op.Metric != 0 && !slices.Contains(values, op.Metric) {
+			values = append(values, op.Metric)
+			m := op.Metric
+			es = append(es, zero(func(op model.Op) bool { return op.Metric != m }))
+		}
+	}
 	for i, op := range ops {
 		if op.Metric != 0 {
 			es = append(es, func(cfg model.Config, ops []model.Op) (model.Config, []model.Op) {

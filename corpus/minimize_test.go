@@ -217,3 +217,17 @@ func TestMinimizeTerminates(t *testing.T) {
 		Minimize(cfg, ops, fails)
 	}
 }
+
+// Addresses that share a prefix route fail only with equal metrics: the
+// metrics must go to none together.
+func TestMinimizeZeroesSharedMetricsTogether(t *testing.T) {
+	cfg := model.Config{Adapters: []string{"a0"}}
+	ops := []model.Op{model.MustParseOp("add a0 2001:db8::1/64 metric 200"), model.MustParseOp("add a0 2001:db8::2/64 metric 200")}
+	fails := func(_ model.Config, o []model.Op) bool { return len(o) == 2 && o[0].Metric == o[1].Metric }
+	_, min, _ := Minimize(cfg, ops, fails)
+	for _, op := range min {
+		if op.Metric != 0 {
+			t.Fatalf("metric left behind:\n%s", check.FormatOps(min))
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -55,7 +56,13 @@ func FuzzExec(f *testing.F) {
 	if cmd == "" {
 		f.Skip("set ROUTEFUZZ_EXEC to the program's command line: make fuzz SUT=exec EXEC='...'")
 	}
-	stack, err := stacks.Open("exec", stacks.Options{Exec: cmd})
+	// The command line is relative to the module root, where make runs;
+	// go test runs in this package's directory.
+	root, err := filepath.Abs("..")
+	if err != nil {
+		f.Fatal(err)
+	}
+	stack, err := stacks.Open("exec", stacks.Options{Exec: cmd, Dir: root})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -19,6 +19,8 @@ type Options struct {
 	Exec string
 	// Timeout bounds each request to an external program.
 	Timeout time.Duration
+	// Dir is the external program's working directory (default: ours).
+	Dir string
 }
 
 type opener struct {

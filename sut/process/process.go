@@ -96,6 +96,9 @@ type Options struct {
 	// request, "< " before an answer, "! " before a line of the program's
 	// standard error, "# " before a note from the harness.
 	Trace io.Writer
+	// Dir is the program's working directory; relative program paths are
+	// resolved from it. The caller's working directory if empty.
+	Dir string
 }
 
 // Stack is an external program behind the sut.Stack interface. It is not
@@ -440,6 +443,7 @@ func (s *Stack) launch() (*proc, error) {
 		stderr: &tail{n: stderrLines, trace: s.trace},
 	}
 	p.cmd = exec.Command(s.args[0], s.args[1:]...)
+	p.cmd.Dir = s.o.Dir
 	p.cmd.Stdin, p.cmd.Stdout, p.cmd.Stderr = inR, outW, p.stderr
 	p.cmd.WaitDelay = time.Second // a grandchild holding stderr open cannot stall Wait
 	setGroup(p.cmd)
