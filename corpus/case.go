@@ -296,7 +296,9 @@ func Canonical(cfg model.Config, ops []model.Op) (model.Config, []model.Op) {
 }
 
 // FileName returns a name derived from the case's content (its stacks,
-// configuration and ops), so that saving one case twice gives one file.
+// configuration and ops), so that saving one case twice gives one file,
+// ending in its verdict: "-ok.txtar" when every stack agrees, else
+// "-STACK[+STACK]-bad.txtar".
 func (c *Case) FileName() string {
 	h := sha256.New()
 	cfg := c.Config()
@@ -304,11 +306,38 @@ func (c *Case) FileName() string {
 	for _, op := range c.Ops {
 		fmt.Fprintln(h, op)
 	}
-	prefix := "case"
-	if len(c.Diverges) > 0 {
-		prefix = strings.Join(c.Diverges, "+") + "-bad"
+	return fmt.Sprintf("%x-%s.txtar", h.Sum(nil)[:6], c.Verdict())
+}
+
+// Verdict returns "ok" when every stack is expected to agree, else the
+// diverging stacks joined by "+" and "-bad", e.g. "legacy-bad".
+func (c *Case) Verdict() string {
+	if len(c.Diverges) == 0 {
+		return "ok"
 	}
-	return fmt.Sprintf("%s-%x.txtar", prefix, h.Sum(nil)[:6])
+	return strings.Join(c.Diverges, "+") + "-bad"
+}
+
+// CheckName reports a file name that does not carry the case's verdict:
+// a case expected to diverge is named *-bad.txtar and names each stack it
+// diverges on; any other case is named *-ok.txtar.
+func (c *Case) CheckName() error {
+	base := filepath.Base(c.Path)
+	if len(c.Diverges) == 0 {
+		if !strings.HasSuffix(base, "-ok.txtar") {
+			return fmt.Errorf("%s: every stack agrees on this case, so its name must end in -ok.txtar", c.Path)
+		}
+		return nil
+	}
+	if !strings.HasSuffix(base, "-bad.txtar") {
+		return fmt.Errorf("%s: the case diverges on %s, so its name must end in -bad.txtar", c.Path, strings.Join(c.Diverges, " "))
+	}
+	for _, n := range c.Diverges {
+		if !strings.Contains(base, n) {
+			return fmt.Errorf("%s: the case diverges on %s, which its name does not mention", c.Path, n)
+		}
+	}
+	return nil
 }
 
 // Load reads every *.txtar file in dir, sorted by name. Errors from all

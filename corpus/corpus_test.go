@@ -48,6 +48,9 @@ func TestReplay(t *testing.T) {
 		if err := c.CheckStacks(stacks.Names()); err != nil {
 			t.Error(err)
 		}
+		if err := c.CheckName(); err != nil {
+			t.Error(err)
+		}
 	}
 	for _, name := range stacks.Names() {
 		t.Run(name, func(t *testing.T) {
@@ -151,7 +154,7 @@ func TestCanonicalAndFileName(t *testing.T) {
 	}
 	a := &Case{Adapters: c2.Adapters, Ops: o2, Diverges: []string{"legacy"}}
 	b := &Case{Adapters: c2.Adapters, Ops: o2, Diverges: []string{"legacy"}, Comment: "# other words"}
-	if a.FileName() != b.FileName() || !strings.HasPrefix(a.FileName(), "legacy-bad-") {
+	if a.FileName() != b.FileName() || !strings.HasSuffix(a.FileName(), "-legacy-bad.txtar") {
 		t.Fatalf("FileName not content-derived: %s %s", a.FileName(), b.FileName())
 	}
 }
