@@ -505,7 +505,7 @@ func (s *Stack) Routes() (model.Table, error) {
 			routes = append(routes, r)
 		}
 	}
-	return model.NewTable(routes), nil
+	return model.SortRoutes(routes), nil // a repeated route is a divergence
 }
 
 // route converts one route message. keep is false for baseline noise.
