@@ -165,7 +165,7 @@ func runCheck(f *checkFlags) (props.Result, int) {
 		dd := ""
 		if polished, tries := polish(stack, f.name, res.Minimal, c.Exclude); polished != nil {
 			res.Minimal = polished
-			saver.found(polished)
+			saver.final(polished)
 			dd = fmt.Sprintf(", then by delta debugging (%d orders) to %d", tries, len(polished.Ops))
 		}
 		fmt.Printf("\nfound after %d checks (%v); shrunk by rapid (%d runs) to %d ops%s:\n",
@@ -253,7 +253,18 @@ func (s *caseSaver) found(d *check.Divergence) {
 	if s.best != 0 && len(d.Ops) >= s.best {
 		return
 	}
-	first := s.best == 0
+	s.save(d, s.best == 0)
+}
+
+// final saves d in place of what was saved, whatever its length: the
+// order delta debugging simplified, so that the file holds what the report
+// shows.
+func (s *caseSaver) final(d *check.Divergence) { s.save(d, false) }
+
+// save writes d, or prints it when it cannot; first says whether d is the
+// first divergence of the run, whose unshrunk order is printed when it is
+// not saved.
+func (s *caseSaver) save(d *check.Divergence, first bool) {
 	s.best = len(d.Ops)
 	if s.dir != "" {
 		c := caseOf(d, "# Found by: "+s.reproduce)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -168,5 +169,20 @@ func TestHarnessFailureExit(t *testing.T) {
 		m := summary.FindStringSubmatch(lastLine(out))
 		require.NotNil(t, m, "last line is not the summary:\n%s", out)
 		require.Equal(t, "0", m[4])
+	}
+}
+
+// The saved case holds the order the report shows, after delta debugging
+// simplified rapid's.
+func TestSavedCaseMatchesReport(t *testing.T) {
+	dir := t.TempDir()
+	out, code := run(t, dir, "hunt", "-seed", "7", "-save", "f")
+	require.Equal(t, 0, code, out)
+	files, _ := filepath.Glob(filepath.Join(dir, "f", "*.txtar"))
+	require.Len(t, files, 1, out)
+	cases, err := corpus.LoadFiles(files)
+	require.NoError(t, err)
+	for i, op := range cases[0].Ops {
+		require.Contains(t, out, fmt.Sprintf("%3d  %s\n", i+1, op), "saved op %d is not in the report:\n%s", i+1, out)
 	}
 }
