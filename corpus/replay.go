@@ -15,30 +15,69 @@ import (
 // family, metric or promotion setting it does not support).
 var ErrSkip = errors.New("skipped")
 
-// Unsupported returns why stack cannot run c, or "" when it can.
-func Unsupported(c *Case, stack sut.Stack) string {
+// ErrHarness is wrapped by Verify's error when the stack failed outside
+// its semantics (I/O, a dead or hung program): never a divergence.
+var ErrHarness = errors.New("harness failure")
+
+// ConfigFor returns the configuration stack runs c with, or why it cannot
+// run c. A stack with a single promotion setting runs a case written for
+// the other one when the setting cannot matter to it: the model gives the
+// same results, routes and addresses after every op either way.
+func ConfigFor(c *Case, stack sut.Stack) (model.Config, string) {
+	cfg := c.Config()
 	l := sut.LimitsOf(stack)
-	if len(l.Promote) > 0 && !slices.Contains(l.Promote, c.Promote) {
-		return fmt.Sprintf("promote=%v not supported", c.Promote)
-	}
 	for _, op := range c.Ops {
 		switch {
 		case op.Prefix.Addr().Is4() && !l.IPv4:
-			return "IPv4 not supported"
+			return cfg, "IPv4 not supported"
 		case op.Prefix.Addr().Is6() && !l.IPv6:
-			return "IPv6 not supported"
+			return cfg, "IPv6 not supported"
 		case op.Metric != 0 && !l.Metrics:
-			return "metrics not supported"
+			return cfg, "metrics not supported"
 		}
 	}
-	return ""
+	if len(l.Promote) > 0 && !slices.Contains(l.Promote, c.Promote) {
+		if promoteMatters(c) {
+			return cfg, fmt.Sprintf("the case needs promote=%v, which the stack does not support", c.Promote)
+		}
+		cfg.Promote = l.Promote[0]
+	}
+	return cfg, ""
+}
+
+// promoteMatters reports whether the model tells the two promotion
+// settings apart anywhere in c.
+func promoteMatters(c *Case) bool {
+	cfg := c.Config()
+	cfg.Promote = false
+	off, err1 := model.New(cfg)
+	cfg.Promote = true
+	on, err2 := model.New(cfg)
+	if err1 != nil || err2 != nil {
+		return true
+	}
+	for _, op := range c.Ops {
+		r1, _ := model.ResultOf(off.Apply(op))
+		r2, _ := model.ResultOf(on.Apply(op))
+		if r1 != r2 || !off.Routes().Equal(on.Routes()) || !slices.Equal(off.Addrs(), on.Addrs()) {
+			return true
+		}
+	}
+	return false
+}
+
+// Unsupported returns why stack cannot run c, or "" when it can.
+func Unsupported(c *Case, stack sut.Stack) string {
+	_, why := ConfigFor(c, stack)
+	return why
 }
 
 // Replay applies c's ops to stack and the model, checking after every op
 // exactly what the state machine checks. It returns the first divergence,
 // or an error when the stack failed outside its semantics.
 func Replay(c *Case, name string, stack sut.Stack, stats *check.Stats) (*check.Divergence, error) {
-	return check.Replay(name, stack, c.Config(), c.Ops, stats)
+	cfg, _ := ConfigFor(c, stack)
+	return check.Replay(name, stack, cfg, c.Ops, stats)
 }
 
 // Verify replays c on stack and holds it to its expectation: a stack named
@@ -52,7 +91,7 @@ func Verify(c *Case, name string, stack sut.Stack, stats *check.Stats) error {
 	}
 	d, err := Replay(c, name, stack, stats)
 	if err != nil {
-		return fmt.Errorf("%s: %w", c.Path, err)
+		return fmt.Errorf("%s: %w: %w", c.Path, ErrHarness, err)
 	}
 	switch {
 	case d != nil && !c.ExpectsDivergence(name):

@@ -52,3 +52,9 @@ func (t *traced) Close() error {
 	t.f.Close()
 	return err
 }
+
+// External reports whether the named stack is the user's own program
+// rather than one routefuzz ships. A divergence found on the user's stack
+// is a bug to fix, so a corpus case records it as a case the stack must
+// agree on, not as one it must keep diverging on.
+func External(name string) bool { return name == "exec" }

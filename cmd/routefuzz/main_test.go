@@ -186,3 +186,39 @@ func TestSavedCaseMatchesReport(t *testing.T) {
 		require.Contains(t, out, fmt.Sprintf("%3d  %s\n", i+1, op), "saved op %d is not in the report:\n%s", i+1, out)
 	}
 }
+
+// A program that dies during replay is a harness failure (exit 2), not a
+// failed case.
+func TestReplayHarnessFailure(t *testing.T) {
+	prog := `sh -c 'read l; echo hello routefuzz 1 promote=0; read l; echo ok; read l; exit 3'`
+	corpusDir, err := filepath.Abs("../../corpus")
+	require.NoError(t, err)
+	out, code := run(t, t.TempDir(), "replay", "-sut", "exec", "-exec", prog, corpusDir)
+	require.Equal(t, 2, code, out)
+	require.Contains(t, out, "HARNESS FAILURE")
+	require.Contains(t, out, "harness-failures=1")
+	require.NotContains(t, out, "\nFAIL ")
+}
+
+// A divergence of the user's own program is promoted as a case it must
+// agree on once fixed: replay fails on the buggy program and holds on the
+// fixed one.
+func TestPromoteExternalAsRegression(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("needs python3 for the example stack")
+	}
+	script, err := filepath.Abs("../../examples/buggy_stack.py")
+	require.NoError(t, err)
+	dir := t.TempDir()
+	found := "adapters: a0\ndiverges: exec\n-- ops --\nadd a0 2001:db8::1/64\nadd a0 2001:db8::2/64\ndel a0 2001:db8::1/64\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "found.txtar"), []byte(found), 0o644))
+	buggy := py + " " + script
+	out, code := run(t, dir, "promote", "-corpus", "c", "-exec", buggy, "found.txtar")
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "recorded as a regression case")
+	out, code = run(t, dir, "replay", "-sut", "exec", "-exec", buggy, "c")
+	require.Equal(t, 1, code, out)
+	out, code = run(t, dir, "replay", "-sut", "exec", "-exec", buggy+" --fixed", "c")
+	require.Equal(t, 0, code, out)
+}
