@@ -7,11 +7,15 @@ set -uo pipefail
 sut=${1:?usage: scripts/fuzz.sh SUT [FUZZTIME]}
 fuzztime=${2:-60s}
 target="Fuzz$(tr '[:lower:]' '[:upper:]' <<<"${sut:0:1}")${sut:1}"
+if ! grep -q "^func ${target}(" props/fuzz_test.go; then
+  echo "routefuzz: no fuzz target for SUT=$sut (have: $(grep -o '^func Fuzz[A-Za-z]*' props/fuzz_test.go | sed 's/func Fuzz//' | tr 'A-Z' 'a-z' | tr '\n' ' '))" >&2
+  exit 2
+fi
 found="out/fuzz-$sut"
 rm -rf "$found"; mkdir -p "$found" out/found
 start=$(date +%s.%N)
 ROUTEFUZZ_FUZZ=$sut ROUTEFUZZ_FOUND="$PWD/$found" \
-  go test ./props -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" -fuzzminimizetime 0s >"out/fuzz-$sut.log" 2>&1
+  go test ./props -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" -fuzzminimizetime 0s -v >"out/fuzz-$sut.log" 2>&1
 rc=$?
 end=$(date +%s.%N)
 tail -n 5 "out/fuzz-$sut.log"
@@ -19,6 +23,10 @@ shopt -s nullglob
 cases=("$found"/*.txtar)
 if [ ${#cases[@]} -eq 0 ]; then
   if [ $rc -ne 0 ]; then echo "routefuzz: go test -fuzz failed without a divergence (see out/fuzz-$sut.log)"; exit 2; fi
+  if grep -q -e "no fuzz tests to fuzz" -e "^--- SKIP" "out/fuzz-$sut.log"; then
+    echo "routefuzz: fuzz $sut did not run: $(grep -B1 -e '^--- SKIP' "out/fuzz-$sut.log" | head -1 | sed 's/^ *[a-z_]*.go:[0-9]*: //')" >&2
+    exit 2
+  fi
   echo "routefuzz: fuzz $sut: no divergence in $fuzztime"
   exit 0
 fi
@@ -27,9 +35,6 @@ best=$(for c in "${cases[@]}"; do echo "$(sed -n '/^-- ops --$/,/^-- /p' "$c" | 
 secs=$(awk "BEGIN{printf \"%.1f\", $end-$start}")
 first=$(stat -c '%.3Y' "${cases[@]}" | sort -n | head -1)
 tfind=$(awk "BEGIN{printf \"%.1f\", $first-$start}")
-# go test -fuzz also keeps the failing input as a regression seed under
-# props/testdata/fuzz; the corpus case above replaces it.
-rm -rf "props/testdata/fuzz/$target"
 echo "routefuzz: fuzz $sut: first divergence after ${tfind}s; ${#cases[@]} failing order(s) saved; go test -fuzz ran ${secs}s in all"
 echo "routefuzz: minimizing $best"
 go run ./cmd/routefuzz minimize -sut "$sut" -o out/found "$best"
