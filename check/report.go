@@ -110,7 +110,7 @@ func FormatOps(ops []model.Op) string {
 // (missing from got) or '+' (extra in got).
 func SideBySide(wantName, gotName string, want, got model.Table) string {
 	lines := model.Diff(want, got)
-	width := len(wantName)
+	width := max(len(wantName), len("(empty)"))
 	for _, l := range lines {
 		if l.InWant {
 			width = max(width, len(l.Want.String()))

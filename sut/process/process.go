@@ -178,7 +178,7 @@ func (s *Stack) Reset(cfg model.Config) error {
 		}
 	}
 	req := strings.TrimSpace("reset " + strings.Join(cfg.Adapters, " "))
-	a, err := s.ask(req, false)
+	a, err := s.ask(req, nil)
 	if err != nil {
 		return err
 	}
@@ -203,7 +203,7 @@ func (s *Stack) Apply(op model.Op) error {
 	case op.Metric != 0 && !s.limits.Metrics:
 		return s.fail(req, ErrUnsupported, "declared metrics=0, so routefuzz does not send %q", req)
 	}
-	a, err := s.ask(req, false)
+	a, err := s.ask(req, nil)
 	if err != nil {
 		return err
 	}
@@ -231,17 +231,17 @@ func (s *Stack) Routes() (model.Table, error) {
 	if err := s.running(req); err != nil {
 		return nil, err
 	}
-	a, err := s.ask(req, true)
-	if err != nil {
-		return nil, err
-	}
-	rs := make([]model.Route, 0, len(a))
-	for _, l := range a {
+	var rs []model.Route
+	_, err := s.ask(req, func(l string) error {
 		r, err := model.ParseRoute(l)
 		if err != nil {
-			return nil, s.fail(req, ErrProtocol, "answered %q with a line outside the route grammar: %v", req, err)
+			return fmt.Errorf("outside the route grammar: %w", err)
 		}
 		rs = append(rs, r)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return model.SortRoutes(rs), nil
 }
@@ -252,17 +252,17 @@ func (s *Stack) Addrs() ([]model.Addr, error) {
 	if err := s.running(req); err != nil {
 		return nil, err
 	}
-	a, err := s.ask(req, true)
-	if err != nil {
-		return nil, err
-	}
-	as := make([]model.Addr, 0, len(a))
-	for _, l := range a {
+	var as []model.Addr
+	_, err := s.ask(req, func(l string) error {
 		x, err := model.ParseAddr(l)
 		if err != nil {
-			return nil, s.fail(req, ErrProtocol, "answered %q with a line outside the address grammar: %v", req, err)
+			return fmt.Errorf("outside the address grammar: %w", err)
 		}
 		as = append(as, x)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	slices.SortFunc(as, model.Addr.Compare)
 	return as, nil
@@ -333,7 +333,7 @@ func (s *Stack) start() error {
 
 func (s *Stack) handshake() error {
 	const req = "hello routefuzz 1"
-	a, err := s.ask(req, false)
+	a, err := s.ask(req, nil)
 	if err != nil {
 		return err
 	}
@@ -473,11 +473,14 @@ func (s *Stack) launch() (*proc, error) {
 	return p, nil
 }
 
-// ask sends req and reads its answer: one line, or when list is set the
-// lines up to a line holding ".", which is not returned. A list answer
-// that begins with "err" ends there. An answer "err unsupported" is an
-// *Error. One timeout covers the whole exchange.
-func (s *Stack) ask(req string, list bool) ([]string, error) {
+// ask sends req and reads its answer: one line, or when each is not nil
+// the lines up to a line holding ".", each handed to each as it arrives
+// (so that a line outside the grammar is reported at once, not after a
+// timeout) and none returned. A list answer that begins with "err" ends
+// there. An answer "err unsupported" is an *Error. One timeout covers the
+// whole exchange.
+func (s *Stack) ask(req string, each func(string) error) ([]string, error) {
+	list := each != nil
 	p := s.p
 	select {
 	case l, ok := <-p.lines:
@@ -517,6 +520,9 @@ func (s *Stack) ask(req string, list bool) ([]string, error) {
 			}
 			if len(ans) == 0 && strings.HasPrefix(l, "err") {
 				return nil, s.offProtocol(req, l, `lines ending with "."`)
+			}
+			if err := each(l); err != nil {
+				return nil, s.fail(req, ErrProtocol, "answered %q with a bad line: %v", req, err)
 			}
 			ans = append(ans, l)
 		case <-timer.C:
