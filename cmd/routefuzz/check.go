@@ -115,6 +115,7 @@ func runCheck(f *checkFlags) (props.Result, int) {
 		return props.Result{}, exitError
 	}
 	defer stack.Close()
+	defer closeOnSignal(f.name)()
 	c := props.Config{Name: f.name, Adapters: f.adapters, Metrics: f.metrics}
 	switch f.promote {
 	case "on":

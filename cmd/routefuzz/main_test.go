@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -221,4 +223,47 @@ func TestPromoteExternalAsRegression(t *testing.T) {
 	require.Equal(t, 1, code, out)
 	out, code = run(t, dir, "replay", "-sut", "exec", "-exec", buggy+" --fixed", "c")
 	require.Equal(t, 0, code, out)
+}
+
+// SIGINT ends the run and the program, even one that ignores the end of
+// its input and the signal itself.
+func TestSIGINTKillsTheProgram(t *testing.T) {
+	dir := t.TempDir()
+	pidFile := filepath.Join(dir, "pid")
+	script := filepath.Join(dir, "stubborn.sh")
+	require.NoError(t, os.WriteFile(script, []byte(`#!/bin/sh
+echo $$ > `+pidFile+`
+trap '' INT TERM
+while true; do
+  if read l; then
+    case "$l" in
+      hello*) echo "hello routefuzz 1";;
+      routes|addrs) echo .;;
+      *) echo ok;;
+    esac
+  fi
+done
+`), 0o755))
+	cmd := exec.Command(bin, "check", "-sut", "exec", "-exec", script, "-checks", "1000000", "-seed", "1")
+	require.NoError(t, cmd.Start())
+	var pid int
+	for range 500 {
+		if b, err := os.ReadFile(pidFile); err == nil && len(b) > 1 {
+			fmt.Sscan(string(b), &pid)
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	require.NotZero(t, pid, "the program never started")
+	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee)
+	require.Equal(t, 130, ee.ExitCode())
+	// The group was killed before routefuzz exited: the program is gone
+	// or a zombie awaiting its new parent.
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err == nil {
+		require.Contains(t, string(b), ") Z ", "the program outlived the run: %s", b)
+	}
 }

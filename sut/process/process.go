@@ -456,6 +456,7 @@ func (s *Stack) launch() (*proc, error) {
 		return nil, &Error{Cmd: s.cmdline, Kind: ErrStart, Detail: "did not start: " + err.Error()}
 	}
 	s.note(fmt.Sprintf("started %q, pid %d", s.cmdline, p.cmd.Process.Pid))
+	live.add(p.cmd)
 	go func() {
 		sc := bufio.NewScanner(outR)
 		sc.Buffer(make([]byte, 0, 4096), 1<<20)
@@ -468,9 +469,41 @@ func (s *Stack) launch() (*proc, error) {
 	}()
 	go func() {
 		p.cmd.Wait()
+		live.remove(p.cmd)
 		close(p.exited)
 	}()
 	return p, nil
+}
+
+// live holds the programs running now, for KillAll.
+var live = &programs{m: map[*exec.Cmd]bool{}}
+
+type programs struct {
+	sync.Mutex
+	m map[*exec.Cmd]bool
+}
+
+func (l *programs) add(c *exec.Cmd) {
+	l.Lock()
+	defer l.Unlock()
+	l.m[c] = true
+}
+
+func (l *programs) remove(c *exec.Cmd) {
+	l.Lock()
+	defer l.Unlock()
+	delete(l.m, c)
+}
+
+// KillAll kills the process group of every program this process started
+// that is still running. It is safe to call from any goroutine, while
+// stacks are in use, as a signal handler does before the process exits.
+func KillAll() {
+	live.Lock()
+	defer live.Unlock()
+	for c := range live.m {
+		killGroup(c)
+	}
 }
 
 // ask sends req and reads its answer: one line, or when each is not nil
