@@ -50,6 +50,7 @@ func cmdReplay(args []string) int {
 			fmt.Printf("skip %-8s %v\n", name, err)
 			continue
 		}
+		stop := closeOnSignal(name)
 		var stats check.Stats
 		ok, skipped := 0, 0
 	cases:
@@ -70,6 +71,7 @@ func cmdReplay(args []string) int {
 				ok++
 			}
 		}
+		stop()
 		stack.Close()
 		fmt.Printf("replay %-8s %d cases held, %d skipped, %d steps\n", name, ok, skipped, stats.Steps)
 	}
@@ -115,6 +117,7 @@ func cmdMinimize(args []string) int {
 		return errorf("%v", err)
 	}
 	defer stack.Close()
+	defer closeOnSignal(sf.name)()
 	min, code := minimizeCase(c, sf.name, stack)
 	if code != exitOK {
 		return code
