@@ -54,6 +54,9 @@ func newNetns() (*netns, error) {
 	track(ns)
 	err := onThread(func() error {
 		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			if errors.Is(err, unix.EPERM) {
+				return fmt.Errorf("unshare(CLONE_NEWNET): %w (the kernel stack needs root, or CAP_SYS_ADMIN and CAP_NET_ADMIN)", err)
+			}
 			return fmt.Errorf("unshare(CLONE_NEWNET): %w", err)
 		}
 		f, err := os.Open("/proc/thread-self/ns/net")
