@@ -140,3 +140,35 @@ func CheckWant(c *Case) error {
 	}
 	return nil
 }
+
+// FromDivergence returns the case of a divergence: adapters renamed a0,
+// a1, … in order of first use, the stack expected to diverge, the model's
+// final table, and a header of comment plus a sentence on what differs.
+func FromDivergence(d *check.Divergence, comment string) *Case {
+	cfg, ops := Canonical(d.Config, d.Ops)
+	c := &Case{
+		Comment:  comment + "\n# " + describe(d),
+		Adapters: cfg.Adapters,
+		Promote:  cfg.Promote,
+		Diverges: []string{d.SUT},
+		Ops:      ops,
+	}
+	if t, err := ModelTable(c); err == nil {
+		c.Want = &t
+	}
+	return c
+}
+
+func describe(d *check.Divergence) string {
+	var parts []string
+	if d.WantResult != d.GotResult {
+		parts = append(parts, fmt.Sprintf("the last op gives %s where the model gives %s", d.GotResult, d.WantResult))
+	}
+	if diff := check.Diff(d.WantRoutes, d.GotRoutes); diff.Missing > 0 || diff.Extra > 0 {
+		parts = append(parts, fmt.Sprintf("%d route(s) missing and %d extra after the last op", diff.Missing, diff.Extra))
+	}
+	if !slices.Equal(d.WantAddrs, d.GotAddrs) {
+		parts = append(parts, "the addresses differ")
+	}
+	return d.SUT + ": " + strings.Join(parts, "; ") + "."
+}

@@ -96,11 +96,7 @@ func fuzzProperty(f *testing.F, stack sut.Stack, c Config) func(*rapid.T) {
 				return
 			}
 			best = len(d.Ops)
-			cfg, ops := corpus.Canonical(d.Config, d.Ops)
-			kase := &corpus.Case{
-				Comment:  "# Found by go test -fuzz=Fuzz" + fuzzName(c.Name) + "; not yet minimized.",
-				Adapters: cfg.Adapters, Promote: cfg.Promote, Diverges: []string{d.SUT}, Ops: ops,
-			}
+			kase := corpus.FromDivergence(d, "# Found by go test -fuzz=Fuzz"+fuzzName(c.Name)+"; not yet minimized.")
 			if _, err := corpus.Save(dir, kase); err != nil {
 				// Nothing is lost: the report goes to stderr in full.
 				fmt.Fprintf(os.Stderr, "routefuzz: saving a found divergence: %v\n%s", err, d.Report())

@@ -268,7 +268,7 @@ func (s *caseSaver) final(d *check.Divergence) { s.save(d, false) }
 func (s *caseSaver) save(d *check.Divergence, first bool) {
 	s.best = len(d.Ops)
 	if s.dir != "" {
-		c := caseOf(d, "# Found by: "+s.reproduce)
+		c := corpus.FromDivergence(d, "# Found by: "+s.reproduce)
 		path, err := corpus.Save(s.dir, c)
 		if err == nil {
 			if s.path != "" && s.path != path {
@@ -294,38 +294,6 @@ func excludeNote(ex string) string {
 		return ""
 	}
 	return " -exclude " + ex
-}
-
-// caseOf returns the corpus case of a divergence: canonical adapters, the
-// stack expected to diverge, the model's final table.
-func caseOf(d *check.Divergence, comment string) *corpus.Case {
-	cfg, ops := corpus.Canonical(d.Config, d.Ops)
-	c := &corpus.Case{
-		Comment:  comment + "\n# " + describe(d),
-		Adapters: cfg.Adapters,
-		Promote:  cfg.Promote,
-		Diverges: []string{d.SUT},
-		Ops:      ops,
-	}
-	if t, err := corpus.ModelTable(c); err == nil {
-		c.Want = &t
-	}
-	return c
-}
-
-func describe(d *check.Divergence) string {
-	var parts []string
-	if d.WantResult != d.GotResult {
-		parts = append(parts, fmt.Sprintf("the last op gives %s where the model gives %s", d.GotResult, d.WantResult))
-	}
-	diff := check.Diff(d.WantRoutes, d.GotRoutes)
-	if diff.Missing > 0 || diff.Extra > 0 {
-		parts = append(parts, fmt.Sprintf("%d route(s) missing and %d extra after the last op", diff.Missing, diff.Extra))
-	}
-	if !slices.Equal(d.WantAddrs, d.GotAddrs) {
-		parts = append(parts, "the addresses differ")
-	}
-	return d.SUT + ": " + strings.Join(parts, "; ") + "."
 }
 
 func cmdStacks([]string) int {

@@ -143,14 +143,13 @@ func minimizeCase(c *corpus.Case, name string, stack sut.Stack) (*corpus.Case, i
 	if d == nil {
 		return nil, errorf("%s does not diverge on %s: nothing to minimize", c.Path, name)
 	}
-	cfg, ops, tries := corpus.Minimize(c.Config(), d.Ops, corpus.SameFailure(name, stack, d.Aspects()))
-	final, err := check.Replay(name, stack, cfg, ops, nil)
-	if err != nil || final == nil {
-		return nil, errorf("the minimized order no longer fails (flaky stack?): %v", err)
+	final, tries := polish(stack, name, d, nil)
+	if final == nil {
+		final = d // nothing simpler fails the same way
 	}
 	fmt.Print(final.Report())
 	fmt.Printf("(%d orders tried)\n", tries)
-	return caseOf(final, fmt.Sprintf("# Minimized by routefuzz minimize -sut %s from %s (%d ops).", name, filepath.Base(c.Path), len(c.Ops))), exitOK
+	return corpus.FromDivergence(final, fmt.Sprintf("# Minimized by routefuzz minimize -sut %s from %s (%d ops).", name, filepath.Base(c.Path), len(c.Ops))), exitOK
 }
 
 // cmdPromote moves a found case into the corpus with the right
