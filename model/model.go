@@ -55,6 +55,7 @@ type State struct {
 	cfg    Config
 	addrs  map[string][]entry // adapter → addresses, oldest first
 	routes Table              // Routes' result, nil until computed after a change
+	sorted []Addr             // Addrs' result, nil until computed after a change
 }
 
 type entry struct {
@@ -162,7 +163,7 @@ func (s *State) Apply(op Op) error {
 	if err := s.Check(op); err != nil {
 		return err
 	}
-	s.routes = nil
+	s.routes, s.sorted = nil, nil
 	es := s.addrs[op.Adapter]
 	if op.Kind == Add && op.Prefix.Addr() == unspecified4 {
 		// The kernel accepts 0.0.0.0 and keeps nothing
@@ -193,7 +194,15 @@ func isPrimary(es []entry, i int) bool {
 }
 
 // Addrs returns every address on every adapter, sorted by Addr.Compare.
+// The list is computed once per change; callers must not modify it.
 func (s *State) Addrs() []Addr {
+	if s.sorted == nil {
+		s.sorted = s.computeAddrs()
+	}
+	return s.sorted
+}
+
+func (s *State) computeAddrs() []Addr {
 	out := make([]Addr, 0, s.Len())
 	for a, es := range s.addrs {
 		for _, e := range es {
