@@ -20,6 +20,12 @@ type Divergence struct {
 
 	WantRoutes, GotRoutes model.Table
 	WantAddrs, GotAddrs   []model.Addr
+
+	// Failed is "crash" or "hang" when the stack failed on the last op
+	// instead of answering (sut.ErrCrash, sut.ErrHang), and empty
+	// otherwise. GotMsg then holds what the stack said, and the tables
+	// are the model's only.
+	Failed string
 }
 
 // Aspect names what differs.
@@ -29,11 +35,19 @@ const (
 	ResultAspect Aspect = 1 << iota
 	RoutesAspect
 	AddrsAspect
+	CrashAspect // the stack crashed on the last op (Failed == "crash")
+	HangAspect  // the stack hung on the last op (Failed == "hang")
 )
 
 // Aspects returns what differs, as a set of bits.
 func (d *Divergence) Aspects() Aspect {
 	var a Aspect
+	switch d.Failed {
+	case "crash":
+		return CrashAspect
+	case "hang":
+		return HangAspect
+	}
 	if d.WantResult != d.GotResult {
 		a |= ResultAspect
 	}
@@ -52,7 +66,7 @@ func (a Aspect) String() string {
 	for _, x := range []struct {
 		a Aspect
 		n string
-	}{{ResultAspect, "result"}, {RoutesAspect, "routes"}, {AddrsAspect, "addresses"}} {
+	}{{ResultAspect, "result"}, {RoutesAspect, "routes"}, {AddrsAspect, "addresses"}, {CrashAspect, "crash"}, {HangAspect, "hang"}} {
 		if a&x.a != 0 {
 			parts = append(parts, x.n)
 		}

@@ -73,3 +73,17 @@ type Lagger interface {
 // ErrUnsupported is returned by Reset for a configuration the stack cannot
 // take (say, a promotion setting it does not implement).
 var ErrUnsupported = errors.New("unsupported by this stack")
+
+// ErrCrash and ErrHang are wrapped by the errors of a stack that failed on
+// an op in a way that is its own bug, not the harness's: an external
+// program that exited, was killed or broke the protocol after its
+// handshake (ErrCrash), or did not answer within its timeout (ErrHang).
+// The harness reports them as findings, shrinks them and saves them like
+// divergences. A stack that returned one must start afresh on the next
+// Reset. Failures outside the stack's semantics (the program does not
+// start, speaks another protocol version, breaks the handshake) wrap
+// neither, and stay harness errors.
+var (
+	ErrCrash = errors.New("stack crashed")
+	ErrHang  = errors.New("stack hung")
+)
