@@ -70,7 +70,7 @@ func (c Config) Restrict(stack sut.Stack) (Config, error) {
 		return c, fmt.Errorf("%s supports none of the families asked for", c.Name)
 	}
 	if len(l.Promote) > 0 && !slices.Contains(l.Promote, c.Promote) {
-		return c, fmt.Errorf("%s supports only promote=%v, not promote=%v", c.Name, l.Promote[0], c.Promote)
+		return c, fmt.Errorf("%s supports only promote %s, not promote %s", c.Name, onOff(l.Promote[0]), onOff(c.Promote))
 	}
 	return c, nil
 }
@@ -226,4 +226,11 @@ func (g *gen) invalid(t *rapid.T) model.Op {
 	}
 	op.Adapter = fmt.Sprintf("x%d", len(g.adapters))
 	return op
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
 }

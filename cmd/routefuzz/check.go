@@ -23,7 +23,7 @@ type stackFlags struct {
 
 func (s *stackFlags) register(fs *flag.FlagSet, def string) {
 	fs.StringVar(&s.name, "sut", def, "stack to test: "+strings.Join(stacks.Names(), ", "))
-	fs.StringVar(&s.exec, "exec", os.Getenv("ROUTEFUZZ_EXEC"), "command line of the external program (with -sut exec; default $ROUTEFUZZ_EXEC)")
+	fs.StringVar(&s.exec, "exec", "", "command line of the external program (with -sut exec; default $ROUTEFUZZ_EXEC)")
 	fs.DurationVar(&s.timeout, "timeout", 0, "per-request timeout for an external program (0: the stack's default)")
 }
 
@@ -45,7 +45,26 @@ func (s *stackFlags) open() (sut.Stack, error) {
 	if s.name == "" {
 		return nil, fmt.Errorf("-sut is required (one of %s)", strings.Join(stacks.Names(), ", "))
 	}
-	return stacks.Open(s.name, stacks.Options{Exec: s.exec, Timeout: s.timeout})
+	exec := s.exec
+	if exec == "" && stacks.External(s.name) {
+		exec = os.Getenv("ROUTEFUZZ_EXEC")
+	}
+	return stacks.Open(s.name, stacks.Options{Exec: exec, Timeout: s.timeout})
+}
+
+// only checks that -exec and -timeout, which only an external program
+// takes, are not given with another stack, where they would be ignored.
+func (s *stackFlags) only() error {
+	if s.name == "" || stacks.External(s.name) {
+		return nil
+	}
+	if s.exec != "" {
+		return fmt.Errorf("-exec is for -sut exec only, not -sut %s", s.name)
+	}
+	if s.timeout != 0 {
+		return fmt.Errorf("-timeout is for -sut exec only, not -sut %s", s.name)
+	}
+	return nil
 }
 
 type checkFlags struct {
@@ -75,7 +94,7 @@ func (f *checkFlags) register(fs *flag.FlagSet, defSUT string) {
 }
 
 func cmdCheck(args []string) int {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs := newFlagSet("check")
 	var f checkFlags
 	f.register(fs, "")
 	if err := fs.Parse(args); err != nil {
@@ -105,6 +124,9 @@ func runCheck(f *checkFlags) (props.Result, int) {
 		if v.n <= 0 {
 			return props.Result{}, errorf("%s must be at least 1, not %d", v.name, v.n)
 		}
+	}
+	if err := f.only(); err != nil {
+		return props.Result{}, errorf("%v", err)
 	}
 	stack, err := f.open()
 	if err != nil {
@@ -141,12 +163,17 @@ func runCheck(f *checkFlags) (props.Result, int) {
 			return props.Result{}, errorf("%v", err)
 		}
 	}
+	// What the stack supports, so that the command line below asks for
+	// what was really drawn.
+	if c, err = c.Restrict(stack); err != nil {
+		return props.Result{}, errorf("%v", err)
+	}
 	seed := f.seed
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano())
 	}
 	reproduce := fmt.Sprintf("%s check %s -seed %d -checks %d -steps %d -adapters %d -promote %s -families %s -metrics=%v%s",
-		progName(), f.stackArgs(), seed, f.checks, f.steps, f.adapters, onOff(c.Promote), f.families, f.metrics, excludeNote(f.exclude))
+		progName(), f.stackArgs(), seed, f.checks, f.steps, f.adapters, onOff(c.Promote), families(c), c.Metrics, excludeNote(f.exclude))
 	saver := caseSaver{dir: f.save, reproduce: reproduce}
 	c.OnDivergence = saver.found
 	fmt.Printf("routefuzz: checking %s (%s) seed=%d checks=%d\n", f.name, stacks.Doc(f.name), seed, f.checks)
@@ -194,6 +221,18 @@ func progName() string {
 		return "go run ./cmd/routefuzz"
 	}
 	return os.Args[0]
+}
+
+// families returns the -families value that draws what c draws.
+func families(c props.Config) string {
+	var fs []string
+	if c.IPv4 {
+		fs = append(fs, "4")
+	}
+	if c.IPv6 {
+		fs = append(fs, "6")
+	}
+	return strings.Join(fs, ",")
 }
 
 func onOff(b bool) string {
@@ -281,7 +320,14 @@ func excludeNote(ex string) string {
 	return " -exclude " + ex
 }
 
-func cmdStacks([]string) int {
+func cmdStacks(args []string) int {
+	fs := newFlagSet("stacks")
+	if err := fs.Parse(args); err != nil {
+		return exitError
+	}
+	if fs.NArg() > 0 {
+		return errorf("stacks: unexpected argument %q", fs.Arg(0))
+	}
 	for _, n := range stacks.Names() {
 		fmt.Printf("%-8s %s\n", n, stacks.Doc(n))
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,7 +17,7 @@ import (
 // cmdReplay replays corpus cases against one stack or every stack that can
 // be opened here, holding each case to its expectation.
 func cmdReplay(args []string) int {
-	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
+	fs := newFlagSet("replay")
 	var sf stackFlags
 	sf.register(fs, "")
 	if err := fs.Parse(args); err != nil {
@@ -95,7 +94,7 @@ func cmdReplay(args []string) int {
 // cmdMinimize shrinks a failing case against a stack by delta debugging
 // and writes the shortest order that still fails the same way.
 func cmdMinimize(args []string) int {
-	fs := flag.NewFlagSet("minimize", flag.ContinueOnError)
+	fs := newFlagSet("minimize")
 	var sf stackFlags
 	sf.register(fs, "")
 	out := fs.String("o", "", "directory to write the minimal case to (default: beside the input)")
@@ -159,7 +158,7 @@ func minimizeCase(c *corpus.Case, name string, stack sut.Stack) (*corpus.Case, i
 // here to tell), records every stack that diverges, and writes the model's
 // final table.
 func cmdPromote(args []string) int {
-	fs := flag.NewFlagSet("promote", flag.ContinueOnError)
+	fs := newFlagSet("promote")
 	dir := fs.String("corpus", "corpus", "corpus directory")
 	var sf stackFlags
 	sf.register(fs, "")

@@ -1,14 +1,13 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 )
 
 // cmdHunt is the newcomer's first command: search the legacy stack, show
 // the minimal failing order, and say whether KB287032 was reproduced.
 func cmdHunt(args []string) int {
-	fs := flag.NewFlagSet("hunt", flag.ContinueOnError)
+	fs := newFlagSet("hunt")
 	var f checkFlags
 	f.register(fs, "legacy")
 	fs.Lookup("save").DefValue = "out/found"

@@ -10,14 +10,17 @@
 //	routefuzz minimize -sut NAME FILE
 //	routefuzz promote FILE
 //	routefuzz stacks                    list the stacks
+//	routefuzz help [COMMAND]            every command's flags, or one's
 //
-// Run `routefuzz CMD -h` for a command's flags.
+// Run `routefuzz help CMD` or `routefuzz CMD -h` for a command's flags.
 package main
 
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -26,15 +29,43 @@ const (
 	exitOK       = 0
 	exitDiverged = 1 // a stack diverged from the model (or hunt found nothing)
 	exitError    = 2 // bad usage, bad input, or a harness failure
+	exitFlaky    = 3 // a divergence was seen but did not reproduce
 )
 
-var commands = map[string]func(args []string) int{
-	"check":    cmdCheck,
-	"hunt":     cmdHunt,
-	"stacks":   cmdStacks,
-	"replay":   cmdReplay,
-	"minimize": cmdMinimize,
-	"promote":  cmdPromote,
+// command is one subcommand: how it is called, and what it does.
+type command struct {
+	name, args, doc string
+	run             func(args []string) int
+}
+
+// commands, in the order usage lists them.
+var commands = []command{
+	{"check", "-sut NAME [flags]", "search one stack for a divergence from the model; exit 0 agrees, 1 diverges, 2 harness error, 3 did not reproduce", cmdCheck},
+	{"hunt", "[flags]", "reproduce KB287032 on the simulated legacy stack; exit 0 when found", cmdHunt},
+	{"replay", "[-sut NAME] [FILE|DIR ...]", "replay corpus cases on every stack that can run here, or one", cmdReplay},
+	{"minimize", "-sut NAME [-o DIR] FILE", "shrink a failing case by delta debugging", cmdMinimize},
+	{"promote", "[-corpus DIR] FILE", "record which stacks diverge on a found case and move it into the corpus", cmdPromote},
+	{"stacks", "", "list the stacks", cmdStacks},
+}
+
+func lookup(name string) (command, bool) {
+	for _, c := range commands {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+// flagOutput is where flag sets print their usage: stderr, except for an
+// explicit request for help.
+var flagOutput io.Writer = os.Stderr
+
+// newFlagSet returns a command's flag set.
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(flagOutput)
+	return fs
 }
 
 func main() {
@@ -42,28 +73,55 @@ func main() {
 	// flag set.
 	testing.Init()
 	flag.CommandLine.Parse(nil)
-	if len(os.Args) < 2 {
-		usage()
-		os.Exit(exitError)
-	}
-	cmd, ok := commands[os.Args[1]]
-	if !ok {
-		fmt.Fprintf(os.Stderr, "routefuzz: unknown command %q\n", os.Args[1])
-		usage()
-		os.Exit(exitError)
-	}
-	os.Exit(cmd(os.Args[2:]))
+	os.Exit(runMain(os.Args[1:]))
 }
 
-func usage() {
-	fmt.Fprint(os.Stderr, `usage:
-  routefuzz check -sut NAME [-checks N] [-seed N] [-steps N] [-adapters N] [-promote on|off] [-save DIR]
-  routefuzz hunt [-seed N] [-save DIR]
-  routefuzz replay [-sut NAME] [FILE|DIR ...]
-  routefuzz minimize -sut NAME [-o FILE] FILE
-  routefuzz promote [-corpus DIR] FILE
-  routefuzz stacks
-`)
+func runMain(args []string) int {
+	if len(args) == 0 {
+		usage(os.Stderr)
+		return exitError
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		flagOutput = os.Stdout
+		if len(args) > 1 {
+			c, ok := lookup(args[1])
+			if !ok {
+				return errorf("help: unknown command %q", args[1])
+			}
+			c.run([]string{"-h"})
+			return exitOK
+		}
+		usage(os.Stdout)
+		return exitOK
+	}
+	c, ok := lookup(args[0])
+	if !ok {
+		fmt.Fprintf(os.Stderr, "routefuzz: unknown command %q\n", args[0])
+		usage(os.Stderr)
+		return exitError
+	}
+	return c.run(args[1:])
+}
+
+// usage lists every command with all its flags, from the commands' own
+// flag sets, so it cannot drift from them.
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: routefuzz COMMAND [flags]\n\ncommands:")
+	saved := flagOutput
+	defer func() { flagOutput = saved }()
+	for _, c := range commands {
+		fmt.Fprintf(w, "\n  routefuzz %s %s\n      %s\n", c.name, c.args, c.doc)
+		var b strings.Builder
+		flagOutput = &b
+		c.run([]string{"-h"})
+		for _, l := range strings.Split(strings.TrimSpace(b.String()), "\n") {
+			if !strings.HasPrefix(l, "Usage of ") && l != "" {
+				fmt.Fprintf(w, "    %s\n", l)
+			}
+		}
+	}
+	fmt.Fprintln(w, "\n`routefuzz help COMMAND` prints one command's flags.")
 }
 
 func errorf(format string, args ...any) int {
