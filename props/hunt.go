@@ -142,6 +142,10 @@ func Hunt(stack sut.Stack, c Config, b Budget) (Result, error) {
 			if !shrinking {
 				h.res.Steps += h.stats.Steps - before
 			}
+			if p := h.c.Progress; p != nil {
+				p.Checks.Store(int64(h.res.Checks))
+				p.Steps.Store(int64(h.res.Steps))
+			}
 		}()
 		prop(t)
 	})
@@ -207,6 +211,9 @@ func (h *hunt) consider(d *check.Divergence, replays int) bool {
 		return false
 	}
 	h.best = d
+	if p := h.c.Progress; p != nil {
+		p.Divergences.Store(1)
+	}
 	if h.user != nil {
 		h.user(d)
 	}

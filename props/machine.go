@@ -6,6 +6,7 @@ package props
 
 import (
 	"fmt"
+	"sync/atomic"
 	"net/netip"
 	"slices"
 
@@ -41,6 +42,15 @@ type Config struct {
 	OnHarnessError func(error)
 	// Stats, if not nil, accumulates step and retry counts.
 	Stats *check.Stats
+	// Progress, if not nil, is kept up to date by Hunt after every
+	// check, for another goroutine to read while the hunt runs.
+	Progress *Progress
+}
+
+// Progress is a hunt's running count, safe to read from another goroutine
+// (a signal handler printing the summary) while the hunt runs.
+type Progress struct {
+	Checks, Steps, Divergences atomic.Int64
 }
 
 func (c Config) adapters() []string {

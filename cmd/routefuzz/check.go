@@ -9,6 +9,7 @@ import (
 
 	"github.com/routefuzz/routefuzz/check"
 	"github.com/routefuzz/routefuzz/corpus"
+	"github.com/routefuzz/routefuzz/internal/interrupt"
 	"github.com/routefuzz/routefuzz/props"
 	"github.com/routefuzz/routefuzz/stacks"
 	"github.com/routefuzz/routefuzz/sut"
@@ -128,6 +129,19 @@ func runCheck(f *checkFlags) (props.Result, int) {
 	if err := f.only(); err != nil {
 		return props.Result{}, errorf("%v", err)
 	}
+	// On SIGINT or SIGTERM the summary is still the last line, after the
+	// stack's own cleanups (registered later, so run first).
+	var progress props.Progress
+	start := time.Now()
+	defer interrupt.Register(func() {
+		fmt.Printf("routefuzz: interrupted; the counts below are those of the checks that completed\n")
+		fmt.Println(props.Result{
+			Checks:      int(progress.Checks.Load()),
+			Steps:       int(progress.Steps.Load()),
+			Divergences: int(progress.Divergences.Load()),
+			Elapsed:     time.Since(start),
+		}.Summary(f.name))
+	})()
 	stack, err := f.open()
 	if err != nil {
 		errorf("%v", err)
@@ -136,7 +150,7 @@ func runCheck(f *checkFlags) (props.Result, int) {
 	}
 	defer stack.Close()
 	defer closeOnSignal(f.name)()
-	c := props.Config{Name: f.name, Adapters: f.adapters, Metrics: f.metrics}
+	c := props.Config{Name: f.name, Adapters: f.adapters, Metrics: f.metrics, Progress: &progress}
 	switch f.promote {
 	case "on":
 		c.Promote = true

@@ -245,6 +245,8 @@ while true; do
 done
 `), 0o755))
 	cmd := exec.Command(bin, "check", "-sut", "exec", "-exec", script, "-checks", "1000000", "-seed", "1")
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
 	require.NoError(t, cmd.Start())
 	var pid int
 	for range 500 {
@@ -259,7 +261,8 @@ done
 	err := cmd.Wait()
 	var ee *exec.ExitError
 	require.ErrorAs(t, err, &ee)
-	require.Equal(t, 130, ee.ExitCode())
+	require.Equal(t, 130, ee.ExitCode(), out.String())
+	require.Regexp(t, summary, lastLine(out.String()), "the summary is the last line")
 	// The group was killed before routefuzz exited: the program is gone
 	// or a zombie awaiting its new parent.
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
