@@ -6,9 +6,9 @@ package props
 
 import (
 	"fmt"
-	"sync/atomic"
 	"net/netip"
 	"slices"
+	"sync/atomic"
 
 	"pgregory.net/rapid"
 
