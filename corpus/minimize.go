@@ -467,10 +467,29 @@ func distinctAddrs(ops []model.Op) []netip.Addr {
 
 // SameFailure returns a fails function for Minimize: an order fails when
 // it makes stack diverge from the model in the same aspects (result,
-// routes, addresses) as want. Harness errors do not count as failing.
+// routes, addresses) as want, or fail the same way (check.CrashAspect,
+// check.HangAspect). Harness errors do not count as failing.
 func SameFailure(name string, stack sut.Stack, want check.Aspect) func(model.Config, []model.Op) bool {
 	return func(cfg model.Config, ops []model.Op) bool {
 		d, err := check.Replay(name, stack, cfg, ops, nil)
 		return err == nil && d != nil && d.Aspects() == want
+	}
+}
+
+// SameFailureAs returns a fails function for Minimize: an order fails when
+// it makes stack fail as d does: diverge in the same aspects, or, when d
+// is a crash or a hang, crash (hang) on an op of the same kind (add, del)
+// as d's last, so that shrinking a crash on a delete does not end on
+// another bug that crashes on an add. Harness errors do not count as
+// failing.
+func SameFailureAs(name string, stack sut.Stack, d *check.Divergence) func(model.Config, []model.Op) bool {
+	want := d.Aspects()
+	if d.Failed == "" || len(d.Ops) == 0 {
+		return SameFailure(name, stack, want)
+	}
+	kind := d.Ops[len(d.Ops)-1].Kind
+	return func(cfg model.Config, ops []model.Op) bool {
+		got, err := check.Replay(name, stack, cfg, ops, nil)
+		return err == nil && got != nil && got.Aspects() == want && len(got.Ops) > 0 && got.Ops[len(got.Ops)-1].Kind == kind
 	}
 }
