@@ -477,19 +477,26 @@ func SameFailure(name string, stack sut.Stack, want check.Aspect) func(model.Con
 }
 
 // SameFailureAs returns a fails function for Minimize: an order fails when
-// it makes stack fail as d does: diverge in the same aspects, or, when d
-// is a crash or a hang, crash (hang) on an op of the same kind (add, del)
-// as d's last, so that shrinking a crash on a delete does not end on
-// another bug that crashes on an add. Harness errors do not count as
-// failing.
+// it makes stack fail as d does (see FailsAs). Harness errors do not count
+// as failing.
 func SameFailureAs(name string, stack sut.Stack, d *check.Divergence) func(model.Config, []model.Op) bool {
-	want := d.Aspects()
-	if d.Failed == "" || len(d.Ops) == 0 {
-		return SameFailure(name, stack, want)
-	}
-	kind := d.Ops[len(d.Ops)-1].Kind
 	return func(cfg model.Config, ops []model.Op) bool {
-		got, err := check.Replay(name, stack, cfg, ops, nil)
-		return err == nil && got != nil && got.Aspects() == want && len(got.Ops) > 0 && got.Ops[len(got.Ops)-1].Kind == kind
+		e, err := check.Replay(name, stack, cfg, ops, nil)
+		return err == nil && FailsAs(d, e)
 	}
+}
+
+// FailsAs reports whether e is a failure of the same kind as d: a
+// divergence in the same aspects (result, routes, addresses), or, when d
+// is a crash or a hang, a crash (hang) on an op of the same kind (add,
+// del) as d's last, so that shrinking a crash on a delete does not end on
+// another bug that crashes on an add. A nil e never fails as d.
+func FailsAs(d, e *check.Divergence) bool {
+	if e == nil || e.Aspects() != d.Aspects() {
+		return false
+	}
+	if d.Failed == "" || len(d.Ops) == 0 {
+		return true
+	}
+	return len(e.Ops) > 0 && e.Ops[len(e.Ops)-1].Kind == d.Ops[len(d.Ops)-1].Kind
 }
