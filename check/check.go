@@ -9,6 +9,7 @@
 package check
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -23,7 +24,6 @@ type Run struct {
 	model *model.State
 	stack sut.Stack
 	kinds []model.RouteKind
-	lag   time.Duration
 	ops   []model.Op
 	stats *Stats
 }
@@ -51,9 +51,6 @@ func Start(name string, stack sut.Stack, cfg model.Config, stats *Stats) (*Run, 
 		stats = new(Stats)
 	}
 	r := &Run{name: name, model: m, stack: stack, kinds: sut.LimitsOf(stack).Kinds, stats: stats}
-	if l, ok := stack.(sut.Lagger); ok {
-		r.lag = l.Lag()
-	}
 	d, err := r.compare(model.OK, model.OK, nil)
 	return r, d, err
 }
@@ -65,8 +62,10 @@ func (r *Run) Model() *model.State { return r.model }
 func (r *Run) Ops() []model.Op { return r.ops }
 
 // Step applies op to the model and the stack and compares them. It returns
-// a *Divergence when they differ, and an error when the stack failed for a
-// reason outside its semantics (which is never a divergence).
+// a *Divergence when they differ or when the stack crashed or hung on op
+// (an error wrapping sut.ErrCrash or sut.ErrHang: the stack's own bug),
+// and an error when the stack failed for a reason outside its semantics
+// (which is never a divergence).
 func (r *Run) Step(op model.Op) (*Divergence, error) {
 	r.ops = append(r.ops, op)
 	r.stats.Steps++
@@ -74,38 +73,51 @@ func (r *Run) Step(op model.Op) (*Divergence, error) {
 	gerr := r.stack.Apply(op)
 	got, ok := model.ResultOf(gerr)
 	if !ok {
-		return nil, fmt.Errorf("%s: op %d (%s): %w", r.name, len(r.ops), op, gerr)
+		return r.failed(want, fmt.Errorf("%s: op %d (%s): %w", r.name, len(r.ops), op, gerr))
 	}
 	return r.compare(want, got, gerr)
+}
+
+// failed turns a stack's crash or hang into a divergence, and returns any
+// other error as it is.
+func (r *Run) failed(want model.Result, err error) (*Divergence, error) {
+	var kind string
+	switch {
+	case errors.Is(err, sut.ErrCrash):
+		kind = "crash"
+	case errors.Is(err, sut.ErrHang):
+		kind = "hang"
+	default:
+		return nil, err
+	}
+	return &Divergence{
+		SUT:        r.name,
+		Config:     r.model.Config(),
+		Ops:        slices.Clone(r.ops),
+		WantResult: want,
+		Failed:     kind,
+		GotMsg:     err.Error(),
+		WantRoutes: r.model.Routes().Filter(r.kinds),
+		WantAddrs:  r.model.Addrs(),
+	}, nil
 }
 
 func (r *Run) compare(want, got model.Result, gerr error) (*Divergence, error) {
 	wantRoutes := r.model.Routes().Filter(r.kinds)
 	gotRoutes, err := r.routes()
 	if err != nil {
-		return nil, err
+		return r.failed(want, err)
 	}
-	if !gotRoutes.Equal(wantRoutes) && r.lag > 0 {
-		backoff := 50 * time.Microsecond
-		for deadline := time.Now().Add(r.lag); time.Now().Before(deadline); backoff *= 2 {
-			time.Sleep(backoff)
-			r.stats.Retries++
-			if gotRoutes, err = r.routes(); err != nil {
-				return nil, err
-			}
-			if gotRoutes.Equal(wantRoutes) {
-				r.stats.Settled++
-				break
-			}
-		}
-		if !gotRoutes.Equal(wantRoutes) {
-			r.stats.GaveUp++
+	if !gotRoutes.Equal(wantRoutes) {
+		gotRoutes, err = r.settle(wantRoutes, gotRoutes)
+		if err != nil {
+			return r.failed(want, err)
 		}
 	}
 	wantAddrs := r.model.Addrs()
 	gotAddrs, err := r.stack.Addrs()
 	if err != nil {
-		return nil, fmt.Errorf("%s: reading addresses after op %d: %w", r.name, len(r.ops), err)
+		return r.failed(want, fmt.Errorf("%s: reading addresses after op %d: %w", r.name, len(r.ops), err))
 	}
 	if want == got && gotRoutes.Equal(wantRoutes) && slices.Equal(wantAddrs, gotAddrs) {
 		return nil, nil
@@ -122,6 +134,35 @@ func (r *Run) compare(want, got model.Result, gerr error) (*Divergence, error) {
 		d.GotMsg = gerr.Error()
 	}
 	return d, nil
+}
+
+// settle re-reads a differing route table for as long as the stack says
+// its tables may still lag its ops (sut.Lagger), with a backoff, and
+// returns the last table read.
+func (r *Run) settle(want, got model.Table) (model.Table, error) {
+	l, ok := r.stack.(sut.Lagger)
+	if !ok {
+		return got, nil
+	}
+	lag := l.Lag()
+	if lag <= 0 {
+		return got, nil
+	}
+	backoff := 50 * time.Microsecond
+	for deadline := time.Now().Add(lag); time.Now().Before(deadline); backoff *= 2 {
+		time.Sleep(backoff)
+		r.stats.Retries++
+		var err error
+		if got, err = r.routes(); err != nil {
+			return nil, err
+		}
+		if got.Equal(want) {
+			r.stats.Settled++
+			return got, nil
+		}
+	}
+	r.stats.GaveUp++
+	return got, nil
 }
 
 func (r *Run) routes() (model.Table, error) {

@@ -84,6 +84,14 @@ func (d *Divergence) Error() string { return d.Report() }
 // differences marked, and the addresses when they differ.
 func (d *Divergence) Report() string {
 	var b strings.Builder
+	if d.Failed != "" {
+		verb := map[string]string{"crash": "crashed", "hang": "hung"}[d.Failed]
+		fmt.Fprintf(&b, "%s %s on op %d (%s)\n", d.SUT, verb, len(d.Ops), d.Config)
+		b.WriteString(FormatOps(d.Ops))
+		fmt.Fprintf(&b, "result of op %d: model %s, %s %s\n", len(d.Ops), d.WantResult, d.SUT, verb)
+		fmt.Fprintf(&b, "  %s said: %s\n", d.SUT, strings.ReplaceAll(strings.TrimRight(d.GotMsg, "\n"), "\n", "\n    "))
+		return b.String()
+	}
 	fmt.Fprintf(&b, "%s diverges from the model in %s after op %d (%s)\n", d.SUT, d.Aspects(), len(d.Ops), d.Config)
 	b.WriteString(FormatOps(d.Ops))
 	mark := func(differs bool) string {

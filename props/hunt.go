@@ -1,9 +1,11 @@
 package props
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,6 +14,8 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/routefuzz/routefuzz/check"
+	"github.com/routefuzz/routefuzz/corpus"
+	"github.com/routefuzz/routefuzz/model"
 	"github.com/routefuzz/routefuzz/sut"
 )
 
@@ -20,37 +24,78 @@ type Budget struct {
 	Checks int    // sequences to try before giving up; rapid's default (100) if 0
 	Steps  int    // average ops per sequence; rapid's default (30) if 0
 	Seed   uint64 // first seed; 0 picks one at random
+	// ShrinkTime bounds rapid's shrinking of a divergence;
+	// DefaultShrinkTime if 0. Delta debugging (Polish) then finishes the
+	// job: rapid's shrinker runs thousands of orders, which costs seconds
+	// on a stack as slow as the kernel, where delta debugging needs tens.
+	ShrinkTime time.Duration
 }
+
+// DefaultShrinkTime is rapid's shrinking budget when Budget.ShrinkTime is
+// 0. On the simulated stacks rapid is done within milliseconds.
+const DefaultShrinkTime = time.Second
 
 // Result is what a hunt found.
 type Result struct {
-	Checks      int               // sequences run before the first failure, or in all
-	Steps       int               // ops applied in those sequences
-	Retries     int               // route re-reads while waiting for a lagging stack
-	Settled     int               // differences that went away on re-reading
-	GaveUp      int               // differences that outlasted the wait (divergences, mostly while shrinking)
-	Shrinks     int               // sequences run while shrinking
-	Divergences int               // 1 when a divergence was found, else 0
-	Minimal     *check.Divergence // the shortest divergence found, nil if none
-	FoundAfter  time.Duration     // time until the first divergence was found
-	HarnessErr  string            // the first harness failure, if any
-	Log         string            // rapid's own output
+	Checks      int // sequences run before the first failure, or in all
+	Steps       int // ops applied in those sequences
+	Retries     int // route re-reads while waiting for a lagging stack
+	Settled     int // differences that went away on re-reading
+	GaveUp      int // differences that outlasted the wait (divergences, mostly while shrinking)
+	Shrinks     int // sequences run while shrinking
+	Divergences int // 1 when a divergence was found and reproduced, else 0
+	// Minimal is the shortest divergence found that reproduced
+	// (Confirmations replays from a fresh reset, each failing the same
+	// way), simplified by delta debugging; or, when Flaky, the shortest
+	// one found, which did not reproduce. nil if none.
+	Minimal *check.Divergence
+	// Flaky says a divergence was seen but none reproduced (or rapid
+	// could not reproduce its own failure): Minimal is then an order to
+	// look at, not a finding.
+	Flaky       bool
+	Unconfirmed int           // divergences seen that did not reproduce
+	RapidOps    int           // Minimal's length after rapid's shrinking
+	Polished    int           // orders tried by delta debugging after rapid
+	FoundAfter  time.Duration // time until the first divergence was found
+	HarnessErr  string        // the first harness failure, if any
+	Log         string        // rapid's own output
 	Elapsed     time.Duration
 }
 
 // Summary returns the one-line summary that `make check` ends with.
 func (r Result) Summary(name string) string {
-	return fmt.Sprintf("routefuzz: sut=%s checks=%d steps=%d divergences=%d elapsed=%v",
-		name, r.Checks, r.Steps, r.Divergences, r.Elapsed.Round(time.Millisecond))
+	flaky := 0
+	if r.Flaky {
+		flaky = 1
+	}
+	return fmt.Sprintf("routefuzz: sut=%s checks=%d steps=%d divergences=%d flaky=%d elapsed=%v",
+		name, r.Checks, r.Steps, r.Divergences, flaky, r.Elapsed.Round(time.Millisecond))
 }
+
+// Confirmations is how many times a divergence is replayed from a fresh
+// reset, and must fail the same way each time, before a hunt reports it.
+// A hang costs the stack's whole timeout each time, so it is replayed
+// HangConfirmations times, and shrunk with at most HangShrinks more.
+const (
+	Confirmations     = 3
+	HangConfirmations = 1
+	HangShrinks       = 3
+)
 
 var huntMu sync.Mutex // rapid's settings are global
 
 // Hunt runs rapid's search for a divergence of stack from the model,
-// outside `go test`, and shrinks what it finds. rapid's settings are
-// process-wide, so hunts run one at a time. c.OnDivergence still sees
-// every divergence as it is found, so a caller can save the first one
-// before shrinking starts.
+// outside `go test`, shrinks what it finds, and reports it only once it
+// reproduces.
+//
+// Every divergence rapid finds that is shorter than the best so far is
+// replayed Confirmations times from a fresh reset; only one that fails
+// the same way each time becomes the best, and c.OnDivergence sees it
+// (so a caller can save the first one before shrinking starts). The best
+// is then simplified by delta debugging (corpus.Minimize), and confirmed
+// again. A hang stops rapid at once, since each run of it costs the
+// stack's timeout, and is shrunk by delta debugging alone, within a
+// budget. rapid's settings are process-wide, so hunts run one at a time.
 func Hunt(stack sut.Stack, c Config, b Budget) (Result, error) {
 	huntMu.Lock()
 	defer huntMu.Unlock()
@@ -63,6 +108,7 @@ func Hunt(stack sut.Stack, c Config, b Budget) (Result, error) {
 		"rapid.steps":      strconv.Itoa(orDefault(b.Steps, 30)),
 		"rapid.seed":       strconv.FormatUint(b.Seed, 10),
 		"rapid.nofailfile": "true",
+		"rapid.shrinktime": cmp.Or(b.ShrinkTime, DefaultShrinkTime).String(),
 	} {
 		f := flag.Lookup(k)
 		if f == nil {
@@ -74,63 +120,190 @@ func Hunt(stack sut.Stack, c Config, b Budget) (Result, error) {
 		}
 		defer flag.Set(k, old)
 	}
-	var (
-		res     Result
-		stats   check.Stats
-		failing bool
-	)
-	c.Stats = &stats
-	user := c.OnDivergence
-	var start time.Time
-	c.OnDivergence = func(d *check.Divergence) {
-		if !failing {
-			res.FoundAfter = time.Since(start)
-		}
-		failing = true
-		if res.Minimal == nil || len(d.Ops) <= len(res.Minimal.Ops) {
-			res.Minimal = d
-		}
-		if user != nil {
-			user(d)
-		}
-	}
-	c.OnHarnessError = func(err error) {
-		failing = true
-		if res.HarnessErr == "" {
-			res.HarnessErr = err.Error()
-		}
-	}
+	h := &hunt{stack: stack, c: c, user: c.OnDivergence}
+	c.Stats = &h.stats
+	c.OnDivergence = h.found
+	c.OnHarnessError = h.harnessError
 	prop := Property(stack, c)
-	start = time.Now()
+	h.start = time.Now()
 	tb := &logTB{}
 	rapid.Check(tb, func(t *rapid.T) {
-		shrinking := failing
-		if shrinking {
-			res.Shrinks++
-		} else {
-			res.Checks++
+		if h.stopped {
+			return // a hang was found: rapid is not to run it again
 		}
-		before := stats.Steps
+		shrinking := h.failing
+		if shrinking {
+			h.res.Shrinks++
+		} else {
+			h.res.Checks++
+		}
+		before := h.stats.Steps
 		defer func() {
 			if !shrinking {
-				res.Steps += stats.Steps - before
+				h.res.Steps += h.stats.Steps - before
 			}
 		}()
 		prop(t)
 	})
-	res.Elapsed = time.Since(start)
-	res.Retries, res.Settled, res.GaveUp = stats.Retries, stats.Settled, stats.GaveUp
-	res.Log = tb.b.String()
-	if res.Minimal != nil {
-		res.Divergences = 1
-		res.HarnessErr = ""
-	} else if tb.failed && res.HarnessErr == "" {
+	h.res.Log = tb.b.String()
+	h.finish(strings.Contains(h.res.Log, "[rapid] flaky test"))
+	res := h.res
+	res.Elapsed = time.Since(h.start)
+	res.Retries, res.Settled, res.GaveUp = h.stats.Retries, h.stats.Settled, h.stats.GaveUp
+	if res.Minimal == nil && res.HarnessErr == "" && tb.failed {
 		res.HarnessErr = "rapid failed:\n" + res.Log
 	}
 	if res.Minimal == nil && res.HarnessErr != "" {
 		return res, errors.New(res.HarnessErr)
 	}
 	return res, nil
+}
+
+// hunt is the state of one Hunt.
+type hunt struct {
+	stack   sut.Stack
+	c       Config
+	user    func(*check.Divergence)
+	stats   check.Stats // the search's steps and re-reads
+	replays check.Stats // the confirmations' and delta debugging's
+	res     Result
+	start   time.Time
+	failing bool              // rapid has seen a failure: it is shrinking
+	stopped bool              // a hang was found: rapid runs nothing more
+	best    *check.Divergence // the shortest confirmed divergence
+	flaky   *check.Divergence // the shortest that did not reproduce
+	hang    *check.Divergence // the hang that stopped rapid
+}
+
+// found is rapid's OnDivergence: it confirms each divergence shorter than
+// the best so far before the caller sees it.
+func (h *hunt) found(d *check.Divergence) {
+	if !h.failing {
+		h.res.FoundAfter = time.Since(h.start)
+		h.failing = true
+	}
+	if h.best != nil && len(d.Ops) >= len(h.best.Ops) {
+		return
+	}
+	if d.Failed == "hang" {
+		h.hang, h.stopped = d, true
+		return
+	}
+	h.consider(d, Confirmations)
+}
+
+// consider confirms d and makes it the best, or records it as flaky.
+func (h *hunt) consider(d *check.Divergence, replays int) bool {
+	ok, err := check.Confirm(h.stack, d, replays, &h.replays)
+	if err != nil {
+		h.harnessError(err)
+		return false
+	}
+	if !ok {
+		h.res.Unconfirmed++
+		if h.flaky == nil || len(d.Ops) < len(h.flaky.Ops) {
+			h.flaky = d
+		}
+		return false
+	}
+	h.best = d
+	if h.user != nil {
+		h.user(d)
+	}
+	return true
+}
+
+func (h *hunt) harnessError(err error) {
+	h.failing = true
+	if h.res.HarnessErr == "" {
+		h.res.HarnessErr = err.Error()
+	}
+}
+
+// finish settles the verdict once rapid is done: it confirms a hang,
+// simplifies the best divergence and confirms the result.
+func (h *hunt) finish(rapidFlaky bool) {
+	if h.hang != nil && h.best == nil {
+		h.consider(h.hang, HangConfirmations)
+	}
+	if h.best == nil {
+		if h.flaky != nil {
+			h.res.Minimal, h.res.Flaky = h.flaky, true
+		}
+		return
+	}
+	h.res.HarnessErr = ""
+	h.res.RapidOps = len(h.best.Ops)
+	if rapidFlaky && h.hang == nil {
+		// rapid ran its failure again from the same seed and it passed:
+		// the divergence depends on more than the order of ops.
+		h.res.Minimal, h.res.Flaky = h.best, true
+		return
+	}
+	replays := Confirmations
+	if h.best.Failed == "hang" {
+		replays = HangConfirmations
+	}
+	p, tries := Polish(h.stack, h.best, h.c.Exclude, &h.replays)
+	h.res.Polished = tries
+	if p != nil {
+		h.consider(p, replays) // the best only if it reproduces
+	}
+	h.res.Minimal, h.res.Divergences = h.best, 1
+}
+
+// Polish runs the delta-debugging minimizer (corpus.Minimize) over a
+// divergence found by rapid or elsewhere, which
+// rapid's shrinker sometimes leaves longer or less plain than it need be
+// (repeated duplicate adds, odd addresses and lengths). Orders that an
+// exclusion would have skipped do not count. It returns the simplified
+// divergence, or nil when it finds nothing simpler, with the number of
+// orders tried. Shrinking a hang tries at most HangShrinks orders that
+// hang.
+func Polish(stack sut.Stack, d *check.Divergence, exclude func(*model.State, model.Op) bool, stats *check.Stats) (*check.Divergence, int) {
+	want := d.Aspects()
+	hangs := 0
+	var last *check.Divergence
+	fails := func(cfg model.Config, ops []model.Op) bool {
+		if excluded(cfg, ops, exclude) || hangs >= HangShrinks && d.Failed == "hang" {
+			return false
+		}
+		e, err := check.Replay(d.SUT, stack, cfg, ops, stats)
+		if e != nil && e.Failed == "hang" {
+			hangs++
+		}
+		if err != nil || e == nil || e.Aspects() != want {
+			return false
+		}
+		last = e
+		return true
+	}
+	cfg, ops, tries := corpus.Minimize(d.Config, d.Ops, fails)
+	if slices.Equal(ops, d.Ops) && slices.Equal(cfg.Adapters, d.Config.Adapters) {
+		return nil, tries
+	}
+	if last == nil || !slices.Equal(last.Ops, ops) || !slices.Equal(last.Config.Adapters, cfg.Adapters) {
+		return nil, tries
+	}
+	return last, tries
+}
+
+// excluded reports whether an exclusion would have skipped one of ops.
+func excluded(cfg model.Config, ops []model.Op, exclude func(*model.State, model.Op) bool) bool {
+	if exclude == nil {
+		return false
+	}
+	m, err := model.New(cfg)
+	if err != nil {
+		return true
+	}
+	for _, op := range ops {
+		if exclude(m, op) {
+			return true
+		}
+		m.Apply(op)
+	}
+	return false
 }
 
 func orDefault(n, d int) int {

@@ -62,10 +62,12 @@ func LimitsOf(s Stack) Limits {
 	return All
 }
 
-// Lagger is implemented by stacks whose route tables may lag the result of
-// an operation (the Linux kernel adds IPv6 local routes asynchronously).
-// Before declaring a divergence in routes, a harness re-reads them for up
-// to Lag, with a short backoff, and counts the re-reads.
+// Lagger is implemented by stacks whose tables may lag the result of an
+// op (the Linux kernel adds IPv6 local routes asynchronously). Lag says,
+// after each Apply, how long a harness should re-read a differing route
+// table, with a short backoff, before it declares a divergence: zero when
+// the stack knows its tables already show every op it has applied, so
+// that a real divergence is final at once.
 type Lagger interface {
 	Lag() time.Duration
 }

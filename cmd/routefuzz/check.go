@@ -4,13 +4,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/routefuzz/routefuzz/check"
 	"github.com/routefuzz/routefuzz/corpus"
-	"github.com/routefuzz/routefuzz/model"
 	"github.com/routefuzz/routefuzz/props"
 	"github.com/routefuzz/routefuzz/stacks"
 	"github.com/routefuzz/routefuzz/sut"
@@ -161,25 +159,24 @@ func runCheck(f *checkFlags) (props.Result, int) {
 		fmt.Println(res.Summary(f.name))
 		return res, exitError
 	}
-	if res.Minimal != nil {
-		rapidLen := len(res.Minimal.Ops)
-		dd := ""
-		if polished, tries := polish(stack, f.name, res.Minimal, c.Exclude); polished != nil {
-			res.Minimal = polished
-			saver.final(polished)
-			dd = fmt.Sprintf(", then by delta debugging (%d orders) to %d", tries, len(polished.Ops))
-		}
-		fmt.Printf("\nfound after %d checks (%v); shrunk by rapid (%d runs) to %d ops%s:\n",
-			res.Checks, res.FoundAfter.Round(time.Microsecond), res.Shrinks, rapidLen, dd)
+	switch {
+	case res.Flaky:
+		fmt.Printf("\nDID NOT REPRODUCE: a divergence was seen after %d checks (%v), but replaying its order from a fresh reset did not fail the same way %d times in a row, so it is not reported as a divergence. It depends on timing or on state the order does not set. The order, as first seen:\n",
+			res.Checks, res.FoundAfter.Round(time.Microsecond), props.Confirmations)
 		fmt.Print(res.Minimal.Report())
-		if saver.path != "" {
-			html := strings.TrimSuffix(saver.path, ".txtar") + ".html"
-			if err := os.WriteFile(html, res.Minimal.HTML(), 0o644); err != nil {
-				fmt.Fprintf(os.Stderr, "routefuzz: writing the HTML report: %v\n", err)
-				html = ""
-			}
-			fmt.Printf("saved: %s (report: %s)\n", saver.path, html)
+		saver.flaky(res.Minimal)
+		saver.printSaved(nil)
+	case res.Minimal != nil:
+		dd := ""
+		if res.Polished > 0 && len(res.Minimal.Ops) != res.RapidOps {
+			dd = fmt.Sprintf(", then by delta debugging (%d orders) to %d", res.Polished, len(res.Minimal.Ops))
 		}
+		fmt.Printf("\nfound after %d checks (%v); shrunk by rapid (%d runs) to %d ops%s; reproduced from a fresh reset each time it was replayed:\n",
+			res.Checks, res.FoundAfter.Round(time.Microsecond), res.Shrinks, res.RapidOps, dd)
+		fmt.Print(res.Minimal.Report())
+		saver.printSaved(res.Minimal)
+	}
+	if res.Minimal != nil {
 		fmt.Printf("reproduce: %s\n", reproduce)
 	}
 	if res.Retries > 0 {
@@ -188,39 +185,6 @@ func runCheck(f *checkFlags) (props.Result, int) {
 	}
 	fmt.Println(res.Summary(f.name))
 	return res, exitOK
-}
-
-// polish runs the delta-debugging minimizer over rapid's result, which
-// rapid's shrinker sometimes leaves longer or less plain than it need be
-// (repeated duplicate adds, odd addresses and lengths). Orders that an
-// exclusion would have skipped do not count. It returns nil when it finds
-// nothing simpler.
-func polish(stack sut.Stack, name string, d *check.Divergence, exclude func(*model.State, model.Op) bool) (*check.Divergence, int) {
-	same := corpus.SameFailure(name, stack, d.Aspects())
-	fails := func(cfg model.Config, ops []model.Op) bool {
-		if exclude != nil {
-			m, err := model.New(cfg)
-			if err != nil {
-				return false
-			}
-			for _, op := range ops {
-				if exclude(m, op) {
-					return false
-				}
-				m.Apply(op)
-			}
-		}
-		return same(cfg, ops)
-	}
-	cfg, ops, tries := corpus.Minimize(d.Config, d.Ops, fails)
-	if slices.Equal(ops, d.Ops) && slices.Equal(cfg.Adapters, d.Config.Adapters) {
-		return nil, tries
-	}
-	final, err := check.Replay(name, stack, cfg, ops, nil)
-	if err != nil || final == nil {
-		return nil, tries
-	}
-	return final, tries
 }
 
 // progName returns how the user ran this program, for command lines to
@@ -239,55 +203,76 @@ func onOff(b bool) string {
 	return "off"
 }
 
-// caseSaver keeps the shortest divergence of a hunt on disk: the first as
-// soon as it is found, then each shorter one, replacing the previous file.
-// Without a directory it prints the first divergence's ops instead.
+// caseSaver keeps a hunt's failing order on disk: the first divergence
+// as soon as it has reproduced, then each shorter or simpler one in its
+// place, so that the file always holds the best order so far. Without a
+// directory it prints the first one's ops instead. A save that fails is
+// said at once, with the order printed in full.
 type caseSaver struct {
-	dir       string // "" prints instead of saving
-	reproduce string // the command line that finds it again
-	path      string // the file holding the shortest so far
-	best      int    // its length
-	err       error  // why saving failed
+	dir       string            // "" prints instead of saving
+	reproduce string            // the command line that finds it again
+	path      string            // the file holding the last order saved
+	held      *check.Divergence // what path holds
+	err       error             // why the last save failed, if it did
+	printed   bool              // without dir: the first order was printed
 }
 
+// found saves a divergence that reproduced.
 func (s *caseSaver) found(d *check.Divergence) {
-	if s.best != 0 && len(d.Ops) >= s.best {
+	s.save(corpus.FromDivergence(d, "# Found by: "+s.reproduce), d)
+}
+
+// flaky saves an order that diverged once but did not reproduce, under a
+// name that says so, in place of anything saved before.
+func (s *caseSaver) flaky(d *check.Divergence) {
+	s.save(corpus.FromFlaky(d, "# Seen by: "+s.reproduce), d)
+}
+
+func (s *caseSaver) save(c *corpus.Case, d *check.Divergence) {
+	if s.dir == "" {
+		if !s.printed {
+			s.printed = true
+			fmt.Printf("found a divergence after %d ops; shrinking it. The order as found:\n%s", len(d.Ops), check.FormatOps(d.Ops))
+		}
 		return
 	}
-	s.save(d, s.best == 0)
-}
-
-// final saves d in place of what was saved, whatever its length: the
-// order delta debugging simplified, so that the file holds what the report
-// shows.
-func (s *caseSaver) final(d *check.Divergence) { s.save(d, false) }
-
-// save writes d, or prints it when it cannot; first says whether d is the
-// first divergence of the run, whose unshrunk order is printed when it is
-// not saved.
-func (s *caseSaver) save(d *check.Divergence, first bool) {
-	s.best = len(d.Ops)
-	if s.dir != "" {
-		c := corpus.FromDivergence(d, "# Found by: "+s.reproduce)
-		path, err := corpus.Save(s.dir, c)
-		if err == nil {
-			if s.path != "" && s.path != path {
-				os.Remove(s.path)
-				os.Remove(strings.TrimSuffix(s.path, ".txtar") + ".html")
-			}
-			s.path = path
-			return
-		}
-		// Nothing is lost: say so now, and print instead.
+	path, err := corpus.Save(s.dir, c)
+	if err != nil {
+		// Nothing is lost: say so now, with the order in full.
 		s.err = err
-		s.dir = ""
-		fmt.Fprintf(os.Stderr, "routefuzz: cannot save the failing order (%v); printing it instead\n", err)
-		first = true
+		fmt.Fprintf(os.Stderr, "routefuzz: cannot save the failing order (%v); here it is, %d ops:\n%s", err, len(d.Ops), check.FormatOps(d.Ops))
+		return
 	}
-	if first {
-		fmt.Printf("found a divergence after %d ops; shrinking. The unshrunk order:\n%s", len(d.Ops), check.FormatOps(d.Ops))
+	if s.path != "" && s.path != path {
+		os.Remove(s.path)
+		os.Remove(htmlPath(s.path))
 	}
+	s.path, s.held, s.err = path, d, nil
 }
+
+// printSaved writes the HTML report of d beside its saved case and prints
+// the `saved:` line, which names the file only when it holds d.
+func (s *caseSaver) printSaved(d *check.Divergence) {
+	switch {
+	case s.dir == "":
+		return
+	case s.held != d || s.err != nil:
+		also := ""
+		if s.path != "" {
+			also = fmt.Sprintf("; %s holds an earlier, longer order", s.path)
+		}
+		fmt.Printf("saved: nothing: saving the order shown failed (%v)%s\n", s.err, also)
+		return
+	}
+	html := htmlPath(s.path)
+	if err := corpus.WriteFile(html, d.HTML()); err != nil {
+		fmt.Printf("saved: %s (no HTML report: %v)\n", s.path, err)
+		return
+	}
+	fmt.Printf("saved: %s (report: %s)\n", s.path, html)
+}
+
+func htmlPath(txtar string) string { return strings.TrimSuffix(txtar, ".txtar") + ".html" }
 
 func excludeNote(ex string) string {
 	if ex == "" {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/routefuzz/routefuzz/check"
 	"github.com/routefuzz/routefuzz/corpus"
+	"github.com/routefuzz/routefuzz/props"
 	"github.com/routefuzz/routefuzz/stacks"
 	"github.com/routefuzz/routefuzz/sut"
 )
@@ -149,7 +150,7 @@ func minimizeCase(c *corpus.Case, name string, stack sut.Stack) (*corpus.Case, i
 	if d == nil {
 		return nil, errorf("%s does not diverge on %s: nothing to minimize", c.Path, name)
 	}
-	final, tries := polish(stack, name, d, nil)
+	final, tries := props.Polish(stack, d, nil, nil)
 	if final == nil {
 		final = d // nothing simpler fails the same way
 	}

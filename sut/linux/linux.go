@@ -33,8 +33,13 @@
 // The kernel inserts an IPv6 address's local route from a work item after
 // the add has returned. Apply waits up to LocalWait for the route's
 // RTM_NEWROUTE notification on a second socket subscribed to
-// RTNLGRP_IPV6_ROUTE; beyond that, the harness re-reads the tables for up
-// to Lag (sut.Lagger) and counts the re-reads.
+// RTNLGRP_IPV6_ROUTE, which it drains before the add so that nothing left
+// by an earlier op (the RTM_DELROUTE of the same address deleted before)
+// can end the wait. When notifications were lost it polls the table.
+// Only when the route is still missing after LocalWait does the stack
+// report itself unsettled (Lag), and the harness re-reads the tables for
+// up to Lag before it declares a divergence; otherwise a difference is
+// final at once, which keeps shrinking a real divergence fast.
 //
 // # Cleanup
 //
@@ -74,7 +79,7 @@ const Lag = 20 * time.Millisecond
 type Stack struct {
 	ns      *netns
 	c       *rtnetlink.Conn
-	events  *rtnetlink.Conn // IPv6 route notifications (RTNLGRP_IPV6_ROUTE)
+	events  *events // IPv6 route notifications (RTNLGRP_IPV6_ROUTE)
 	cfg     model.Config
 	promote bool                // current promote_secondaries
 	index   map[string]uint32   // adapter → ifindex
@@ -82,6 +87,9 @@ type Stack struct {
 	ctl     map[string]*os.File // "all" and each adapter → its promote_secondaries
 	ready   bool                // adapters exist and match cfg.Adapters
 	lag     time.Duration       // Lag, unless a test shortens it
+	// unsettled says the last Apply could not see its whole effect in
+	// the tables (an IPv6 local route still missing after LocalWait).
+	unsettled bool
 }
 
 var _ sut.Lagger = (*Stack)(nil)
@@ -106,7 +114,7 @@ func Open() (*Stack, error) {
 		ns.close()
 		return nil, fmt.Errorf("netlink socket in %s: %w", ns.name, err)
 	}
-	events, err := rtnetlink.Dial(&netlink.Config{NetNS: int(ns.fd.Fd()), Groups: unix.RTMGRP_IPV6_ROUTE})
+	events, err := dialEvents(int(ns.fd.Fd()))
 	if err != nil {
 		c.Close()
 		ns.close()
@@ -120,8 +128,16 @@ var errClosed = errors.New("linux: stack is closed")
 // Name returns the namespace's name, for `ip netns exec`.
 func (s *Stack) Name() string { return s.ns.name }
 
-// Lag implements sut.Lagger.
-func (s *Stack) Lag() time.Duration { return s.lag }
+// Lag implements sut.Lagger: zero when the last Apply saw its whole effect
+// in the tables (Apply waits for the IPv6 local route an add inserts
+// asynchronously, the only part of an op the kernel completes after
+// answering), else the time to keep re-reading.
+func (s *Stack) Lag() time.Duration {
+	if s.unsettled {
+		return s.lag
+	}
+	return 0
+}
 
 // Close destroys the namespace. It is safe to call twice.
 func (s *Stack) Close() error {
@@ -133,7 +149,7 @@ func (s *Stack) Close() error {
 		f.Close()
 	}
 	s.ctl = nil
-	errs = append(errs, s.c.Close(), s.events.Close())
+	errs = append(errs, s.c.Close(), s.events.close())
 	s.c = nil
 	errs = append(errs, s.ns.close())
 	return errors.Join(errs...)
@@ -399,6 +415,7 @@ func (s *Stack) Apply(op model.Op) error {
 		m.Family = unix.AF_INET
 		m.Attributes.Local = m.Attributes.Address
 	}
+	s.unsettled = false
 	var err error
 	switch op.Kind {
 	case model.Add:
@@ -406,9 +423,13 @@ func (s *Stack) Apply(op model.Op) error {
 			m.Attributes.Flags = unix.IFA_F_NODAD
 		}
 		m.Attributes.Priority = op.Metric
+		v6 := !p.Addr().Is4()
+		// Drop notifications of earlier ops first, so that only this
+		// add's can end the wait.
+		drained := v6 && s.events.drain() == nil
 		err = s.c.Address.New(&m)
-		if err == nil && !p.Addr().Is4() {
-			s.awaitLocal6(p.Addr(), idx)
+		if err == nil && v6 {
+			s.settleLocal6(p.Addr(), idx, drained)
 		}
 	case model.Del:
 		err = s.c.Address.Delete(&m)
@@ -421,42 +442,46 @@ func (s *Stack) Apply(op model.Op) error {
 	return nil
 }
 
-// LocalWait bounds how long Apply waits, after adding an IPv6 address,
-// for the kernel's notification that the address's local route is in.
-// The route is inserted by the address's DAD work item, even with
-// IFA_F_NODAD. Measured here over 3,300 adds during a hunt: median 40 µs,
-// 99th percentile 4.7 ms, and a tail up to 560 ms while other processes
-// loaded the machine. The wait ends as soon as the notification arrives,
-// so only an add whose local route never comes (a kernel divergence)
-// pays it in full.
-const LocalWait = time.Second
-
-// awaitLocal6 waits up to LocalWait for the RTM_NEWROUTE notification of
-// the local route of addr on ifindex idx. The kernel adds that route from
-// a work item after the address add returns (the DAD work, even with
-// IFA_F_NODAD); waiting for the event here costs its real latency (a few
-// tens of µs, median), where a re-read by the harness costs a sleep of at
-// least a timer tick. It is only an optimisation: if the event is late,
-// or an old one matches, the harness's re-reads (Lag) still decide.
-func (s *Stack) awaitLocal6(addr netip.Addr, idx uint32) {
+// settleLocal6 makes sure the local route of the IPv6 address just added
+// is in before Apply returns: it waits for the route's notification, and
+// when notifications were lost it polls the table instead. Only when
+// neither sees the route by LocalWait does it leave the stack unsettled,
+// so that the harness re-reads for Lag before declaring a divergence.
+func (s *Stack) settleLocal6(addr netip.Addr, idx uint32, drained bool) {
 	deadline := time.Now().Add(LocalWait)
-	if err := s.events.SetReadDeadline(deadline); err != nil {
+	if drained && s.events.awaitLocal6(addr, idx, deadline) == nil {
 		return
 	}
-	want := addr.As16()
-	for time.Now().Before(deadline) {
-		msgs, _, err := s.events.Receive()
-		if err != nil {
-			return // timeout, or lost events (ENOBUFS): let the harness re-read
+	// The notification did not come, or its absence proves nothing:
+	// look at the table itself.
+	for backoff := 50 * time.Microsecond; ; backoff = min(2*backoff, 10*time.Millisecond) {
+		if in, err := s.hasLocal6(addr, idx); err == nil && in {
+			return
 		}
-		for _, m := range msgs {
-			r, ok := m.(*rtnetlink.RouteMessage)
-			if ok && r.Type == unix.RTN_LOCAL && r.DstLength == 128 && r.Attributes.OutIface == idx &&
-				len(r.Attributes.Dst) == 16 && [16]byte(r.Attributes.Dst) == want {
-				return
-			}
+		if time.Now().After(deadline) {
+			s.unsettled = true
+			return
+		}
+		time.Sleep(backoff)
+	}
+}
+
+// hasLocal6 reports whether the local table holds addr's local route on
+// ifindex idx.
+func (s *Stack) hasLocal6(addr netip.Addr, idx uint32) (bool, error) {
+	msgs, err := s.c.Route.List()
+	if err != nil {
+		return false, err
+	}
+	want := netip.PrefixFrom(addr, 128)
+	for i := range msgs {
+		m := &msgs[i]
+		if dst, ok := prefix(m.Attributes.Dst, m.DstLength, m.Family); ok && dst == want &&
+			m.Type == unix.RTN_LOCAL && m.Attributes.OutIface == idx {
+			return true, nil
 		}
 	}
+	return false, nil
 }
 
 // opError maps a kernel error to the op's result, keeping the kernel's

@@ -1,4 +1,4 @@
-package main
+package props
 
 import (
 	"testing"
@@ -25,14 +25,14 @@ func TestPolish(t *testing.T) {
 	require.NotNil(t, d)
 	require.Greater(t, len(d.Ops), 3)
 
-	p, _ := polish(stack, "legacy", d, nil)
+	p, _ := Polish(stack, d, nil, nil)
 	require.NotNil(t, p)
 	require.Len(t, p.Ops, 3, check.FormatOps(p.Ops))
 
 	// An exclusion that forbids deleting from a1 must be respected: the
 	// result may not contain such a delete.
 	noDelA1 := func(_ *model.State, op model.Op) bool { return op.Kind == model.Del && op.Adapter == "a1" }
-	if p, _ := polish(stack, "legacy", d, noDelA1); p != nil {
+	if p, _ := Polish(stack, d, noDelA1, nil); p != nil {
 		for _, op := range p.Ops {
 			require.False(t, noDelA1(nil, op), "excluded op in polished order:\n%s", check.FormatOps(p.Ops))
 		}

@@ -1,0 +1,114 @@
+package linux
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"time"
+
+	"github.com/jsimonetti/rtnetlink/v2"
+	"github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// LocalWait bounds how long Apply waits, after adding an IPv6 address,
+// for the kernel to insert the address's local route. The route is
+// inserted by the address's DAD work item, even with IFA_F_NODAD, after
+// the add has returned. Measured here over 3,300 adds during a hunt:
+// median 40 µs, 99th percentile 4.7 ms, and a tail up to 560 ms while
+// other processes loaded the machine. The wait ends as soon as the route
+// is in, so only an add whose local route never comes (a kernel
+// divergence) pays it in full.
+const LocalWait = time.Second
+
+// events receives the kernel's IPv6 route notifications (RTNLGRP_IPV6_ROUTE)
+// in the stack's namespace.
+type events struct {
+	c   *netlink.Conn
+	buf []byte
+}
+
+func dialEvents(nsfd int) (*events, error) {
+	c, err := netlink.Dial(unix.NETLINK_ROUTE, &netlink.Config{NetNS: nsfd, Groups: unix.RTMGRP_IPV6_ROUTE})
+	if err != nil {
+		return nil, err
+	}
+	return &events{c: c, buf: make([]byte, 1<<16)}, nil
+}
+
+func (e *events) close() error { return e.c.Close() }
+
+// drain discards every notification queued so far, without waiting, and
+// the overflow error (ENOBUFS) of a socket that has lost some: what
+// arrives after drain returns is about what happens after it was called.
+func (e *events) drain() error {
+	// A past deadline (awaitLocal6's) would fail the read before it starts.
+	if err := e.c.SetReadDeadline(time.Time{}); err != nil {
+		return err
+	}
+	rc, err := e.c.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var rerr error
+	err = rc.Read(func(fd uintptr) bool {
+		for {
+			_, _, err := unix.Recvfrom(int(fd), e.buf, unix.MSG_DONTWAIT)
+			switch {
+			case err == nil, errors.Is(err, unix.ENOBUFS), errors.Is(err, unix.EINTR):
+				continue
+			case errors.Is(err, unix.EAGAIN):
+			default:
+				rerr = err
+			}
+			return true // done: never wait for readiness
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return rerr
+}
+
+// errLost says the socket overflowed while waiting: notifications were
+// lost, so their absence proves nothing.
+var errLost = errors.New("route notifications lost (ENOBUFS)")
+
+// awaitLocal6 waits until deadline for the RTM_NEWROUTE notification of
+// the local route of addr on ifindex idx. Only that message type counts:
+// the RTM_DELROUTE of the same route, left by an earlier delete of the
+// same address, is not its insertion. The caller drains the socket before
+// the add, so nothing older than the add can match. It returns nil when
+// the route is in, os.ErrDeadlineExceeded when the deadline passed, and
+// errLost when notifications were lost.
+func (e *events) awaitLocal6(addr netip.Addr, idx uint32, deadline time.Time) error {
+	if err := e.c.SetReadDeadline(deadline); err != nil {
+		return err
+	}
+	want := addr.As16()
+	for {
+		msgs, err := e.c.Receive()
+		switch {
+		case errors.Is(err, unix.ENOBUFS):
+			return errLost
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return err
+		case err != nil:
+			return fmt.Errorf("reading route notifications: %w", err)
+		}
+		for _, m := range msgs {
+			if m.Header.Type != unix.RTM_NEWROUTE {
+				continue
+			}
+			var r rtnetlink.RouteMessage
+			if r.UnmarshalBinary(m.Data) != nil {
+				continue
+			}
+			if r.Type == unix.RTN_LOCAL && r.DstLength == 128 && r.Attributes.OutIface == idx &&
+				len(r.Attributes.Dst) == 16 && [16]byte(r.Attributes.Dst) == want {
+				return nil
+			}
+		}
+	}
+}
