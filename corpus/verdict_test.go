@@ -456,3 +456,21 @@ func onlyFiles(t *testing.T, dir string, names ...string) {
 		t.Errorf("%s holds %q, want %q", dir, got, names)
 	}
 }
+
+// broken fails outside its semantics on every op.
+type broken struct{ *fixed.Stack }
+
+func (broken) Apply(model.Op) error { return errors.New("netlink: connection reset") }
+
+// A stack that fails outside its semantics is a harness failure, never a
+// failed case.
+func TestVerifyHarnessFailure(t *testing.T) {
+	c, err := Parse("k-ok.txtar", []byte(kbOps))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = Verify(c, "broken", broken{fixed.New()}, nil)
+	if !errors.Is(err, ErrHarness) || !strings.Contains(err.Error(), "connection reset") {
+		t.Fatalf("want ErrHarness, got %v", err)
+	}
+}

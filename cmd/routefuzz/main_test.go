@@ -192,13 +192,23 @@ func TestSavedCaseMatchesReport(t *testing.T) {
 	}
 }
 
-// A program that dies during replay is a harness failure (exit 2), not a
-// failed case.
-func TestReplayHarnessFailure(t *testing.T) {
+// A program that dies during replay after its handshake has crashed: its
+// own bug, so each case it dies on fails (exit 1), and the replay goes on
+// with the next case. (Until sut/process reports that as sut.ErrCrash, it
+// is a harness failure: exit 2, and that stack stops.)
+func TestReplayProgramDies(t *testing.T) {
 	prog := `sh -c 'read l; echo hello routefuzz 1 promote=0; read l; echo ok; read l; exit 3'`
 	corpusDir, err := filepath.Abs("../../corpus")
 	require.NoError(t, err)
 	out, code := run(t, t.TempDir(), "replay", "-sut", "exec", "-exec", prog, corpusDir)
+	if crashIsFinding(t, prog) {
+		require.Equal(t, 1, code, out)
+		require.Contains(t, out, "exec crashed on op 1")
+		require.Regexp(t, `(?s)crashed on op 1.*\nFAIL .*crashed on op 1`, out, "the replay stopped at the first crash")
+		require.Contains(t, out, "harness-failures=0")
+		require.NotContains(t, out, "HARNESS FAILURE")
+		return
+	}
 	require.Equal(t, 2, code, out)
 	require.Contains(t, out, "HARNESS FAILURE")
 	require.Contains(t, out, "harness-failures=1")
