@@ -197,7 +197,7 @@ func TestSavedCaseMatchesReport(t *testing.T) {
 // with the next case. (Until sut/process reports that as sut.ErrCrash, it
 // is a harness failure: exit 2, and that stack stops.)
 func TestReplayProgramDies(t *testing.T) {
-	prog := `sh -c 'read l; echo hello routefuzz 1 promote=0; while read l; do case "$l" in add*|del*) exit 3;; routes|addrs) echo .;; *) echo ok;; esac; done'`
+	prog := `sh -c 'read l; echo hello routefuzz 1 promote=0; while read l; do case "$l" in routes|addrs) echo .;; add*|del*) exit 3;; *) echo ok;; esac; done'`
 	corpusDir, err := filepath.Abs("../../corpus")
 	require.NoError(t, err)
 	out, code := run(t, t.TempDir(), "replay", "-sut", "exec", "-exec", prog, corpusDir)
