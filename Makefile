@@ -53,8 +53,9 @@ promote: build
 	./$(BIN) promote -corpus $(CORPUS) $(FILE)
 
 ## fuzz: go test -fuzz on one stack's rapid target: make fuzz SUT=legacy FUZZTIME=60s
+## (the script exits 1 when it finds a divergence, 2 on an error; make turns either into its 2)
 fuzz:
-	./scripts/fuzz.sh $(SUT) $(FUZZTIME)
+	./scripts/fuzz.sh "$(SUT)" "$(FUZZTIME)"
 
 ## bench: steps per second and model cost per step.
 bench:

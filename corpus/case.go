@@ -17,12 +17,22 @@
 //	10.0.0.0/24 dev a0 src 10.0.0.1
 //	...
 //
-// Header lines of the form "key: value" with a known key are directives;
-// every other header line is commentary. The directives, all optional:
+// Every header line is blank, commentary (its first non-blank character is
+// '#'), or a directive: "key: value" with one of the keys below, lower
+// case, each at most once. Any other header line is an error, so a
+// misspelt directive ("Promote: on", "promote on") cannot silently become
+// commentary. A UTF-8 byte-order mark at the very start of the file is
+// ignored. The directives, all optional:
 //
 //	adapters: NAME...   the adapters, in order (default: those the ops name, in order of first use)
 //	promote: on|off     IPv4 promote_secondaries (default: off, the kernel's default)
-//	diverges: STACK...  stacks expected to diverge from the model (default: none)
+//	diverges: STACK...  stacks expected to diverge from the model
+//	crashes: STACK...   stacks expected to crash on the last op (an external program that dies)
+//	hangs: STACK...     stacks expected to hang on the last op (an external program that stops answering)
+//	flaky: STACK...     stacks that diverged once on this order, but not when it was replayed
+//
+// Every stack no verdict directive (diverges, crashes, hangs, flaky) names
+// must agree with the model; a stack may be named by one of them only.
 //
 // The ops section is required, one op per line; blank lines and lines
 // starting with '#' are skipped. The want section, if present, is the
@@ -49,13 +59,47 @@ type Case struct {
 	Comment  string   // header commentary, without directives
 	Adapters []string // explicit adapters, or nil for those the ops name
 	Promote  bool     // IPv4 promote_secondaries
-	Diverges []string // stacks expected to diverge
-	// DivergesLine is the line of the diverges directive, 0 if none.
-	DivergesLine int
-	Ops          []model.Op   // the order of operations
-	OpLines      []int        // the line of each op in Path, from 1
-	Want         *model.Table // the model's final table, if recorded
+
+	// The verdicts: the stacks expected to diverge from the model, to crash
+	// or hang on the last op, and those on which the order diverged once
+	// without reproducing. A stack in none of them must agree.
+	Diverges, Crashes, Hangs, Flaky []string
+
+	Ops     []model.Op   // the order of operations
+	OpLines []int        // the line of each op in Path, from 1
+	Want    *model.Table // the model's final table, if recorded
+
+	lines map[string]int // the line of each directive in Path
 }
+
+// An Expectation is what a case expects of one stack.
+type Expectation uint8
+
+const (
+	ExpectAgree      Expectation = iota // agree with the model after every op
+	ExpectDivergence                    // diverge (diverges:)
+	ExpectCrash                         // crash on the last op (crashes:)
+	ExpectHang                          // hang on the last op (hangs:)
+	ExpectFlaky                         // anything: it diverged once, not since (flaky:)
+)
+
+// verdicts is the table of verdict directives, in the order Format writes
+// them and FileName names them.
+var verdicts = []struct {
+	key    string      // the directive
+	suffix string      // the file name's verdict
+	expect Expectation // what it asks of the stacks it names
+	failed string      // check.Divergence.Failed of a stack that holds to it
+	stacks func(*Case) *[]string
+}{
+	{"diverges", "bad", ExpectDivergence, "", func(c *Case) *[]string { return &c.Diverges }},
+	{"crashes", "crash", ExpectCrash, "crash", func(c *Case) *[]string { return &c.Crashes }},
+	{"hangs", "hang", ExpectHang, "hang", func(c *Case) *[]string { return &c.Hangs }},
+	{"flaky", "flaky", ExpectFlaky, "", func(c *Case) *[]string { return &c.Flaky }},
+}
+
+// directives lists every directive key, in the order Format writes them.
+var directives = []string{"adapters", "promote", "diverges", "crashes", "hangs", "flaky"}
 
 // Config returns the model configuration the case runs with.
 func (c *Case) Config() model.Config {
@@ -66,18 +110,41 @@ func (c *Case) Config() model.Config {
 	return model.Config{Adapters: ads, Promote: c.Promote}
 }
 
-// CheckStacks reports a diverges directive naming a stack not in known.
+// CheckStacks reports a verdict directive naming a stack not in known.
 func (c *Case) CheckStacks(known []string) error {
-	for _, n := range c.Diverges {
-		if !slices.Contains(known, n) {
-			return fmt.Errorf("%s:%d: diverges: unknown stack %q (have %s)", c.Path, c.DivergesLine, n, strings.Join(known, ", "))
+	var errs []error
+	for _, v := range verdicts {
+		for _, n := range *v.stacks(c) {
+			if !slices.Contains(known, n) {
+				errs = append(errs, fmt.Errorf("%s:%d: %s: unknown stack %q (have %s)", c.Path, c.lines[v.key], v.key, n, strings.Join(known, ", ")))
+			}
 		}
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+// Expect returns what c expects of stack.
+func (c *Case) Expect(stack string) Expectation {
+	for _, v := range verdicts {
+		if slices.Contains(*v.stacks(c), stack) {
+			return v.expect
+		}
+	}
+	return ExpectAgree
 }
 
 // ExpectsDivergence reports whether stack is expected to diverge.
-func (c *Case) ExpectsDivergence(stack string) bool { return slices.Contains(c.Diverges, stack) }
+func (c *Case) ExpectsDivergence(stack string) bool { return c.Expect(stack) == ExpectDivergence }
+
+// Named returns the stacks the verdict directives name, in the order of
+// the directives.
+func (c *Case) Named() []string {
+	var ns []string
+	for _, v := range verdicts {
+		ns = append(ns, *v.stacks(c)...)
+	}
+	return ns
+}
 
 func adaptersOf(ops []model.Op) []string {
 	var ads []string
@@ -89,14 +156,21 @@ func adaptersOf(ops []model.Op) []string {
 	return ads
 }
 
+// bom is the UTF-8 byte-order mark, which some editors put at the start of
+// a file.
+var bom = []byte("\ufeff")
+
 // Parse reads a case. A malformed case gives an error listing every
 // problem as "path:line: message", one per line.
 func Parse(path string, data []byte) (*Case, error) {
-	c := &Case{Path: path}
+	c := &Case{Path: path, lines: map[string]int{}}
 	var errs []error
 	bad := func(line int, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s:%d: %s", path, line, fmt.Sprintf(format, args...)))
 	}
+	// A byte-order mark says only that the file is UTF-8, which it must be
+	// anyway; left in, it would hide the first line's directive.
+	data = bytes.TrimPrefix(data, bom)
 	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
 	section := ""
 	seen := map[string]int{}
@@ -104,7 +178,8 @@ func Parse(path string, data []byte) (*Case, error) {
 	var want []model.Route
 	for i, raw := range lines {
 		n := i + 1
-		line := strings.TrimSpace(strings.TrimSuffix(raw, "\r"))
+		raw = strings.TrimSuffix(raw, "\r")
+		line := strings.TrimSpace(raw)
 		if name, ok := sectionName(line); ok {
 			if prev, dup := seen[name]; dup {
 				bad(n, "section %q repeated (first at line %d)", name, prev)
@@ -118,20 +193,23 @@ func Parse(path string, data []byte) (*Case, error) {
 		}
 		switch section {
 		case "":
-			if key, val, ok := directive(line); ok {
-				if err := c.setDirective(key, val); err != nil {
-					bad(n, "%v", err)
-				}
-				if key == "diverges" {
-					c.DivergesLine = n
-				}
+			if line == "" || strings.HasPrefix(line, "#") {
+				comment = append(comment, raw)
 				continue
 			}
-			if key, ok := unknownDirective(line); ok {
-				bad(n, "unknown directive %q (want adapters, promote or diverges; start commentary with #)", key)
+			key, val, err := directive(line)
+			if err != nil {
+				bad(n, "%v", err)
 				continue
 			}
-			comment = append(comment, raw)
+			if prev, dup := c.lines[key]; dup {
+				bad(n, "%s: repeated (first at line %d)", key, prev)
+				continue
+			}
+			c.lines[key] = n
+			if err := c.setDirective(key, val); err != nil {
+				bad(n, "%v", err)
+			}
 		case "ops":
 			if line == "" || strings.HasPrefix(line, "#") {
 				continue
@@ -153,6 +231,17 @@ func Parse(path string, data []byte) (*Case, error) {
 				continue
 			}
 			want = append(want, r)
+		}
+	}
+	// A stack has one verdict.
+	first := map[string]string{}
+	for _, v := range verdicts {
+		for _, n := range *v.stacks(c) {
+			if k, dup := first[n]; dup {
+				bad(c.lines[v.key], "%s: %s is already named by %s: (line %d); a stack has one verdict", v.key, n, k, c.lines[k])
+				continue
+			}
+			first[n] = v.key
 		}
 	}
 	if _, ok := seen["ops"]; !ok {
@@ -181,35 +270,28 @@ func sectionName(line string) (string, bool) {
 	return strings.TrimSpace(line[3 : len(line)-3]), true
 }
 
-func directive(line string) (key, val string, ok bool) {
-	key, val, ok = strings.Cut(line, ":")
-	if !ok {
-		return "", "", false
+// directive splits a header line that is neither blank nor commentary into
+// a known directive's key and value, or says why it is not a directive.
+func directive(line string) (key, val string, err error) {
+	key, val, ok := strings.Cut(line, ":")
+	key = strings.TrimSpace(key)
+	if ok && slices.Contains(directives, key) {
+		return key, strings.TrimSpace(val), nil
 	}
-	switch key = strings.TrimSpace(key); key {
-	case "adapters", "promote", "diverges":
-		return key, strings.TrimSpace(val), true
-	}
-	return "", "", false
-}
-
-// unknownDirective reports whether an uncommented header line looks like
-// a directive (a lower-case word, a colon) without being one: a misspelt directive
-// must not silently become commentary.
-func unknownDirective(line string) (string, bool) {
-	if strings.HasPrefix(line, "#") {
-		return "", false
-	}
-	key, _, ok := strings.Cut(line, ":")
-	if !ok || key == "" {
-		return "", false
-	}
-	for _, r := range key {
-		if r < 'a' || r > 'z' {
-			return "", false
+	want := "want " + strings.Join(directives[:len(directives)-1], ", ") + " or " + directives[len(directives)-1] + "; start commentary with #"
+	word, _, _ := strings.Cut(key, " ")
+	for _, d := range directives {
+		if strings.EqualFold(word, d) {
+			if !ok || word != key {
+				return "", "", fmt.Errorf("%q is not a directive: write %q (%s)", line, d+": "+strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), word)), want)
+			}
+			return "", "", fmt.Errorf("unknown directive %q: directives are lower case, %q (%s)", key, d, want)
 		}
 	}
-	return key, true
+	if ok && key != "" && !strings.ContainsAny(key, " \t") {
+		return "", "", fmt.Errorf("unknown directive %q (%s)", key, want)
+	}
+	return "", "", fmt.Errorf("%q is neither a directive nor commentary (%s)", line, want)
 }
 
 func (c *Case) setDirective(key, val string) error {
@@ -229,18 +311,35 @@ func (c *Case) setDirective(key, val string) error {
 		default:
 			return fmt.Errorf("promote: want on or off, not %q", val)
 		}
-	case "diverges":
-		c.Diverges = strings.Fields(val)
+	}
+	for _, v := range verdicts {
+		if v.key != key {
+			continue
+		}
+		names := strings.Fields(val)
+		if len(names) == 0 {
+			return fmt.Errorf("%s: needs at least one stack name", key)
+		}
+		for i, n := range names {
+			if slices.Contains(names[:i], n) {
+				return fmt.Errorf("%s: stack %q is named twice", key, n)
+			}
+		}
+		*v.stacks(c) = names
 	}
 	return nil
 }
 
 // Format returns the case in its file form. Parse(Format(c)) gives back c
-// (less Path and OpLines).
+// (less Path and OpLines). A comment line that is neither blank nor
+// commentary is written as commentary ("# " before it).
 func (c *Case) Format() []byte {
 	var b bytes.Buffer
 	if c.Comment != "" {
 		for _, l := range strings.Split(c.Comment, "\n") {
+			if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "#") {
+				b.WriteString("# ")
+			}
 			b.WriteString(l)
 			b.WriteByte('\n')
 		}
@@ -253,8 +352,10 @@ func (c *Case) Format() []byte {
 		p = "on"
 	}
 	fmt.Fprintf(&b, "promote: %s\n", p)
-	if len(c.Diverges) > 0 {
-		fmt.Fprintf(&b, "diverges: %s\n", strings.Join(c.Diverges, " "))
+	for _, v := range verdicts {
+		if names := *v.stacks(c); len(names) > 0 {
+			fmt.Fprintf(&b, "%s: %s\n", v.key, strings.Join(names, " "))
+		}
 	}
 	b.WriteString("-- ops --\n")
 	for _, op := range c.Ops {
@@ -295,47 +396,81 @@ func Canonical(cfg model.Config, ops []model.Op) (model.Config, []model.Op) {
 	return model.Config{Adapters: ads, Promote: cfg.Promote}, out
 }
 
-// FileName returns a name derived from the case's content (its stacks,
+// FileName returns a name derived from the case's content (its verdicts,
 // configuration and ops), so that saving one case twice gives one file,
-// ending in its verdict: "-ok.txtar" when every stack agrees, else
-// "-STACK[+STACK]-bad.txtar".
+// ending in its verdict (see Verdict): "-ok.txtar" when every stack
+// agrees, "-legacy-bad.txtar", "-exec-crash.txtar", "-exec-hang.txtar",
+// "-linux-flaky.txtar".
 func (c *Case) FileName() string {
 	h := sha256.New()
 	cfg := c.Config()
 	fmt.Fprintf(h, "%s\n%s\n", cfg, strings.Join(c.Diverges, " "))
+	for _, v := range verdicts[1:] {
+		// Only when present, so that names of cases without these
+		// verdicts stay what they were before the verdicts existed.
+		if names := *v.stacks(c); len(names) > 0 {
+			fmt.Fprintf(h, "%s: %s\n", v.key, strings.Join(names, " "))
+		}
+	}
 	for _, op := range c.Ops {
 		fmt.Fprintln(h, op)
 	}
 	return fmt.Sprintf("%x-%s.txtar", h.Sum(nil)[:6], c.Verdict())
 }
 
-// Verdict returns "ok" when every stack is expected to agree, else the
-// diverging stacks joined by "+" and "-bad", e.g. "legacy-bad".
+// Verdict returns "ok" when every stack is expected to agree; else, for
+// each verdict directive present, its stacks joined by "+" and its
+// verdict (diverges: bad, crashes: crash, hangs: hang, flaky: flaky),
+// joined by "-": "legacy-bad", "legacy+linux-bad", "exec-crash",
+// "legacy-bad-exec-hang".
 func (c *Case) Verdict() string {
-	if len(c.Diverges) == 0 {
+	var parts []string
+	for _, v := range verdicts {
+		if names := *v.stacks(c); len(names) > 0 {
+			parts = append(parts, strings.Join(names, "+")+"-"+v.suffix)
+		}
+	}
+	if len(parts) == 0 {
 		return "ok"
 	}
-	return strings.Join(c.Diverges, "+") + "-bad"
+	return strings.Join(parts, "-")
 }
 
-// CheckName reports a file name that does not carry the case's verdict:
-// a case expected to diverge is named *-bad.txtar and names each stack it
-// diverges on; any other case is named *-ok.txtar.
+// CheckName reports a file name that does not carry the case's verdict. A
+// case every stack must agree on is named *-ok.txtar. Any other case is
+// named for the last of its verdicts (*-bad.txtar for diverges:,
+// *-crash.txtar, *-hang.txtar, *-flaky.txtar), mentions every other
+// verdict it has and every stack its verdicts name, and claims no verdict
+// it does not have.
 func (c *Case) CheckName() error {
 	base := filepath.Base(c.Path)
-	if len(c.Diverges) == 0 {
-		if !strings.HasSuffix(base, "-ok.txtar") {
-			return fmt.Errorf("%s: every stack agrees on this case, so its name must end in -ok.txtar", c.Path)
-		}
-		return nil
+	has := func(suffix string) bool {
+		return strings.Contains(base, "-"+suffix+"-") || strings.HasSuffix(base, "-"+suffix+".txtar")
 	}
-	if !strings.HasSuffix(base, "-bad.txtar") {
-		return fmt.Errorf("%s: the case diverges on %s, so its name must end in -bad.txtar", c.Path, strings.Join(c.Diverges, " "))
-	}
-	for _, n := range c.Diverges {
-		if !strings.Contains(base, n) {
-			return fmt.Errorf("%s: the case diverges on %s, which its name does not mention", c.Path, n)
+	var last string
+	for _, v := range verdicts {
+		names := *v.stacks(c)
+		if len(names) == 0 {
+			if has(v.suffix) {
+				return fmt.Errorf("%s: the name says %s, but the case has no %s: directive", c.Path, v.suffix, v.key)
+			}
+			continue
 		}
+		last = v.suffix
+		if !has(v.suffix) {
+			return fmt.Errorf("%s: the case says %s: %s, so its name must say -%s", c.Path, v.key, strings.Join(names, " "), v.suffix)
+		}
+		for _, n := range names {
+			if !strings.Contains(base, n) {
+				return fmt.Errorf("%s: the case says %s: %s, and its name does not mention %s", c.Path, v.key, strings.Join(names, " "), n)
+			}
+		}
+	}
+	switch {
+	case last == "" && !strings.HasSuffix(base, "-ok.txtar"):
+		return fmt.Errorf("%s: every stack agrees on this case, so its name must end in -ok.txtar", c.Path)
+	case last != "" && !strings.HasSuffix(base, "-"+last+".txtar"):
+		return fmt.Errorf("%s: the case's verdict is %s, so its name must end in -%s.txtar", c.Path, c.Verdict(), last)
 	}
 	return nil
 }
@@ -380,26 +515,52 @@ func LoadFiles(paths []string) ([]*Case, error) {
 }
 
 // Save writes c into dir under its FileName, creating dir, and returns the
-// path. The write is atomic: a reader never sees half a case.
+// path. The write is atomic (see WriteFile).
 func Save(dir string, c *Case) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
 	path := filepath.Join(dir, c.FileName())
-	tmp, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return "", err
-	}
-	_, werr := tmp.Write(c.Format())
-	cerr := tmp.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(tmp.Name())
-		return "", err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
+	if err := WriteFile(path, c.Format()); err != nil {
 		return "", err
 	}
 	c.Path = path
 	return path, nil
+}
+
+// WriteFile writes data to path with mode 0644, atomically: it writes a
+// temporary file in the same directory, syncs it, and renames it to path.
+// On any failure (a full disk) it removes the temporary file, so it never
+// leaves an empty or partial file, and whatever path held before is left
+// as it was. The error wraps the underlying one (errors.Is(err,
+// syscall.ENOSPC)).
+func WriteFile(path string, data []byte) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+			err = fmt.Errorf("writing %s: %w", path, err)
+		}
+	}()
+	if _, err := tmp.Write(data); err != nil {
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }

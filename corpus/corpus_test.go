@@ -104,12 +104,14 @@ func TestParseReportsEveryError(t *testing.T) {
 	write("b.txtar", "adapters: a0 a0\n-- ops --\nadd a0 10.0.0.1/24\n-- extra --\n")
 	write("c.txtar", "no sections at all\n")
 	write("d.txtar", "-- ops --\n# nothing\n")
-	write("e.txtar", "# a comment: with a colon is fine\npromte: on\nSee: this is not a directive either\n-- ops --\nadd a0 10.0.0.1/24\n")
+	write("e.txtar", "# a comment: with a colon is fine\npromte: on\n  # See: indented commentary\n\n-- ops --\nadd a0 10.0.0.1/24\n")
+	write("f.txtar", "Promote: on\npromote on\ndiverges: legacy\npromote: off\ndiverges: fixed\nsome words\n-- ops --\nadd a0 10.0.0.1/24\n")
+	write("g.txtar", "diverges: legacy\ncrashes: exec legacy\nhangs:\nflaky: linux linux\n-- ops --\nadd a0 10.0.0.1/24\n")
 	_, err := Load(dir)
 	if err == nil {
 		t.Fatal("no error for bad files")
 	}
-	if strings.Contains(err.Error(), "e.txtar:1:") || strings.Contains(err.Error(), "e.txtar:3:") {
+	if strings.Contains(err.Error(), "e.txtar:1:") || strings.Contains(err.Error(), "e.txtar:3:") || strings.Contains(err.Error(), "e.txtar:4:") {
 		t.Errorf("commentary taken for a directive:\n%v", err)
 	}
 	for _, want := range []string{
@@ -122,6 +124,13 @@ func TestParseReportsEveryError(t *testing.T) {
 		"c.txtar:1: no -- ops -- section",
 		"d.txtar:1: the ops section is empty",
 		"e.txtar:2: unknown directive \"promte\"",
+		"f.txtar:1: unknown directive \"Promote\": directives are lower case, \"promote\"",
+		"f.txtar:2: \"promote on\" is not a directive: write \"promote: on\"",
+		"f.txtar:5: diverges: repeated (first at line 3)",
+		"f.txtar:6: \"some words\" is neither a directive nor commentary (want adapters, promote, diverges, crashes, hangs or flaky; start commentary with #)",
+		"g.txtar:2: crashes: legacy is already named by diverges: (line 1)",
+		"g.txtar:3: hangs: needs at least one stack name",
+		"g.txtar:4: flaky: stack \"linux\" is named twice",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not contain %q:\n%v", want, err)
@@ -220,6 +229,7 @@ func FuzzParseCase(f *testing.F) {
 	for _, s := range []string{
 		"# c\nadapters: a0 a1\npromote: on\ndiverges: legacy\n-- ops --\nadd a0 10.0.0.1/24\n-- want --\n10.0.0.0/24 dev a0 src 10.0.0.1\n",
 		"-- ops --\ndel a0 2001:db8::1/64\n",
+		"\ufeff# c: d\ncrashes: exec\nhangs: x\nflaky: linux\n-- ops --\nadd a0 10.0.0.1/24\n",
 	} {
 		f.Add(s)
 	}

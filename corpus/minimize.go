@@ -467,10 +467,36 @@ func distinctAddrs(ops []model.Op) []netip.Addr {
 
 // SameFailure returns a fails function for Minimize: an order fails when
 // it makes stack diverge from the model in the same aspects (result,
-// routes, addresses) as want. Harness errors do not count as failing.
+// routes, addresses) as want, or fail the same way (check.CrashAspect,
+// check.HangAspect). Harness errors do not count as failing.
 func SameFailure(name string, stack sut.Stack, want check.Aspect) func(model.Config, []model.Op) bool {
 	return func(cfg model.Config, ops []model.Op) bool {
 		d, err := check.Replay(name, stack, cfg, ops, nil)
 		return err == nil && d != nil && d.Aspects() == want
 	}
+}
+
+// SameFailureAs returns a fails function for Minimize: an order fails when
+// it makes stack fail as d does (see FailsAs). Harness errors do not count
+// as failing.
+func SameFailureAs(name string, stack sut.Stack, d *check.Divergence) func(model.Config, []model.Op) bool {
+	return func(cfg model.Config, ops []model.Op) bool {
+		e, err := check.Replay(name, stack, cfg, ops, nil)
+		return err == nil && FailsAs(d, e)
+	}
+}
+
+// FailsAs reports whether e is a failure of the same kind as d: a
+// divergence in the same aspects (result, routes, addresses), or, when d
+// is a crash or a hang, a crash (hang) on an op of the same kind (add,
+// del) as d's last, so that shrinking a crash on a delete does not end on
+// another bug that crashes on an add. A nil e never fails as d.
+func FailsAs(d, e *check.Divergence) bool {
+	if e == nil || e.Aspects() != d.Aspects() {
+		return false
+	}
+	if d.Failed == "" || len(d.Ops) == 0 {
+		return true
+	}
+	return len(e.Ops) > 0 && e.Ops[len(e.Ops)-1].Kind == d.Ops[len(d.Ops)-1].Kind
 }

@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/routefuzz/routefuzz/check"
 	"github.com/routefuzz/routefuzz/model"
@@ -14,6 +17,11 @@ import (
 // ErrSkip is wrapped by Verify's error when a stack cannot run a case (a
 // family, metric or promotion setting it does not support).
 var ErrSkip = errors.New("skipped")
+
+// ErrFlaky is wrapped by Verify's error for a case marked flaky on the
+// stack: the error says how the replay went (it failed again, or agreed).
+// It is a report, not a failure.
+var ErrFlaky = errors.New("flaky")
 
 // ErrHarness is wrapped by Verify's error when the stack failed outside
 // its semantics (I/O, a dead or hung program): never a divergence.
@@ -80,26 +88,99 @@ func Replay(c *Case, name string, stack sut.Stack, stats *check.Stats) (*check.D
 	return check.Replay(name, stack, cfg, c.Ops, stats)
 }
 
-// Verify replays c on stack and holds it to its expectation: a stack named
-// in the diverges directive must diverge (so the harness still catches the
-// bug), every other stack must agree. The error says why and where, with
+// Verify replays c on stack and holds it to its expectation (see Expect):
+// a stack named by diverges: must diverge, by crashes: crash on the last
+// op, by hangs: hang on it, so the harness still catches the bug; every
+// stack no verdict names must agree. The error says why and where, with
 // the divergence report and the file:line of the op where it first
-// appeared. A case the stack cannot run gives an error wrapping ErrSkip.
+// appeared.
+//
+// A case the stack cannot run (a family, metric or promotion setting it
+// does not support, or a configuration its Reset refuses with
+// sut.ErrUnsupported, such as an adapter named lo on the kernel) gives an
+// error wrapping ErrSkip that says why. A case marked flaky on the stack
+// gives an error wrapping ErrFlaky that says how the replay went. A stack
+// that failed outside its semantics gives an error wrapping ErrHarness.
 func Verify(c *Case, name string, stack sut.Stack, stats *check.Stats) error {
 	if why := Unsupported(c, stack); why != "" {
 		return fmt.Errorf("%s on %s: %w: %s", c.Path, name, ErrSkip, why)
 	}
 	d, err := Replay(c, name, stack, stats)
-	if err != nil {
+	switch {
+	case errors.Is(err, sut.ErrUnsupported):
+		return fmt.Errorf("%s on %s: %w: %v", c.Path, name, ErrSkip, err)
+	case err != nil:
 		return fmt.Errorf("%s: %w: %w", c.Path, ErrHarness, err)
 	}
-	switch {
-	case d != nil && !c.ExpectsDivergence(name):
-		return fmt.Errorf("%s: %s diverges from the model\n%s", c.Where(len(d.Ops)), name, d.Report())
-	case d == nil && c.ExpectsDivergence(name):
-		return fmt.Errorf("%s: %s was expected to diverge (diverges: %s) but agrees with the model: the harness no longer catches this case", c.Path, name, strings.Join(c.Diverges, " "))
+	return c.Judge(name, d)
+}
+
+// Judge holds the outcome of replaying c on stack name (d, nil when it
+// agreed with the model) to c's expectation, as Verify does.
+func (c *Case) Judge(name string, d *check.Divergence) error {
+	want := c.Expect(name)
+	got := ExpectAgree
+	if d != nil {
+		got = outcomeOf(d)
 	}
-	return nil
+	switch {
+	case want == ExpectFlaky:
+		how := "agreed with the model this time"
+		if d != nil {
+			how = fmt.Sprintf("%s again, at %s", didWhat(d), c.Where(len(d.Ops)))
+		}
+		return fmt.Errorf("%s on %s: %w: %s", c.Path, name, ErrFlaky, how)
+	case want == got:
+		return nil
+	case want == ExpectAgree:
+		return fmt.Errorf("%s: %s %s\n%s", c.Where(len(d.Ops)), name, didWhat(d), d.Report())
+	case d == nil:
+		return fmt.Errorf("%s: %s was expected to %s (%s) but agrees with the model: the harness no longer catches this case", c.Path, name, expectedTo(want), c.verdictLine(name))
+	default:
+		return fmt.Errorf("%s: %s was expected to %s (%s) but %s\n%s", c.Where(len(d.Ops)), name, expectedTo(want), c.verdictLine(name), didWhat(d), d.Report())
+	}
+}
+
+// outcomeOf returns the verdict that d fulfils.
+func outcomeOf(d *check.Divergence) Expectation {
+	for _, v := range verdicts {
+		if v.expect != ExpectFlaky && v.failed == d.Failed {
+			return v.expect
+		}
+	}
+	return ExpectDivergence
+}
+
+// didWhat says what the stack did: "diverges from the model in routes",
+// "crashed on op 3", "hung on op 3".
+func didWhat(d *check.Divergence) string {
+	switch d.Failed {
+	case "crash":
+		return fmt.Sprintf("crashed on op %d", len(d.Ops))
+	case "hang":
+		return fmt.Sprintf("hung on op %d", len(d.Ops))
+	}
+	return fmt.Sprintf("diverges from the model in %s", d.Aspects())
+}
+
+func expectedTo(e Expectation) string {
+	switch e {
+	case ExpectCrash:
+		return "crash"
+	case ExpectHang:
+		return "hang"
+	}
+	return "diverge"
+}
+
+// verdictLine returns the directive that names stack, as written.
+func (c *Case) verdictLine(stack string) string {
+	for _, v := range verdicts {
+		if names := *v.stacks(c); slices.Contains(names, stack) {
+			return v.key + ": " + strings.Join(names, " ")
+		}
+	}
+	return ""
 }
 
 // Where returns "path:line" of op n (counting from 1), or the path alone.
@@ -142,15 +223,38 @@ func CheckWant(c *Case) error {
 }
 
 // FromDivergence returns the case of a divergence: adapters renamed a0,
-// a1, … in order of first use, the stack expected to diverge, the model's
+// a1, … in order of first use, the stack's verdict (diverges:, or
+// crashes: or hangs: when d.Failed says it crashed or hung), the model's
 // final table, and a header of comment plus a sentence on what differs.
 func FromDivergence(d *check.Divergence, comment string) *Case {
+	c := fromDivergence(d, comment, describe(d))
+	switch d.Failed {
+	case "crash":
+		c.Crashes = []string{d.SUT}
+	case "hang":
+		c.Hangs = []string{d.SUT}
+	default:
+		c.Diverges = []string{d.SUT}
+	}
+	return c
+}
+
+// FromFlaky returns the case of a divergence that did not reproduce when
+// its order was replayed: as FromDivergence, but with the verdict flaky:
+// (never diverges:, crashes: or hangs:), so that it cannot pass for a
+// regression case. comment should say how it was replayed.
+func FromFlaky(d *check.Divergence, comment string) *Case {
+	c := fromDivergence(d, comment, fmt.Sprintf("Flaky: %s failed on this order once, but not when it was replayed. When it failed:\n%s", d.SUT, describe(d)))
+	c.Flaky = []string{d.SUT}
+	return c
+}
+
+func fromDivergence(d *check.Divergence, comment, what string) *Case {
 	cfg, ops := Canonical(d.Config, d.Ops)
 	c := &Case{
-		Comment:  comment + "\n# " + describe(d),
+		Comment:  strings.TrimPrefix(comment+"\n"+commentLines(what), "\n"),
 		Adapters: cfg.Adapters,
 		Promote:  cfg.Promote,
-		Diverges: []string{d.SUT},
 		Ops:      ops,
 	}
 	if t, err := ModelTable(c); err == nil {
@@ -159,8 +263,26 @@ func FromDivergence(d *check.Divergence, comment string) *Case {
 	return c
 }
 
+// describe says in a sentence what differs, or what the stack said when it
+// crashed or hung (the first lines of it).
 func describe(d *check.Divergence) string {
 	var parts []string
+	switch d.Failed {
+	case "crash", "hang":
+		verb := "crashed"
+		if d.Failed == "hang" {
+			verb = "hung"
+		}
+		s := fmt.Sprintf("%s: %s on the last op (%s).", d.SUT, verb, d.Ops[len(d.Ops)-1])
+		if msg := strings.TrimSpace(d.GotMsg); msg != "" {
+			lines := strings.Split(msg, "\n")
+			if len(lines) > maxMsgLines {
+				lines = append(lines[:maxMsgLines], "…")
+			}
+			s += " It said:\n  " + strings.Join(lines, "\n  ")
+		}
+		return s
+	}
 	if d.WantResult != d.GotResult {
 		parts = append(parts, fmt.Sprintf("the last op gives %s where the model gives %s", d.GotResult, d.WantResult))
 	}
@@ -171,4 +293,21 @@ func describe(d *check.Divergence) string {
 		parts = append(parts, "the addresses differ")
 	}
 	return d.SUT + ": " + strings.Join(parts, "; ") + "."
+}
+
+// maxMsgLines bounds the lines of a stack's message kept in a case header.
+const maxMsgLines = 10
+
+// commentLines returns s as header commentary: each line after "# ", with
+// control characters and invalid UTF-8 quoted, so that a program's raw
+// output cannot break the file or a terminal.
+func commentLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if !utf8.ValidString(l) || strings.ContainsFunc(l, func(r rune) bool { return unicode.IsControl(r) || r == '\ufeff' }) {
+			l = strconv.QuoteToGraphic(l)
+		}
+		lines[i] = strings.TrimRight("# "+l, " ")
+	}
+	return strings.Join(lines, "\n")
 }

@@ -3,12 +3,31 @@
 # A divergence is saved as a corpus case the moment it is found, then the
 # shortest one is handed to the minimizer, which writes the minimal case to
 # out/found/.
+#
+# Exit status: 0 no divergence found, 1 a divergence found (and minimized
+# into out/found/), 2 bad usage or a failure of the harness (through make,
+# any non-zero status is make's 2).
 set -uo pipefail
-sut=${1:?usage: scripts/fuzz.sh SUT [FUZZTIME]}
+targets=$(grep -o '^func Fuzz[A-Za-z]*' props/fuzz_test.go | sed 's/func Fuzz//' | tr 'A-Z' 'a-z' | tr '\n' ' ')
+targets=${targets% }
+usage() {
+  cat >&2 <<USAGE
+usage: make fuzz SUT=<${targets// /|}> [FUZZTIME=60s] [EXEC='cmd' with SUT=exec]
+       scripts/fuzz.sh SUT [FUZZTIME]
+Runs go test -fuzz on the stack's state-machine target (props/fuzz_test.go).
+Exit status: 0 no divergence, 1 a divergence (minimized into out/found/), 2 an error.
+USAGE
+}
+if [ $# -lt 1 ] || [ $# -gt 2 ] || [ -z "$1" ]; then
+  usage
+  exit 2
+fi
+sut=$1
 fuzztime=${2:-60s}
 target="Fuzz$(tr '[:lower:]' '[:upper:]' <<<"${sut:0:1}")${sut:1}"
 if ! grep -q "^func ${target}(" props/fuzz_test.go; then
-  echo "routefuzz: no fuzz target for SUT=$sut (have: $(grep -o '^func Fuzz[A-Za-z]*' props/fuzz_test.go | sed 's/func Fuzz//' | tr 'A-Z' 'a-z' | tr '\n' ' '))" >&2
+  echo "routefuzz: no fuzz target for SUT=$sut (have: $targets)" >&2
+  usage
   exit 2
 fi
 found="out/fuzz-$sut"
@@ -37,4 +56,9 @@ first=$(stat -c '%.3Y' "${cases[@]}" | sort -n | head -1)
 tfind=$(awk "BEGIN{printf \"%.1f\", $first-$start}")
 echo "routefuzz: fuzz $sut: first divergence after ${tfind}s; ${#cases[@]} failing order(s) saved; go test -fuzz ran ${secs}s in all"
 echo "routefuzz: minimizing $best"
-go run ./cmd/routefuzz minimize -sut "$sut" -o out/found "$best"
+if ! go run ./cmd/routefuzz minimize -sut "$sut" -o out/found "$best"; then
+  echo "routefuzz: fuzz $sut: found ${#cases[@]} failing order(s), kept in $found/, but could not minimize $best" >&2
+  exit 2
+fi
+echo "routefuzz: fuzz $sut: found a divergence"
+exit 1

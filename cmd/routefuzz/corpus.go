@@ -52,12 +52,18 @@ func cmdReplay(args []string) int {
 		}
 		stop := closeOnSignal(name)
 		var stats check.Stats
-		ok, skipped := 0, 0
+		ok, skipped, flaky := 0, 0, 0
 	cases:
 		for _, c := range cases {
 			switch err := corpus.Verify(c, name, stack, &stats); {
 			case errors.Is(err, corpus.ErrSkip):
 				skipped++
+				fmt.Printf("skip  %v\n", err)
+			case errors.Is(err, corpus.ErrFlaky):
+				// A report, not a failure: the case is not a regression
+				// case until it is re-checked.
+				flaky++
+				fmt.Printf("FLAKY %v\n", err)
 			case errors.Is(err, corpus.ErrHarness):
 				// Not a divergence, and the stack may be unusable now:
 				// stop replaying on it.
@@ -73,7 +79,7 @@ func cmdReplay(args []string) int {
 		}
 		stop()
 		stack.Close()
-		fmt.Printf("replay %-8s %d cases held, %d skipped, %d steps\n", name, ok, skipped, stats.Steps)
+		fmt.Printf("replay %-8s %d cases held, %d skipped, %d flaky, %d steps\n", name, ok, skipped, flaky, stats.Steps)
 	}
 	for _, c := range cases {
 		if err := corpus.CheckWant(c); err != nil {
@@ -109,8 +115,8 @@ func cmdMinimize(args []string) int {
 		return errorf("%v", err)
 	}
 	c := cases[0]
-	if sf.name == "" && len(c.Diverges) == 1 {
-		sf.name = c.Diverges[0]
+	if named := c.Named(); sf.name == "" && len(named) == 1 {
+		sf.name = named[0]
 	}
 	stack, err := sf.open()
 	if err != nil {
@@ -154,9 +160,12 @@ func minimizeCase(c *corpus.Case, name string, stack sut.Stack) (*corpus.Case, i
 
 // cmdPromote moves a found case into the corpus with the right
 // expectation: it replays the case on every stack that can run here,
-// refuses it when a stack it names as diverging agrees (or cannot be run
-// here to tell), records every stack that diverges, and writes the model's
-// final table.
+// refuses it when a stack it names as diverging, crashing or hanging
+// agrees (or cannot be run here to tell), records what every stack
+// routefuzz ships does (diverges, crashes, hangs), and writes the model's
+// final table. The user's own program (exec) is recorded as a stack that
+// must agree once its bug is fixed, whatever it did. A flaky case is
+// refused: it must be re-checked first.
 func cmdPromote(args []string) int {
 	fs := newFlagSet("promote")
 	dir := fs.String("corpus", "corpus", "corpus directory")
@@ -173,40 +182,67 @@ func cmdPromote(args []string) int {
 		return errorf("%v", err)
 	}
 	c := cases[0]
-	var diverging []string
+	if len(c.Flaky) > 0 {
+		s := c.Flaky[0]
+		return errorf("not promoted: %s is flaky on %s: its failure did not reproduce when it was found, so it is no regression case yet. "+
+			"Re-check it first: `%s minimize -sut %s %s` replays it and, if it fails again, writes it with a firm verdict to promote instead",
+			c.Path, strings.Join(c.Flaky, " "), progName(), s, c.Path)
+	}
+	if err := c.CheckStacks(stacks.Names()); err != nil {
+		return errorf("not promoted: %v", err)
+	}
+	// What each shipped stack did, by verdict.
+	var diverging, crashing, hanging []string
 	for _, name := range stacks.Names() {
 		sf.name = name
+		// A stack the case names must show it here, unless it is the
+		// user's own program, which is recorded as must-agree anyway.
+		named := c.Expect(name) != corpus.ExpectAgree && !stacks.External(name)
 		stack, err := sf.open()
 		if err != nil {
-			if c.ExpectsDivergence(name) && !stacks.External(name) {
-				return errorf("not promoted: %s says it diverges on %s, which cannot run here to confirm it: %v", c.Path, name, err)
+			if named {
+				return errorf("not promoted: %s says %s on %s, which cannot run here to confirm it: %v", c.Path, verdictOf(c, name), name, err)
 			}
-			fmt.Printf("skip %-8s %v\n", name, err)
+			fmt.Printf("skip     %-8s %v\n", name, err)
 			continue
 		}
+		stop := closeOnSignal(name)
 		why := corpus.Unsupported(c, stack)
 		var d *check.Divergence
 		if why == "" {
 			d, err = corpus.Replay(c, name, stack, nil)
+			if errors.Is(err, sut.ErrUnsupported) {
+				why, err = err.Error(), nil
+			}
 		}
+		stop()
 		stack.Close()
 		switch {
+		case why != "" && named:
+			return errorf("not promoted: %s says %s on %s, which cannot run it to confirm it: %s", c.Path, verdictOf(c, name), name, why)
 		case why != "":
-			fmt.Printf("skip %-8s %s\n", name, why)
+			fmt.Printf("skip     %-8s %s\n", name, why)
 		case err != nil:
 			return errorf("not promoted: %v", err)
 		case d != nil && stacks.External(name):
-			fmt.Printf("diverges %-8s at %s: recorded as a regression case that %s must agree on once its bug is fixed\n", name, c.Where(len(d.Ops)), name)
+			fmt.Printf("%-8s %-8s at %s: recorded as a regression case that %s must agree on once its bug is fixed\n", outcome(d), name, c.Where(len(d.Ops)), name)
 		case d != nil:
-			diverging = append(diverging, name)
-			fmt.Printf("diverges %-8s at %s\n", name, c.Where(len(d.Ops)))
-		case c.ExpectsDivergence(name) && !stacks.External(name):
-			return errorf("not promoted: %s says it diverges on %s, but %s agrees with the model", c.Path, name, name)
+			switch d.Failed {
+			case "crash":
+				crashing = append(crashing, name)
+			case "hang":
+				hanging = append(hanging, name)
+			default:
+				diverging = append(diverging, name)
+			}
+			fmt.Printf("%-8s %-8s at %s\n", outcome(d), name, c.Where(len(d.Ops)))
+		case named:
+			return errorf("not promoted: %s says %s on %s, but %s agrees with the model", c.Path, verdictOf(c, name), name, name)
 		default:
 			fmt.Printf("agrees   %s\n", name)
 		}
 	}
-	c.Diverges = diverging
+	c.Diverges, c.Crashes, c.Hangs = diverging, crashing, hanging
 	t, err := corpus.ModelTable(c)
 	if err != nil {
 		return errorf("%v", err)
@@ -223,12 +259,44 @@ func cmdPromote(args []string) int {
 		os.Remove(src)
 		os.Remove(strings.TrimSuffix(src, ".txtar") + ".html")
 	}
-	expect := "every stack agrees"
-	if len(diverging) > 0 {
-		expect = "diverges: " + strings.Join(diverging, " ")
+	var expect []string
+	for _, v := range []struct {
+		key    string
+		stacks []string
+	}{{"diverges", diverging}, {"crashes", crashing}, {"hangs", hanging}} {
+		if len(v.stacks) > 0 {
+			expect = append(expect, v.key+": "+strings.Join(v.stacks, " "))
+		}
 	}
-	fmt.Printf("routefuzz: promoted %s to %s (%s)\n", src, path, expect)
+	if len(expect) == 0 {
+		expect = []string{"every stack agrees"}
+	}
+	fmt.Printf("routefuzz: promoted %s to %s (%s)\n", src, path, strings.Join(expect, "; "))
 	return exitOK
+}
+
+// verdictOf says what c expects of stack: "it diverges", "it crashes".
+func verdictOf(c *corpus.Case, stack string) string {
+	switch c.Expect(stack) {
+	case corpus.ExpectCrash:
+		return "it crashes"
+	case corpus.ExpectHang:
+		return "it hangs"
+	case corpus.ExpectFlaky:
+		return "it is flaky"
+	}
+	return "it diverges"
+}
+
+// outcome names what a stack did: diverges, crashes, hangs.
+func outcome(d *check.Divergence) string {
+	switch d.Failed {
+	case "crash":
+		return "crashes"
+	case "hang":
+		return "hangs"
+	}
+	return "diverges"
 }
 
 func sameFile(a, b string) bool {

@@ -15,6 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/routefuzz/routefuzz/corpus"
+	"github.com/routefuzz/routefuzz/model"
+	"github.com/routefuzz/routefuzz/stacks"
+	"github.com/routefuzz/routefuzz/sut"
 )
 
 var bin string
@@ -189,13 +192,23 @@ func TestSavedCaseMatchesReport(t *testing.T) {
 	}
 }
 
-// A program that dies during replay is a harness failure (exit 2), not a
-// failed case.
-func TestReplayHarnessFailure(t *testing.T) {
-	prog := `sh -c 'read l; echo hello routefuzz 1 promote=0; read l; echo ok; read l; exit 3'`
+// A program that dies during replay after its handshake has crashed: its
+// own bug, so each case it dies on fails (exit 1), and the replay goes on
+// with the next case. (Until sut/process reports that as sut.ErrCrash, it
+// is a harness failure: exit 2, and that stack stops.)
+func TestReplayProgramDies(t *testing.T) {
+	prog := `sh -c 'read l; echo hello routefuzz 1 promote=0; while read l; do case "$l" in routes|addrs) echo .;; add*|del*) exit 3;; *) echo ok;; esac; done'`
 	corpusDir, err := filepath.Abs("../../corpus")
 	require.NoError(t, err)
 	out, code := run(t, t.TempDir(), "replay", "-sut", "exec", "-exec", prog, corpusDir)
+	if crashIsFinding(t, prog) {
+		require.Equal(t, 1, code, out)
+		require.Contains(t, out, "exec crashed on op 1")
+		require.Regexp(t, `(?s)crashed on op 1.*\nFAIL .*crashed on op 1`, out, "the replay stopped at the first crash")
+		require.Contains(t, out, "harness-failures=0")
+		require.NotContains(t, out, "HARNESS FAILURE")
+		return
+	}
 	require.Equal(t, 2, code, out)
 	require.Contains(t, out, "HARNESS FAILURE")
 	require.Contains(t, out, "harness-failures=1")
@@ -269,4 +282,115 @@ done
 	if err == nil {
 		require.Contains(t, string(b), ") Z ", "the program outlived the run: %s", b)
 	}
+}
+
+// stub writes a shell program that speaks the protocol for IPv6 only and
+// answers every delete with notfound, or exits with status 3 on a delete
+// when $STUB_CRASH is set. It agrees with the model on cases that delete
+// addresses that are not there.
+func stub(t *testing.T, dir string) string {
+	t.Helper()
+	script := filepath.Join(dir, "stub.sh")
+	require.NoError(t, os.WriteFile(script, []byte(`#!/bin/sh
+while read l; do
+  case "$l" in
+    hello*) echo "hello routefuzz 1 families=6 metrics=1";;
+    routes|addrs) echo .;;
+    del*) if [ -n "$STUB_CRASH" ]; then echo "stub: crashing on $l" >&2; exit 3; fi; echo "err notfound not there";;
+    *) echo ok;;
+  esac
+done
+`), 0o755))
+	return script
+}
+
+func writeCase(t *testing.T, dir, name, text string) {
+	t.Helper()
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644))
+}
+
+// replay names every case it skips, with the reason, and goes on.
+func TestReplayNamesSkippedCases(t *testing.T) {
+	dir := t.TempDir()
+	prog := stub(t, dir)
+	writeCase(t, filepath.Join(dir, "c"), "v4-ok.txtar", "-- ops --\ndel a0 10.0.0.1/24\n")
+	writeCase(t, filepath.Join(dir, "c"), "v6-ok.txtar", "-- ops --\ndel a0 2001:db8::1/64\n")
+	out, code := run(t, dir, "replay", "-sut", "exec", "-exec", prog, "c")
+	require.Equal(t, 0, code, out)
+	require.Regexp(t, `(?m)^skip +c/v4-ok.txtar on exec: skipped: IPv4 not supported$`, out)
+	require.Contains(t, out, "1 cases held, 1 skipped")
+}
+
+// A case the kernel's Reset refuses (an adapter named lo) is skipped with
+// the reason, and the other cases are still replayed.
+func TestReplayLinuxSkipsUnsupported(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the kernel stack needs root")
+	}
+	dir := t.TempDir()
+	writeCase(t, dir, "lo-ok.txtar", "adapters: lo\n-- ops --\nadd lo 10.0.0.1/24\n")
+	writeCase(t, dir, "zz-ok.txtar", "-- ops --\nadd a0 10.0.0.1/24\n")
+	out, code := run(t, dir, "replay", "-sut", "linux", ".")
+	require.Equal(t, 0, code, out)
+	require.Regexp(t, `(?m)^skip +lo-ok.txtar on linux: skipped: .*loopback`, out)
+	require.Contains(t, out, "1 cases held, 1 skipped")
+	require.NotContains(t, out, "HARNESS FAILURE")
+}
+
+// A flaky case is replayed and reported, never failed; promote refuses it.
+func TestFlakyCase(t *testing.T) {
+	dir := t.TempDir()
+	writeCase(t, filepath.Join(dir, "f"), "kb-legacy-flaky.txtar", "# diverged once\nflaky: legacy\n-- ops --\nadd a0 10.0.0.1/24\nadd a1 10.0.0.2/24\ndel a1 10.0.0.2/24\n")
+	out, code := run(t, dir, "replay", "-sut", "legacy", "f")
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "FLAKY f/kb-legacy-flaky.txtar on legacy: flaky: diverges from the model in routes again, at f/kb-legacy-flaky.txtar:6")
+	require.Contains(t, out, "0 cases held, 0 skipped, 1 flaky")
+	out, code = run(t, dir, "replay", "-sut", "fixed", "f")
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "1 cases held")
+
+	out, code = run(t, dir, "promote", "-corpus", "c", "f/kb-legacy-flaky.txtar")
+	require.Equal(t, 2, code, out)
+	require.Contains(t, out, "not promoted: f/kb-legacy-flaky.txtar is flaky on legacy")
+	require.Contains(t, out, "minimize -sut legacy f/kb-legacy-flaky.txtar")
+	_, err := os.Stat(filepath.Join(dir, "c"))
+	require.True(t, os.IsNotExist(err), "promote wrote something")
+}
+
+// The user's own program's crash is promoted as a case it must agree on:
+// replay fails while it crashes and holds once it no longer does.
+func TestPromoteExternalCrash(t *testing.T) {
+	dir := t.TempDir()
+	prog := stub(t, dir)
+	writeCase(t, dir, "found-exec-crash.txtar", "crashes: exec\n-- ops --\ndel a0 2001:db8::1/64\n")
+	t.Setenv("STUB_CRASH", "1")
+	if !crashIsFinding(t, prog) {
+		t.Skip("sut/process does not yet report a program's exit as sut.ErrCrash")
+	}
+	out, code := run(t, dir, "promote", "-corpus", "c", "-exec", prog, "found-exec-crash.txtar")
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "recorded as a regression case that exec must agree on")
+	require.Contains(t, out, "(every stack agrees)")
+	files, _ := filepath.Glob(filepath.Join(dir, "c", "*-ok.txtar"))
+	require.Len(t, files, 1, out)
+	out, code = run(t, dir, "replay", "-sut", "exec", "-exec", prog, "c")
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "exec crashed on op 1")
+	t.Setenv("STUB_CRASH", "")
+	out, code = run(t, dir, "replay", "-sut", "exec", "-exec", prog, "c")
+	require.Equal(t, 0, code, out)
+}
+
+// crashIsFinding reports whether the exec stack reports prog's exit on a
+// delete as a crash (sut.ErrCrash), the stack's own bug.
+func crashIsFinding(t *testing.T, prog string) bool {
+	t.Helper()
+	stack, err := stacks.Open("exec", stacks.Options{Exec: prog})
+	require.NoError(t, err)
+	defer stack.Close()
+	require.NoError(t, stack.Reset(model.Config{Adapters: []string{"a0"}}))
+	err = stack.Apply(model.MustParseOp("del a0 2001:db8::1/64"))
+	require.Error(t, err)
+	return errors.Is(err, sut.ErrCrash)
 }
