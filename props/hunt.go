@@ -268,7 +268,6 @@ func (h *hunt) finish(rapidFlaky bool) {
 // orders tried. Shrinking a hang tries at most HangShrinks orders that
 // hang.
 func Polish(stack sut.Stack, d *check.Divergence, exclude func(*model.State, model.Op) bool, stats *check.Stats) (*check.Divergence, int) {
-	want := d.Aspects()
 	hangs := 0
 	var last *check.Divergence
 	fails := func(cfg model.Config, ops []model.Op) bool {
@@ -279,7 +278,7 @@ func Polish(stack sut.Stack, d *check.Divergence, exclude func(*model.State, mod
 		if e != nil && e.Failed == "hang" {
 			hangs++
 		}
-		if err != nil || e == nil || e.Aspects() != want {
+		if err != nil || !corpus.FailsAs(d, e) {
 			return false
 		}
 		last = e
