@@ -86,9 +86,13 @@ func (d *Divergence) Report() string {
 	var b strings.Builder
 	if d.Failed != "" {
 		verb := map[string]string{"crash": "crashed", "hang": "hung"}[d.Failed]
-		fmt.Fprintf(&b, "%s %s on op %d (%s)\n", d.SUT, verb, len(d.Ops), d.Config)
-		b.WriteString(FormatOps(d.Ops))
-		fmt.Fprintf(&b, "result of op %d: model %s, %s %s\n", len(d.Ops), d.WantResult, d.SUT, verb)
+		if len(d.Ops) == 0 {
+			fmt.Fprintf(&b, "%s %s after a reset, before the first op (%s)\n", d.SUT, verb, d.Config)
+		} else {
+			fmt.Fprintf(&b, "%s %s on op %d (%s)\n", d.SUT, verb, len(d.Ops), d.Config)
+			b.WriteString(FormatOps(d.Ops))
+			fmt.Fprintf(&b, "result of op %d: model %s, %s %s\n", len(d.Ops), d.WantResult, d.SUT, verb)
+		}
 		fmt.Fprintf(&b, "  %s said: %s\n", d.SUT, strings.ReplaceAll(strings.TrimRight(d.GotMsg, "\n"), "\n", "\n    "))
 		return b.String()
 	}
