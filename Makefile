@@ -59,7 +59,7 @@ fuzz:
 
 ## bench: steps per second and model cost per step.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	./scripts/bench.sh
 
 vet:
 	$(GO) vet ./...
