@@ -153,7 +153,7 @@ func helper(args []string) {
 					fmt.Fprintf(out, "10.%d.%d.0/24 dev a0 src 10.%d.%d.1\n", i>>8&255, i&255, i>>8&255, i&255)
 				}
 			case "longline":
-				fmt.Fprintln(out, strings.Repeat("x", 1<<20))
+				fmt.Fprintln(out, strings.Repeat("x", 2<<20))
 				out.Flush()
 				continue
 			case "escape":

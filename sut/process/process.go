@@ -52,7 +52,7 @@ const DefaultTimeout = 5 * time.Second
 const (
 	DefaultMaxAnswerLines = 100_000
 	DefaultMaxAnswerBytes = 16 << 20
-	DefaultMaxLineBytes   = 64 << 10
+	DefaultMaxLineBytes   = 1 << 20
 )
 
 // stderrLines is how many of the program's last stderr lines an *Error
@@ -519,7 +519,7 @@ func (s *Stack) launch() (*proc, error) {
 		stdin:    inW,
 		stdout:   outR,
 		errR:     errR,
-		lines:    make(chan string, 64),
+		lines:    make(chan string, 16),
 		quit:     make(chan struct{}),
 		readDone: make(chan struct{}),
 		errDone:  make(chan struct{}),
