@@ -32,24 +32,24 @@ func (t *tail) Write(b []byte) (int, error) {
 	n := len(b)
 	for len(b) > 0 {
 		i := bytes.IndexByte(b, '\n')
-		if i < 0 {
-			for len(b) > 0 { // a line that long is cut into pieces
-				k := min(len(b), partBytes-len(t.part))
-				t.part = append(t.part, b[:k]...)
-				b = b[k:]
-				if len(t.part) == partBytes {
-					t.push(t.part)
-					t.part = t.part[:0]
-				}
+		seg := b
+		if i >= 0 {
+			seg = b[:i]
+		}
+		// A line longer than partBytes is cut into pieces.
+		for len(seg) > 0 {
+			if len(t.part) == partBytes {
+				t.push(t.part)
+				t.part = t.part[:0]
 			}
+			k := min(len(seg), partBytes-len(t.part))
+			t.part = append(t.part, seg[:k]...)
+			seg = seg[k:]
+		}
+		if i < 0 {
 			break
 		}
-		line := b[:i]
-		if len(t.part) > 0 {
-			t.part = append(t.part, line...)
-			line = t.part
-		}
-		t.push(line)
+		t.push(t.part)
 		t.part = t.part[:0]
 		b = b[i+1:]
 	}
