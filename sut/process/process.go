@@ -526,16 +526,21 @@ func (s *Stack) launch() (*proc, error) {
 		exited:   make(chan struct{}),
 		stderr:   &tail{n: stderrLines, trace: s.trace},
 	}
-	p.cmd = exec.Command(s.args[0], s.args[1:]...)
-	p.cmd.Dir = s.o.Dir
-	// Every end is an *os.File: Wait returns as soon as the program
-	// exits, even while a descendant holds the pipes open.
-	p.cmd.Stdin, p.cmd.Stdout, p.cmd.Stderr = inR, outW, errW
-	setGroup(p.cmd)
-	p.tree = newTree(p.cmd)
+	command := func(cgroup bool) {
+		p.cmd = exec.Command(s.args[0], s.args[1:]...)
+		p.cmd.Dir = s.o.Dir
+		// Every end is an *os.File: Wait returns as soon as the program
+		// exits, even while a descendant holds the pipes open.
+		p.cmd.Stdin, p.cmd.Stdout, p.cmd.Stderr = inR, outW, errW
+		setGroup(p.cmd)
+		p.tree = newTree(p.cmd, cgroup)
+	}
+	command(true)
 	err := p.cmd.Start()
-	if p.tree.started(p.cmd, err) {
+	if p.tree.started(err) {
+		command(false) // a Cmd cannot be started twice
 		err = p.cmd.Start()
+		p.tree.started(err)
 	}
 	inR.Close()
 	outW.Close()

@@ -4,7 +4,6 @@ package process
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -44,6 +43,10 @@ const tagEnv = "ROUTEFUZZ_PROGRAM"
 // killWait bounds how long stopping a program waits for its killed
 // descendants to be gone.
 const killWait = 5 * time.Second
+
+// cgroupFD returns the descriptor the program is started with; tests make
+// it a bad one, to exercise a refused start in the cgroup.
+var cgroupFD = func(fd int) int { return fd }
 
 // useCgroups can be turned off by tests, to exercise the /proc scan alone.
 var useCgroups atomic.Bool
@@ -89,12 +92,12 @@ func (t *tree) members() []procID {
 }
 
 // newTree prepares c to be started as the root of a tree: it tags c's
-// environment and, when cgroups can be used, makes c start in a cgroup of
-// its own.
-func newTree(c *exec.Cmd) *tree {
+// environment and, if cgroup and cgroups can be used, makes c start in a
+// cgroup of its own.
+func newTree(c *exec.Cmd, cgroup bool) *tree {
 	t := &tree{tag: fmt.Sprintf("%d-%d", os.Getpid(), treeSeq.Add(1)), cgFD: -1}
 	c.Env = append(c.Environ(), tagEnv+"="+t.tag)
-	if !useCgroups.Load() {
+	if !cgroup || !useCgroups.Load() {
 		return t
 	}
 	parent, ok := ownCgroup()
@@ -117,15 +120,16 @@ func newTree(c *exec.Cmd) *tree {
 	}
 	t.cg, t.cgFD = dir, fd
 	c.SysProcAttr.UseCgroupFD = true
-	c.SysProcAttr.CgroupFD = fd
+	c.SysProcAttr.CgroupFD = cgroupFD(fd)
 	return t
 }
 
-// started is called after c.Start, whether it succeeded or not. It
-// reports whether Start should be tried again without the cgroup: the
-// kernel may refuse to start a process in it (a cgroup that has
-// controllers enabled, an old kernel without clone3).
-func (t *tree) started(c *exec.Cmd, err error) (retry bool) {
+// started is called after the program's Start, whether it succeeded or
+// not. It reports whether to try again, with a new exec.Cmd and without a
+// cgroup: Start failed while the program had one, and the kernel may have
+// refused to start a process in it (controllers enabled, no clone3). A
+// program that is missing fails again, at the cost of one more fork.
+func (t *tree) started(err error) (retry bool) {
 	if t.cgFD >= 0 {
 		syscall.Close(t.cgFD)
 		t.cgFD = -1
@@ -135,10 +139,7 @@ func (t *tree) started(c *exec.Cmd, err error) (retry bool) {
 	}
 	os.Remove(t.cg)
 	t.cg = ""
-	c.SysProcAttr.UseCgroupFD = false
-	c.SysProcAttr.CgroupFD = 0
-	var pe *os.PathError
-	return !errors.As(err, &pe) // a missing or unexecutable program fails again anyway
+	return true
 }
 
 // kill kills every process of the tree. It is safe to call at any time,

@@ -155,3 +155,25 @@ func TestHasVar(t *testing.T) {
 		}
 	}
 }
+
+// TestCgroupRefused starts a program whose cgroup the kernel refuses (a
+// bad descriptor stands in for a cgroup with controllers enabled): it is
+// started again without one, and runs.
+func TestCgroupRefused(t *testing.T) {
+	if _, ok := ownCgroup(); !ok {
+		t.Skip("no cgroup v2 here")
+	}
+	old := cgroupFD
+	cgroupFD = func(int) int { return 1 << 20 }
+	defer func() { cgroupFD = old }()
+	s := start(t, Options{})
+	if s.p.tree.cg != "" {
+		t.Errorf("the program runs in the cgroup %q the kernel refused", s.p.tree.cg)
+	}
+	if err := s.Reset(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Apply(model.MustParseOp("add a0 10.0.0.1/24")); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -8,7 +8,8 @@ import "os/exec"
 // process group is known (see tree_linux.go).
 type tree struct{}
 
-func newTree(c *exec.Cmd) *tree                     { return &tree{} }
-func (t *tree) started(c *exec.Cmd, err error) bool { return false }
-func (t *tree) kill()                               {}
-func (t *tree) reap()                               {}
+func newTree(c *exec.Cmd, cgroup bool) *tree { return &tree{} }
+func (t *tree) started(err error) bool       { return false }
+func (t *tree) kill()                        {}
+func (t *tree) reap()                        {}
+func (t *tree) remember()                    {}
