@@ -5,6 +5,7 @@
 package examples_test
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -194,25 +195,53 @@ const crashy = `while read -r req; do
 done
 `
 
-// TestCrashIsHarnessError runs a crashing program through a hunt: the
-// crash must end the hunt as a harness failure that shows the program's
-// stderr, never as a divergence.
-func TestCrashIsHarnessError(t *testing.T) {
+// TestCrash runs a crashing program through a hunt. The crash, on an op
+// after the handshake, is the program's bug (sut.ErrCrash): it must never
+// be taken for a divergence in routes or addresses. The harness reports it
+// either as a failure that wraps sut.ErrCrash and shows the program's
+// stderr, or as a finding whose verdict is "crash".
+func TestCrash(t *testing.T) {
 	script := filepath.Join(t.TempDir(), "crashy.sh")
 	if err := os.WriteFile(script, []byte(crashy), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	s := open(t, "sh "+process.Quote(script))
 	res, err := props.Hunt(s, config(s), props.Budget{Seed: 1, Checks: 20})
-	if err == nil || res.Minimal != nil || res.Divergences != 0 {
-		t.Fatalf("got err=%v, divergence=%v; want a harness failure only", err, res.Minimal != nil)
-	}
-	for _, want := range []string{"exited with status 139", `while routefuzz was asking "add `, "crashy: cannot handle 'add "} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error does not say %q:\n%v", want, err)
+	switch {
+	case err != nil:
+		if res.Minimal != nil {
+			t.Fatalf("both a failure and a divergence:\n%v\n%s", err, res.Minimal.Report())
 		}
+		for _, want := range []string{"exited with status 139", `while routefuzz was asking "add `, "crashy: cannot handle 'add "} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error does not say %q:\n%v", want, err)
+			}
+		}
+		t.Log(err)
+	case res.Minimal != nil:
+		d := res.Minimal
+		t.Log("\n" + d.Report())
+		if d.Failed != "crash" {
+			t.Errorf("the crash was reported as a divergence (Failed=%q):\n%s", d.Failed, d.Report())
+		}
+		if len(d.Ops) != 1 || d.Ops[0].Kind != model.Add {
+			t.Errorf("minimal order:\n%s\nwant one add", check.FormatOps(d.Ops))
+		}
+	default:
+		t.Fatal("the crash went unnoticed")
 	}
-	t.Log(err)
+	// Replayed from a fresh start, the one add crashes again, and the
+	// error says it is the program's crash.
+	op := model.MustParseOp("add a0 10.0.0.1/24")
+	d, err := check.Replay("exec", s, model.Config{Adapters: []string{"a0"}, Promote: true}, []model.Op{op}, nil)
+	switch {
+	case err != nil:
+		if !errors.Is(err, sut.ErrCrash) {
+			t.Errorf("the replayed crash does not wrap sut.ErrCrash: %v", err)
+		}
+	case d == nil || d.Failed != "crash":
+		t.Errorf("the replayed crash was not reported as one: %v", d)
+	}
 }
 
 func TestMain(m *testing.M) {

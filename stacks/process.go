@@ -18,7 +18,8 @@ func init() {
 		if o.Exec == "" {
 			return nil, fmt.Errorf("no command line: the exec stack runs the program given by -exec (see PROTOCOL.md)")
 		}
-		po := process.Options{Timeout: o.Timeout, Dir: o.Dir}
+		po := process.Options{Timeout: o.Timeout, Dir: o.Dir,
+			MaxAnswerLines: o.MaxAnswerLines, MaxAnswerBytes: o.MaxAnswerBytes, MaxLineBytes: o.MaxLineBytes}
 		var trace *os.File
 		if name := os.Getenv(TraceEnv); name != "" {
 			f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)

@@ -21,6 +21,11 @@ type Options struct {
 	Timeout time.Duration
 	// Dir is the external program's working directory (default: ours).
 	Dir string
+	// MaxAnswerLines, MaxAnswerBytes and MaxLineBytes bound one answer of
+	// the external program (see process.Options); zero means the default.
+	MaxAnswerLines int
+	MaxAnswerBytes int
+	MaxLineBytes   int
 }
 
 type opener struct {

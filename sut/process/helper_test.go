@@ -2,6 +2,7 @@ package process
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -21,12 +22,45 @@ import (
 // misbehaves as its flags say.
 const helperArg = "routefuzz-test-helper"
 
+// Run with signalArg and a file name, the test binary starts the helper,
+// whose grandchild escapes with setsid, and sends itself SIGTERM.
+const signalArg = "routefuzz-test-signal"
+
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == helperArg {
 		helper(os.Args[2:])
 		os.Exit(0)
 	}
+	if len(os.Args) > 2 && os.Args[1] == signalArg {
+		signalHelper(os.Args[2])
+		os.Exit(0)
+	}
+	// A race-enabled helper would sleep a second before it exits.
+	if os.Getenv("GORACE") == "" {
+		os.Setenv("GORACE", "atexit_sleep_ms=0")
+	}
 	os.Exit(m.Run())
+}
+
+// signalHelper starts a program whose grandchild calls setsid, then
+// receives SIGTERM: internal/interrupt must kill both before the process
+// exits with status 143.
+func signalHelper(pids string) {
+	s, err := Start(helperCmd("-on", "add", "-do", "setsid", "-pids", pids), Options{Timeout: time.Minute})
+	if err == nil {
+		err = s.Reset(cfg)
+	}
+	if err == nil {
+		err = s.Apply(model.MustParseOp("add a0 10.0.0.1/24"))
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(5)
+	}
+	syscall.Kill(os.Getpid(), syscall.SIGTERM)
+	time.Sleep(time.Minute)
+	fmt.Fprintln(os.Stderr, "SIGTERM did not end the process")
+	os.Exit(6)
 }
 
 // helperCmd returns the command line that runs the helper with args.
@@ -44,7 +78,9 @@ func helper(args []string) {
 	fs := flag.NewFlagSet(helperArg, flag.ExitOnError)
 	hello := fs.String("hello", goodHello, "answer to hello")
 	on := fs.String("on", "", "misbehave at the first request starting with this")
-	do := fs.String("do", "", "how: crash, sigkill, hang, spawnhang, garbage, badroute, unsupported, extra, close")
+	do := fs.String("do", "", "how: crash, sigkill, hang, spawnhang, exitheld, setsid, setsidcrash, garbage, badroute, unsupported, extra, close, endless, longline, escape, flood")
+	pids := fs.String("pids", "", "setsid, setsidcrash: write the program's pid and its grandchild's to this file")
+	clearenv := fs.Bool("clearenv", false, "setsid, setsidcrash: start the grandchild with an empty environment")
 	dup := fs.Bool("dup", false, "list a connected route once per address needing it, as a stack that does not reference-count it would")
 	starts := fs.String("starts", "", "append a line to this file at each start")
 	fs.Parse(args)
@@ -83,6 +119,52 @@ func helper(args []string) {
 				c.Stdout = os.Stdout
 				c.Start()
 				time.Sleep(time.Hour)
+			case "exitheld":
+				// Exit while a grandchild holds stdout and stderr open.
+				c := exec.Command("sleep", "3600")
+				c.Stdout, c.Stderr = os.Stdout, os.Stderr
+				if err := c.Start(); err != nil {
+					fmt.Fprintln(os.Stderr, "helper:", err)
+				}
+				fmt.Fprintln(os.Stderr, "helper: exiting, my child keeps my output")
+				os.Exit(7)
+			case "setsid", "setsidcrash":
+				// A grandchild in a session of its own, out of the
+				// program's process group.
+				c := exec.Command("sleep", "3600")
+				c.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+				if *clearenv {
+					c.Env = []string{}
+				}
+				if err := c.Start(); err != nil {
+					fmt.Fprintln(os.Stderr, "helper:", err)
+					os.Exit(4)
+				}
+				if err := os.WriteFile(*pids, fmt.Appendf(nil, "%d %d\n", os.Getpid(), c.Process.Pid), 0o644); err != nil {
+					fmt.Fprintln(os.Stderr, "helper:", err)
+					os.Exit(4)
+				}
+				if *do == "setsidcrash" {
+					os.Exit(3)
+				}
+			case "endless":
+				// Valid route lines, and never the final ".".
+				for i := 0; ; i++ {
+					fmt.Fprintf(out, "10.%d.%d.0/24 dev a0 src 10.%d.%d.1\n", i>>8&255, i&255, i>>8&255, i&255)
+				}
+			case "longline":
+				fmt.Fprintln(out, strings.Repeat("x", 2<<20))
+				out.Flush()
+				continue
+			case "escape":
+				// Text that must not reach a terminal raw.
+				fmt.Fprintln(os.Stderr, "helper: \x1b[31mred\x1b[0m and \xff\xfe")
+				fmt.Fprintln(out, "\x1b]0;owned\x07")
+				out.Flush()
+				continue
+			case "flood":
+				// 1 MiB of 2-byte lines on stderr, then the answer.
+				os.Stderr.Write(bytes.Repeat([]byte("x\n"), 1<<19))
 			case "garbage":
 				fmt.Fprintln(out, "bonjour")
 				out.Flush()

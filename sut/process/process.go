@@ -6,11 +6,21 @@
 // model.ParseRoute and model.ParseAddr.
 //
 // The program is started once, by Start, and reset before every check. When
-// it misbehaves (does not start, answers outside the protocol or with
-// another version, crashes, hangs), the Stack returns an *Error naming the
-// request and showing the end of the program's standard error. An *Error
-// wraps none of model's result sentinels, so the check engine reports it as
-// a harness failure, never as a divergence.
+// it misbehaves, the Stack returns an *Error naming the request and showing
+// the end of the program's standard error. An *Error wraps none of model's
+// result sentinels, so the check engine never takes it for a divergence.
+// When the program fails on an op, routes or addrs request, after its
+// handshake, the *Error also wraps sut.ErrCrash (it exited, was killed, or
+// answered outside the protocol) or sut.ErrHang (it did not answer within
+// the timeout): a bug of the program, which a harness shrinks and reports
+// as a finding. Everything else (the program does not start, speaks
+// another version, breaks the handshake or the reset, exceeds a limit of
+// Options, declines a request with "err unsupported") is a harness
+// failure.
+//
+// Nothing the program starts outlives it: Close, a failure and SIGINT or
+// SIGTERM (through internal/interrupt) kill its process group and every
+// descendant that left it (see tree_linux.go).
 package process
 
 import (
@@ -25,6 +35,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/routefuzz/routefuzz/internal/interrupt"
 	"github.com/routefuzz/routefuzz/model"
 	"github.com/routefuzz/routefuzz/sut"
 )
@@ -35,9 +46,22 @@ const Version = 1
 // DefaultTimeout bounds each request when Options.Timeout is zero.
 const DefaultTimeout = 5 * time.Second
 
+// The default bounds of one answer, when Options leaves them zero. A
+// route or address line is under 100 bytes and a check's table holds tens
+// of routes: the bounds only stop a program that answers without end.
+const (
+	DefaultMaxAnswerLines = 100_000
+	DefaultMaxAnswerBytes = 16 << 20
+	DefaultMaxLineBytes   = 1 << 20
+)
+
 // stderrLines is how many of the program's last stderr lines an *Error
 // shows.
 const stderrLines = 20
+
+// exitGrace bounds how long the package waits, once the program has
+// exited, for the rest of its output to arrive.
+const exitGrace = 2 * time.Second
 
 // The kinds of failure an *Error reports; test with errors.Is. None of them
 // is a model result.
@@ -49,17 +73,25 @@ var (
 	ErrExited      = errors.New("program exited")
 	ErrTimeout     = errors.New("program did not answer in time")
 	ErrUnsupported = errors.New("request unsupported by the program")
+	ErrLimit       = errors.New("answer over routefuzz's limit")
 	ErrClosed      = errors.New("stack closed")
 )
 
 // Error is a failure of the program or of the conversation with it.
 type Error struct {
-	Cmd     string   // the command line
-	Request string   // the request being made; "" when there was none
-	Kind    error    // one of the Err variables above
-	Detail  string   // what happened, as a phrase whose subject is the program
-	Stderr  []string // the last lines of the program's standard error
-	Started bool     // whether the program ran at all (else Stderr means nothing)
+	Cmd     string // the command line
+	Request string // the request being made; "" when there was none
+	Kind    error  // one of the Err variables above
+	// Finding is sut.ErrCrash or sut.ErrHang when the failure is the
+	// program's own bug, on an op, routes or addrs request after its
+	// handshake; nil for a harness failure.
+	Finding error
+	Detail  string // what happened, as a phrase whose subject is the program; its text quoted
+	// Stderr holds the last lines of the program's standard error, each
+	// quoted (strconv.Quote) when it holds invalid UTF-8 or a character
+	// that is not printable.
+	Stderr  []string
+	Started bool // whether the program ran at all (else Stderr means nothing)
 }
 
 func (e *Error) Error() string {
@@ -84,8 +116,13 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// Unwrap returns e.Kind.
-func (e *Error) Unwrap() error { return e.Kind }
+// Unwrap returns e.Kind and, when there is one, e.Finding.
+func (e *Error) Unwrap() []error {
+	if e.Finding != nil {
+		return []error{e.Kind, e.Finding}
+	}
+	return []error{e.Kind}
+}
 
 // Options configures Start.
 type Options struct {
@@ -99,6 +136,16 @@ type Options struct {
 	// Dir is the program's working directory; relative program paths are
 	// resolved from it. The caller's working directory if empty.
 	Dir string
+	// MaxAnswerLines bounds the lines of one routes or addrs answer, the
+	// final "." not counted (DefaultMaxAnswerLines if zero), and
+	// MaxAnswerBytes their bytes, newlines counted (DefaultMaxAnswerBytes
+	// if zero). MaxLineBytes bounds any one line the program writes on its
+	// standard output (DefaultMaxLineBytes if zero). An answer over a bound
+	// is an *Error of kind ErrLimit, a harness failure that names the
+	// bound.
+	MaxAnswerLines int
+	MaxAnswerBytes int
+	MaxLineBytes   int
 }
 
 // Stack is an external program behind the sut.Stack interface. It is not
@@ -121,12 +168,22 @@ type Stack struct {
 
 // proc is one run of the program.
 type proc struct {
-	cmd     *exec.Cmd
-	stdin   *os.File
-	lines   chan string   // its stdout, one line at a time; closed at EOF
-	readErr error         // why lines was closed, if not EOF; set before
-	exited  chan struct{} // closed when Wait returns
-	stderr  *tail
+	cmd    *exec.Cmd
+	tree   *tree
+	stdin  *os.File
+	stdout *os.File
+	errR   *os.File      // the read end of its standard error
+	lines  chan string   // its stdout, one line at a time; closed at EOF
+	quit   chan struct{} // closed by stop: the stdout reader stops sending
+	// readDone is closed when the stdout reader has ended, after readErr
+	// is set and before lines is closed.
+	readDone chan struct{}
+	readErr  error
+	errDone  chan struct{} // closed when its stderr has been read to the end
+	exited   chan struct{} // closed when Wait returns
+	stderr   *tail
+	stopOnce sync.Once
+	remove   func() // removes the interrupt cleanup
 }
 
 // Start starts the program that cmdline names (split by Split, run
@@ -141,6 +198,15 @@ func Start(cmdline string, o Options) (*Stack, error) {
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
+	}
+	if o.MaxAnswerLines <= 0 {
+		o.MaxAnswerLines = DefaultMaxAnswerLines
+	}
+	if o.MaxAnswerBytes <= 0 {
+		o.MaxAnswerBytes = DefaultMaxAnswerBytes
+	}
+	if o.MaxLineBytes <= 0 {
+		o.MaxLineBytes = DefaultMaxLineBytes
 	}
 	s := &Stack{cmdline: cmdline, args: args, o: o}
 	if err := s.start(); err != nil {
@@ -157,8 +223,9 @@ func (s *Stack) Limits() sut.Limits {
 	return l
 }
 
-// Reset starts the program again if it has exited since the last check,
-// then sends "reset" with cfg's adapters. It returns an error wrapping
+// Reset starts the program afresh if it failed since the last check (its
+// process group and descendants were killed then), then sends "reset"
+// with cfg's adapters. It returns an error wrapping
 // sut.ErrUnsupported when cfg asks for a promotion setting other than the
 // one the program declared.
 func (s *Stack) Reset(cfg model.Config) error {
@@ -182,8 +249,8 @@ func (s *Stack) Reset(cfg model.Config) error {
 	if err != nil {
 		return err
 	}
-	if a[0] != "ok" {
-		return s.offProtocol(req, a[0], `"ok"`)
+	if a != "ok" {
+		return s.offProtocol(req, a, `"ok"`)
 	}
 	return nil
 }
@@ -207,10 +274,10 @@ func (s *Stack) Apply(op model.Op) error {
 	if err != nil {
 		return err
 	}
-	if a[0] == "ok" {
+	if a == "ok" {
 		return nil
 	}
-	verb, rest, _ := strings.Cut(a[0], " ")
+	verb, rest, _ := strings.Cut(a, " ")
 	word, text, _ := strings.Cut(rest, " ")
 	if verb == "err" {
 		switch word {
@@ -219,7 +286,7 @@ func (s *Stack) Apply(op model.Op) error {
 			return &model.OpError{Op: op, Result: r, Msg: strings.TrimSpace(text)}
 		}
 	}
-	return s.offProtocol(req, a[0], `"ok" or "err exists|notfound|invalid [TEXT]"`)
+	return s.offProtocol(req, a, `"ok" or "err exists|notfound|invalid [TEXT]"`)
 }
 
 // Routes sends "routes" and parses the answer with model.ParseRoute. The
@@ -269,14 +336,15 @@ func (s *Stack) Addrs() ([]model.Addr, error) {
 }
 
 // Close sends "quit", closes the program's input and waits briefly for it
-// to exit, then kills its process group. It is safe to call twice.
+// to exit, then kills its process group and every descendant, and waits
+// until they are gone. It is safe to call twice.
 func (s *Stack) Close() error {
 	if s.closed {
 		return nil
 	}
 	s.closed = true
 	if p := s.p; p != nil {
-		s.p = nil
+		p.tree.remember()
 		s.trace("> quit")
 		p.stdin.SetWriteDeadline(time.Now().Add(min(s.o.Timeout, time.Second)))
 		io.WriteString(p.stdin, "quit\n")
@@ -285,7 +353,7 @@ func (s *Stack) Close() error {
 		case <-p.exited:
 		case <-time.After(min(s.o.Timeout, time.Second)):
 		}
-		p.kill()
+		s.stop()
 	}
 	return nil
 }
@@ -337,15 +405,15 @@ func (s *Stack) handshake() error {
 	if err != nil {
 		return err
 	}
-	if a[0] == "err" || strings.HasPrefix(a[0], "err ") {
-		return s.offProtocol(req, a[0], `"hello routefuzz 1 [CAPABILITY...]"`)
+	if a == "err" || strings.HasPrefix(a, "err ") {
+		return s.offProtocol(req, a, `"hello routefuzz 1 [CAPABILITY...]"`)
 	}
-	f := strings.Fields(a[0])
+	f := strings.Fields(a)
 	if len(f) < 3 || f[0] != "hello" || f[1] != "routefuzz" {
-		return s.offProtocol(req, a[0], `"hello routefuzz 1 [CAPABILITY...]"`)
+		return s.offProtocol(req, a, `"hello routefuzz 1 [CAPABILITY...]"`)
 	}
 	if f[2] != "1" {
-		return s.fail(req, ErrVersion, "speaks protocol version %s; routefuzz speaks version %d (it answered %q to %q)", f[2], Version, a[0], req)
+		return s.fail(req, ErrVersion, "speaks protocol version %s; routefuzz speaks version %d (it answered %q to %q)", printable(f[2]), Version, a, req)
 	}
 	caps := strings.Join(f[3:], " ")
 	if s.shook {
@@ -356,7 +424,7 @@ func (s *Stack) handshake() error {
 	}
 	l, promote, err := parseCaps(f[3:])
 	if err != nil {
-		return s.fail(req, ErrCapability, "answered %q to %q: %v", a[0], req, err)
+		return s.fail(req, ErrCapability, "answered %q to %q: %v", a, req, err)
 	}
 	s.caps, s.limits, s.promote, s.shook = caps, l, promote, true
 	return nil
@@ -377,7 +445,7 @@ func parseCaps(caps []string) (l sut.Limits, promote bool, err error) {
 		}
 		seen[k] = true
 		bad := func(want string) error {
-			return fmt.Errorf("capability %s has the value %q; want %s", k, v, want)
+			return fmt.Errorf("capability %q has the value %q; want %s", k, v, want)
 		}
 		switch k {
 		case "kinds":
@@ -424,104 +492,157 @@ func parseCaps(caps []string) (l sut.Limits, promote bool, err error) {
 	return l, promote, nil
 }
 
-// launch starts the program with its stdin and stdout on pipes.
+// launch starts the program with its standard input, output and error on
+// pipes, and the goroutines that read them and wait for it.
 func (s *Stack) launch() (*proc, error) {
-	inR, inW, err := os.Pipe()
-	if err != nil {
-		return nil, err
+	var files []*os.File // every pipe end, closed on failure
+	pipe := func() (r, w *os.File, err error) {
+		r, w, err = os.Pipe()
+		files = append(files, r, w)
+		return r, w, err
 	}
-	outR, outW, err := os.Pipe()
-	if err != nil {
-		inR.Close()
-		inW.Close()
-		return nil, err
+	closeAll := func() {
+		for _, f := range files {
+			if f != nil {
+				f.Close()
+			}
+		}
 	}
-	p := &proc{
-		stdin:  inW,
-		lines:  make(chan string, 64),
-		exited: make(chan struct{}),
-		stderr: &tail{n: stderrLines, trace: s.trace},
-	}
-	p.cmd = exec.Command(s.args[0], s.args[1:]...)
-	p.cmd.Dir = s.o.Dir
-	p.cmd.Stdin, p.cmd.Stdout, p.cmd.Stderr = inR, outW, p.stderr
-	p.cmd.WaitDelay = time.Second // a grandchild holding stderr open cannot stall Wait
-	setGroup(p.cmd)
-	err = p.cmd.Start()
-	inR.Close()
-	outW.Close()
-	if err != nil {
-		inW.Close()
-		outR.Close()
+	inR, inW, err1 := pipe()
+	outR, outW, err2 := pipe()
+	errR, errW, err3 := pipe()
+	if err := errors.Join(err1, err2, err3); err != nil {
+		closeAll()
 		return nil, &Error{Cmd: s.cmdline, Kind: ErrStart, Detail: "did not start: " + err.Error()}
 	}
+	p := &proc{
+		stdin:    inW,
+		stdout:   outR,
+		errR:     errR,
+		lines:    make(chan string, 16),
+		quit:     make(chan struct{}),
+		readDone: make(chan struct{}),
+		errDone:  make(chan struct{}),
+		exited:   make(chan struct{}),
+		stderr:   &tail{n: stderrLines, trace: s.trace},
+	}
+	command := func(cgroup bool) {
+		p.cmd = exec.Command(s.args[0], s.args[1:]...)
+		p.cmd.Dir = s.o.Dir
+		// Every end is an *os.File: Wait returns as soon as the program
+		// exits, even while a descendant holds the pipes open.
+		p.cmd.Stdin, p.cmd.Stdout, p.cmd.Stderr = inR, outW, errW
+		setGroup(p.cmd)
+		p.tree = newTree(p.cmd, cgroup)
+	}
+	command(true)
+	err := p.cmd.Start()
+	if p.tree.started(err) {
+		command(false) // a Cmd cannot be started twice
+		err = p.cmd.Start()
+		p.tree.started(err)
+	}
+	inR.Close()
+	outW.Close()
+	errW.Close()
+	if err != nil {
+		closeAll()
+		return nil, &Error{Cmd: s.cmdline, Kind: ErrStart, Detail: "did not start: " + err.Error()}
+	}
+	// The program's cleanup on SIGINT and SIGTERM, removed by stop.
+	p.remove = interrupt.Register(func() {
+		p.kill()
+		p.tree.reap()
+	})
 	s.note(fmt.Sprintf("started %q, pid %d", s.cmdline, p.cmd.Process.Pid))
-	live.add(p.cmd)
+	live.add(p)
+	go p.readStdout(s.o.MaxLineBytes)
 	go func() {
-		sc := bufio.NewScanner(outR)
-		sc.Buffer(make([]byte, 0, 4096), 1<<20)
-		for sc.Scan() {
-			p.lines <- strings.TrimRight(sc.Text(), " \t\r")
-		}
-		p.readErr = sc.Err()
-		outR.Close()
-		close(p.lines)
+		io.Copy(p.stderr, errR)
+		close(p.errDone)
 	}()
 	go func() {
 		p.cmd.Wait()
-		live.remove(p.cmd)
 		close(p.exited)
 	}()
 	return p, nil
 }
 
+// readStdout hands the program's standard output to p.lines, one line at
+// a time, until the end, a line longer than max bytes, or stop.
+func (p *proc) readStdout(max int) {
+	defer close(p.lines)
+	defer close(p.readDone)
+	sc := bufio.NewScanner(p.stdout)
+	// The buffer holds a line, its newline and a carriage return.
+	sc.Buffer(make([]byte, 0, min(4096, max+2)), max+2)
+	for sc.Scan() {
+		select {
+		case p.lines <- strings.TrimRight(sc.Text(), " \t\r"):
+		case <-p.quit:
+			return
+		}
+	}
+	p.readErr = sc.Err()
+}
+
 // live holds the programs running now, for KillAll.
-var live = &programs{m: map[*exec.Cmd]bool{}}
+var live = &programs{m: map[*proc]bool{}}
 
 type programs struct {
 	sync.Mutex
-	m map[*exec.Cmd]bool
+	m map[*proc]bool
 }
 
-func (l *programs) add(c *exec.Cmd) {
+func (l *programs) add(p *proc) {
 	l.Lock()
 	defer l.Unlock()
-	l.m[c] = true
+	l.m[p] = true
 }
 
-func (l *programs) remove(c *exec.Cmd) {
+func (l *programs) remove(p *proc) {
 	l.Lock()
 	defer l.Unlock()
-	delete(l.m, c)
+	delete(l.m, p)
 }
 
-// KillAll kills the process group of every program this process started
-// that is still running. It is safe to call from any goroutine, while
-// stacks are in use, as a signal handler does before the process exits.
+// KillAll kills the process group and every descendant of every program
+// this process started that is still running. It is safe to call from any
+// goroutine, while stacks are in use, as a signal handler does before the
+// process exits. The package registers the same cleanup with
+// internal/interrupt for each program it starts, so a command need not
+// call KillAll.
 func KillAll() {
 	live.Lock()
-	defer live.Unlock()
-	for c := range live.m {
-		killGroup(c)
+	ps := make([]*proc, 0, len(live.m))
+	for p := range live.m {
+		ps = append(ps, p)
+	}
+	live.Unlock()
+	for _, p := range ps {
+		p.kill()
 	}
 }
 
-// ask sends req and reads its answer: one line, or when each is not nil
-// the lines up to a line holding ".", each handed to each as it arrives
-// (so that a line outside the grammar is reported at once, not after a
-// timeout) and none returned. A list answer that begins with "err" ends
-// there. An answer "err unsupported" is an *Error. One timeout covers the
-// whole exchange.
-func (s *Stack) ask(req string, each func(string) error) ([]string, error) {
+// ask sends req and reads its answer: one line, returned, or when each is
+// not nil the lines up to a line holding ".", each handed to each as it
+// arrives (so that a line outside the grammar is reported at once, not
+// after a timeout) and none kept. A list answer that begins with "err"
+// ends there. An answer "err unsupported" is an *Error. One timeout covers
+// the whole exchange; a list answer is bounded by Options.MaxAnswerLines
+// and MaxAnswerBytes.
+func (s *Stack) ask(req string, each func(string) error) (string, error) {
 	list := each != nil
 	p := s.p
 	select {
 	case l, ok := <-p.lines:
 		if ok {
-			s.trace("< " + l)
-			return nil, s.fail(req, ErrProtocol, "wrote %q unasked, before the request %q", l, req)
+			s.trace("< " + printable(l))
+			return "", s.fail(req, ErrProtocol, "wrote %q unasked, before the request %q", l, req)
 		}
-		return nil, s.gone(req, true)
+		return "", s.gone(req, true)
+	case <-p.exited:
+		return "", s.gone(req, true)
 	default:
 	}
 	timer := time.NewTimer(s.o.Timeout)
@@ -530,36 +651,52 @@ func (s *Stack) ask(req string, each func(string) error) ([]string, error) {
 	p.stdin.SetWriteDeadline(time.Now().Add(s.o.Timeout))
 	if _, err := io.WriteString(p.stdin, req+"\n"); err != nil {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
-			return nil, s.timeout(req)
+			return "", s.timeout(req)
 		}
-		return nil, s.gone(req, false)
+		return "", s.gone(req, false)
 	}
-	var ans []string
+	exited := p.exited
+	var grace <-chan time.Time
+	n, size := 0, 0
 	for {
 		select {
 		case l, ok := <-p.lines:
 			if !ok {
-				return nil, s.gone(req, false)
+				return "", s.gone(req, false)
 			}
-			s.trace("< " + l)
+			s.trace("< " + printable(l))
 			if w, text, _ := strings.Cut(l, " "); l == "err unsupported" || w == "err" && strings.HasPrefix(text, "unsupported ") {
-				return nil, s.fail(req, ErrUnsupported, "does not support %q: it answered %q", req, l)
+				return "", s.fail(req, ErrUnsupported, "does not support %q: it answered %q", req, l)
 			}
 			if !list {
-				return []string{l}, nil
+				return l, nil
 			}
 			if l == "." {
-				return ans, nil
+				return "", nil
 			}
-			if len(ans) == 0 && strings.HasPrefix(l, "err") {
-				return nil, s.offProtocol(req, l, `lines ending with "."`)
+			if n == 0 && strings.HasPrefix(l, "err") {
+				return "", s.offProtocol(req, l, `lines ending with "."`)
+			}
+			n, size = n+1, size+len(l)+1
+			switch {
+			case n > s.o.MaxAnswerLines:
+				return "", s.fail(req, ErrLimit, "answered %q with more than %d lines, routefuzz's limit for one answer (raise it with -max-answer-lines)", req, s.o.MaxAnswerLines)
+			case size > s.o.MaxAnswerBytes:
+				return "", s.fail(req, ErrLimit, "answered %q with more than %d bytes, routefuzz's limit for one answer (raise it with -max-answer-bytes)", req, s.o.MaxAnswerBytes)
 			}
 			if err := each(l); err != nil {
-				return nil, s.fail(req, ErrProtocol, "answered %q with a bad line: %v", req, err)
+				return "", s.fail(req, ErrProtocol, "answered %q with a bad line: %v", req, err)
 			}
-			ans = append(ans, l)
+		case <-exited:
+			// The program has exited. What it started may still hold its
+			// output open: kill it, take what was written before the exit,
+			// then report the exit.
+			p.kill()
+			exited, grace = nil, time.After(exitGrace)
+		case <-grace:
+			return "", s.gone(req, false)
 		case <-timer.C:
-			return nil, s.timeout(req)
+			return "", s.timeout(req)
 		}
 	}
 }
@@ -569,12 +706,29 @@ func (s *Stack) offProtocol(req, got, want string) error {
 	return s.fail(req, ErrProtocol, "answered %q with %q, which is outside the protocol (want %s)", req, got, want)
 }
 
+// finding returns what a failure of kind on req says about the program:
+// sut.ErrCrash or sut.ErrHang for a failure on an op, routes or addrs
+// request (always after a handshake), nil for a harness failure.
+func finding(req string, kind error) error {
+	switch verb, _, _ := strings.Cut(req, " "); verb {
+	case "hello", "reset":
+		return nil
+	}
+	switch kind {
+	case ErrExited, ErrProtocol:
+		return sut.ErrCrash
+	case ErrTimeout:
+		return sut.ErrHang
+	}
+	return nil
+}
+
 // fail returns an *Error about the running program and req. Unless the
 // program merely declined the request (ErrUnsupported), the conversation
 // can no longer be trusted: fail stops the program, and the next Reset
 // starts it again.
 func (s *Stack) fail(req string, kind error, format string, args ...any) error {
-	e := &Error{Cmd: s.cmdline, Request: req, Kind: kind, Detail: fmt.Sprintf(format, args...), Started: true}
+	e := &Error{Cmd: s.cmdline, Request: req, Kind: kind, Finding: finding(req, kind), Detail: fmt.Sprintf(format, args...), Started: true}
 	if p := s.p; p != nil {
 		if kind != ErrUnsupported {
 			s.stop()
@@ -585,24 +739,51 @@ func (s *Stack) fail(req string, kind error, format string, args ...any) error {
 	return e
 }
 
-// stop kills the running program and waits briefly for it to exit, so that
-// its standard error has been read to the end.
+// stop kills the running program, its process group and its descendants,
+// and waits (boundedly) until they are gone and its standard error has
+// been read to the end.
 func (s *Stack) stop() {
 	p := s.p
 	s.p = nil
-	p.kill()
-	select {
-	case <-p.exited:
-	case <-time.After(2 * time.Second):
-	}
+	p.stopOnce.Do(func() {
+		close(p.quit)
+		p.kill()
+		p.stdin.Close()
+		expired := make(chan struct{})
+		defer time.AfterFunc(exitGrace, func() { close(expired) }).Stop()
+		select {
+		case <-p.exited:
+		case <-expired:
+		}
+		p.tree.reap()
+		select {
+		case <-p.errDone:
+		case <-expired:
+		}
+		// Anything left holding the pipes is out of reach; stop reading.
+		p.stdout.Close()
+		p.errR.Close()
+		p.remove()
+		live.remove(p)
+	})
 }
 
-// gone reports a program that closed its output while req was pending. It
-// waits briefly for the program to exit, to say how, and kills what is
-// left of it. The next Reset starts it again.
+// gone reports a program that exited or closed its output while req was
+// pending (before it was sent, if before). It waits briefly for the
+// program to exit, to say how, and kills what is left of it. The next
+// Reset starts it again.
 func (s *Stack) gone(req string, before bool) error {
 	p := s.p
-	grace := min(s.o.Timeout, 2*time.Second)
+	var readErr error
+	select {
+	case <-p.readDone:
+		readErr = p.readErr
+	default:
+	}
+	if errors.Is(readErr, bufio.ErrTooLong) {
+		return s.fail(req, ErrLimit, "wrote a line longer than %d bytes in answer to %q, routefuzz's limit for one line (raise it with -max-line-bytes)", s.o.MaxLineBytes, req)
+	}
+	grace := min(s.o.Timeout, exitGrace)
 	var how string
 	select {
 	case <-p.exited:
@@ -616,24 +797,28 @@ func (s *Stack) gone(req string, before bool) error {
 		when = "before routefuzz asked %q"
 	}
 	kind, detail := ErrExited, fmt.Sprintf("%s "+when, how, req)
-	if p.readErr != nil {
-		kind, detail = ErrProtocol, fmt.Sprintf("wrote an unreadable answer to %q: %v (killed)", req, p.readErr)
+	if readErr != nil {
+		kind, detail = ErrProtocol, fmt.Sprintf("wrote an unreadable answer to %q: %v (killed)", req, readErr)
 	}
-	e := &Error{Cmd: s.cmdline, Request: req, Kind: kind, Detail: detail, Stderr: p.stderr.lines(), Started: true}
+	e := &Error{Cmd: s.cmdline, Request: req, Kind: kind, Finding: finding(req, kind), Detail: detail, Stderr: p.stderr.lines(), Started: true}
 	s.note(e.Detail)
 	return e
 }
 
-// timeout kills a program that did not answer req in time. The Stack
-// stays failed: trying again would cost another timeout per check.
+// timeout kills a program that did not answer req in time. After a hang
+// on an op, routes or addrs (a finding), the next Reset starts the program
+// afresh; after a hang on the handshake or a reset, the Stack stays
+// failed: trying again would cost another timeout per check.
 func (s *Stack) timeout(req string) error {
 	p := s.p
 	s.stop()
-	e := &Error{Cmd: s.cmdline, Request: req, Kind: ErrTimeout, Started: true,
+	e := &Error{Cmd: s.cmdline, Request: req, Kind: ErrTimeout, Finding: finding(req, ErrTimeout), Started: true,
 		Detail: fmt.Sprintf("did not answer %q within %v (killed; raise the per-request timeout if it is only slow)", req, s.o.Timeout),
 		Stderr: p.stderr.lines()}
 	s.note(e.Detail)
-	s.failed = e
+	if e.Finding == nil {
+		s.failed = e
+	}
 	return e
 }
 
@@ -647,9 +832,11 @@ func describeExit(ps *os.ProcessState) string {
 	return fmt.Sprintf("exited with status %d", ps.ExitCode())
 }
 
+// kill kills the program's process group and its descendants, without
+// waiting. It is safe from any goroutine, at any time, more than once.
 func (p *proc) kill() {
 	killGroup(p.cmd)
-	p.stdin.Close()
+	p.tree.kill()
 }
 
 func (s *Stack) trace(line string) {
@@ -672,60 +859,4 @@ func bit(b bool) string {
 		return "1"
 	}
 	return "0"
-}
-
-// tail keeps the last n lines written to it.
-type tail struct {
-	n     int
-	trace func(string)
-	mu    sync.Mutex
-	ls    []string
-	part  []byte
-}
-
-func (t *tail) Write(b []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	n := len(b)
-	for len(b) > 0 {
-		i := strings.IndexByte(string(b), '\n')
-		if i < 0 {
-			t.part = append(t.part, b...)
-			if len(t.part) > 4096 { // a line that long is cut
-				t.push(string(t.part))
-				t.part = t.part[:0]
-			}
-			break
-		}
-		t.part = append(t.part, b[:i]...)
-		t.push(string(t.part))
-		t.part = t.part[:0]
-		b = b[i+1:]
-	}
-	return n, nil
-}
-
-func (t *tail) push(l string) {
-	l = strings.TrimRight(l, "\r")
-	if t.trace != nil {
-		t.trace("! " + l)
-	}
-	if len(l) > 500 {
-		l = l[:500] + "…"
-	}
-	t.ls = append(t.ls, l)
-	if len(t.ls) > t.n {
-		t.ls = t.ls[len(t.ls)-t.n:]
-	}
-}
-
-// lines returns the last lines, the unfinished one included.
-func (t *tail) lines() []string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	ls := slices.Clone(t.ls)
-	if len(t.part) > 0 {
-		ls = append(ls, string(t.part))
-	}
-	return ls[max(0, len(ls)-t.n):]
 }

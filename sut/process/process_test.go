@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/routefuzz/routefuzz/check"
 	"github.com/routefuzz/routefuzz/model"
@@ -18,8 +19,14 @@ import (
 
 var cfg = model.Config{Adapters: []string{"a0", "a1"}, Promote: true}
 
+// start starts the helper with args. A zero timeout becomes a minute:
+// only a program that provably never answers may wait one out, so that no
+// test depends on how fast a loaded machine runs the helper.
 func start(t *testing.T, o Options, args ...string) *Stack {
 	t.Helper()
+	if o.Timeout == 0 {
+		o.Timeout = time.Minute
+	}
 	s, err := Start(helperCmd(args...), o)
 	if err != nil {
 		t.Fatal(err)
@@ -221,14 +228,19 @@ func TestUnaskedOutput(t *testing.T) {
 
 func TestCrash(t *testing.T) {
 	s := start(t, Options{}, "-on", "del", "-do", "crash")
-	ops := []model.Op{model.MustParseOp("add a0 10.0.0.1/24"), model.MustParseOp("del a0 10.0.0.1/24")}
-	d, err := check.Replay("exec", s, cfg, ops, nil)
-	if d != nil {
-		t.Fatalf("a crash was reported as a divergence:\n%s", d.Report())
+	if err := s.Reset(cfg); err != nil {
+		t.Fatal(err)
 	}
-	e := wantErr(t, err, ErrExited, "op 2 (del a0 10.0.0.1/24)", "exited with status 3",
+	if err := s.Apply(model.MustParseOp("add a0 10.0.0.1/24")); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Apply(model.MustParseOp("del a0 10.0.0.1/24"))
+	e := wantErr(t, err, ErrExited, "exited with status 3",
 		`while routefuzz was asking "del a0 10.0.0.1/24"`, "last 20 lines of its standard error",
 		"helper: stderr line 25", `panic: cannot handle "del a0 10.0.0.1/24"`)
+	if !errors.Is(err, sut.ErrCrash) {
+		t.Errorf("a crash on an op does not wrap sut.ErrCrash")
+	}
 	if len(e.Stderr) != stderrLines || slices.Contains(e.Stderr, "helper: stderr line 6") {
 		t.Errorf("stderr tail %q, want the last %d lines", e.Stderr, stderrLines)
 	}
@@ -236,8 +248,11 @@ func TestCrash(t *testing.T) {
 	_, err = s.Routes()
 	wantErr(t, err, ErrExited, "is not running", `"routes"`)
 	// Reset starts a crashed program again.
-	if d, err := check.Replay("exec", s, cfg, ops[:1], nil); d != nil || err != nil {
-		t.Fatalf("after restart: %v %v", d, err)
+	if err := s.Reset(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Apply(model.MustParseOp("add a0 10.0.0.1/24")); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -251,47 +266,58 @@ func TestKilledBySignal(t *testing.T) {
 }
 
 func TestClosedOutput(t *testing.T) {
-	s := start(t, Options{Timeout: 300 * time.Millisecond}, "-on", "addrs", "-do", "close")
+	s := start(t, Options{}, "-on", "addrs", "-do", "close")
 	if err := s.Reset(cfg); err != nil {
 		t.Fatal(err)
 	}
+	// The program never exits: it sleeps after closing its output. The
+	// grace it gets is the timeout, if shorter than two seconds.
+	s.o.Timeout = 100 * time.Millisecond
 	_, err := s.Addrs()
 	wantErr(t, err, ErrExited, "closed its standard output", `"addrs"`)
 }
 
+// TestHang runs programs that provably never answer an add: the helper
+// sleeps for an hour, or its grandchild holds its output open while it
+// sleeps. Their handshake and reset have a minute; only the add, which
+// no scheduler can make succeed, gets a short timeout.
 func TestHang(t *testing.T) {
 	for _, do := range []string{"hang", "spawnhang"} {
 		t.Run(do, func(t *testing.T) {
 			starts := filepath.Join(t.TempDir(), "starts")
 			var tr syncBuf
-			s := start(t, Options{Timeout: 200 * time.Millisecond, Trace: &tr}, "-on", "add", "-do", do, "-starts", starts)
+			s := start(t, Options{Trace: &tr}, "-on", "add", "-do", do, "-starts", starts)
 			if err := s.Reset(cfg); err != nil {
 				t.Fatal(err)
 			}
+			s.o.Timeout = 50 * time.Millisecond
 			err := s.Apply(model.MustParseOp("add a0 10.0.0.1/24"))
-			wantErr(t, err, ErrTimeout, `did not answer "add a0 10.0.0.1/24" within 200ms`)
+			wantErr(t, err, ErrTimeout, `did not answer "add a0 10.0.0.1/24" within 50ms`)
+			if !errors.Is(err, sut.ErrHang) || errors.Is(err, sut.ErrCrash) {
+				t.Errorf("a hang on an op: errors.Is(sut.ErrHang) = %v, errors.Is(sut.ErrCrash) = %v; want true, false",
+					errors.Is(err, sut.ErrHang), errors.Is(err, sut.ErrCrash))
+			}
 			if do == "hang" {
 				wantErr(t, err, ErrTimeout, "thinking very hard")
 			}
-			// A hung program is not started again, and nothing more is
-			// asked of it: each check would wait out another timeout.
-			// Every later call returns the timeout again.
-			for i := range 2 {
-				if err2 := s.Reset(cfg); err2 != err {
-					t.Errorf("Reset %d after a timeout: %v, want the timeout again", i+1, err2)
-				}
+			// Until Reset, nothing more is asked of the killed program.
+			if _, err := s.Routes(); !errors.Is(err, ErrExited) {
+				t.Errorf("Routes after a hang: %v, want ErrExited", err)
 			}
-			if _, err2 := s.Routes(); err2 != err {
-				t.Errorf("Routes after a timeout: %v, want the timeout again", err2)
+			// A hang is a finding: the next Reset starts the program
+			// afresh, so that a harness can replay the order.
+			s.o.Timeout = time.Minute
+			if err := s.Reset(cfg); err != nil {
+				t.Fatal(err)
 			}
-			if err2 := s.Apply(model.MustParseOp("del a0 10.0.0.1/24")); err2 != err {
-				t.Errorf("Apply after a timeout: %v, want the timeout again", err2)
+			if _, err := s.Routes(); err != nil {
+				t.Fatal(err)
 			}
 			if err := s.Close(); err != nil {
 				t.Error(err)
 			}
-			if b, err := os.ReadFile(starts); err != nil || string(b) != "start\n" {
-				t.Errorf("the program started %q times (%v), want once", b, err)
+			if b, err := os.ReadFile(starts); err != nil || string(b) != "start\nstart\n" {
+				t.Errorf("the program started %q (%v), want twice", b, err)
 			}
 			var asked []string
 			for _, l := range strings.Split(tr.String(), "\n") {
@@ -299,10 +325,186 @@ func TestHang(t *testing.T) {
 					asked = append(asked, r)
 				}
 			}
-			if want := []string{"hello routefuzz 1", "reset a0 a1", "add a0 10.0.0.1/24"}; !slices.Equal(asked, want) {
-				t.Errorf("requests sent %q, want %q and nothing after the timeout", asked, want)
+			want := []string{"hello routefuzz 1", "reset a0 a1", "add a0 10.0.0.1/24",
+				"hello routefuzz 1", "reset a0 a1", "routes", "quit"}
+			if !slices.Equal(asked, want) {
+				t.Errorf("requests sent %q, want %q", asked, want)
 			}
 		})
+	}
+}
+
+// TestHangBeforeOps runs programs that never answer the handshake or the
+// reset: a harness failure, not a finding, and the stack stays failed,
+// since every further check would wait out the timeout too.
+func TestHangBeforeOps(t *testing.T) {
+	_, err := Start(helperCmd("-on", "hello", "-do", "hang"), Options{Timeout: 50 * time.Millisecond})
+	wantErr(t, err, ErrTimeout, `did not answer "hello routefuzz 1"`)
+	if errors.Is(err, sut.ErrHang) {
+		t.Errorf("a hang on the handshake wraps sut.ErrHang")
+	}
+
+	starts := filepath.Join(t.TempDir(), "starts")
+	s := start(t, Options{}, "-on", "reset", "-do", "hang", "-starts", starts)
+	s.o.Timeout = 50 * time.Millisecond
+	err = s.Reset(cfg)
+	wantErr(t, err, ErrTimeout, `did not answer "reset a0 a1"`)
+	if errors.Is(err, sut.ErrHang) {
+		t.Errorf("a hang on reset wraps sut.ErrHang")
+	}
+	for i := range 2 {
+		if err2 := s.Reset(cfg); err2 != err {
+			t.Errorf("Reset %d after a timeout: %v, want the timeout again", i+1, err2)
+		}
+	}
+	if _, err2 := s.Routes(); err2 != err {
+		t.Errorf("Routes after a timeout: %v, want the timeout again", err2)
+	}
+	if b, err := os.ReadFile(starts); err != nil || string(b) != "start\n" {
+		t.Errorf("the program started %q (%v), want once", b, err)
+	}
+}
+
+// TestFindings pins which failures are the program's bugs (sut.ErrCrash,
+// sut.ErrHang: on an op, routes or addrs, after the handshake) and which
+// stay harness failures.
+func TestFindings(t *testing.T) {
+	add := func(s *Stack) error { return s.Apply(model.MustParseOp("add a0 10.0.0.1/24")) }
+	routes := func(s *Stack) error { _, err := s.Routes(); return err }
+	addrs := func(s *Stack) error { _, err := s.Addrs(); return err }
+	tests := []struct {
+		on, do  string
+		request func(*Stack) error
+		kind    error
+		finding error
+	}{
+		{"add", "crash", add, ErrExited, sut.ErrCrash},
+		{"routes", "sigkill", routes, ErrExited, sut.ErrCrash},
+		{"addrs", "close", addrs, ErrExited, sut.ErrCrash},
+		{"add", "exitheld", add, ErrExited, sut.ErrCrash},
+		{"add", "garbage", add, ErrProtocol, sut.ErrCrash},
+		{"add", "extra", add, ErrProtocol, sut.ErrCrash},
+		{"routes", "badroute", routes, ErrProtocol, sut.ErrCrash},
+		{"add", "hang", add, ErrTimeout, sut.ErrHang},
+		{"routes", "unsupported", routes, ErrUnsupported, nil},
+		{"routes", "longline", routes, ErrLimit, nil},
+		{"reset", "crash", func(s *Stack) error { return s.Reset(cfg) }, ErrExited, nil},
+		{"reset", "garbage", func(s *Stack) error { return s.Reset(cfg) }, ErrProtocol, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.on+"-"+tt.do, func(t *testing.T) {
+			s := start(t, Options{}, "-on", tt.on, "-do", tt.do)
+			if tt.on != "reset" {
+				if err := s.Reset(cfg); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tt.do == "hang" {
+				s.o.Timeout = 100 * time.Millisecond // it never answers
+			}
+			err := tt.request(s)
+			wantErr(t, err, tt.kind)
+			crash, hang := errors.Is(err, sut.ErrCrash), errors.Is(err, sut.ErrHang)
+			if crash != (tt.finding == sut.ErrCrash) || hang != (tt.finding == sut.ErrHang) {
+				t.Errorf("errors.Is(sut.ErrCrash) = %v, errors.Is(sut.ErrHang) = %v; want the finding %v", crash, hang, tt.finding)
+			}
+		})
+	}
+	// Before the handshake is complete, nothing is a finding.
+	for _, args := range [][]string{
+		{"-on", "hello", "-do", "crash"},
+		{"-on", "hello", "-do", "garbage"},
+		{"-hello", "hello routefuzz 2"},
+		{"-hello", "hello routefuzz 1 colour=blue"},
+	} {
+		_, err := Start(helperCmd(args...), Options{Timeout: time.Minute})
+		if err == nil || errors.Is(err, sut.ErrCrash) || errors.Is(err, sut.ErrHang) {
+			t.Errorf("%q: got %v, want a harness failure wrapping neither sut.ErrCrash nor sut.ErrHang", args, err)
+		}
+	}
+	_, err := Start("/nonexistent/routefuzz-stack", Options{})
+	if errors.Is(err, sut.ErrCrash) || errors.Is(err, sut.ErrHang) {
+		t.Errorf("a program that does not start: %v wraps a finding", err)
+	}
+}
+
+// TestExitWhileOutputHeld runs a program that exits while its grandchild
+// holds its output open: the exit is reported at once, with its status,
+// not as a timeout a minute later.
+func TestExitWhileOutputHeld(t *testing.T) {
+	s := start(t, Options{}, "-on", "add", "-do", "exitheld")
+	if err := s.Reset(cfg); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Apply(model.MustParseOp("add a0 10.0.0.1/24"))
+	wantErr(t, err, ErrExited, "exited with status 7", `while routefuzz was asking "add a0 10.0.0.1/24"`,
+		"helper: exiting, my child keeps my output")
+}
+
+// TestAnswerLimits runs a program that answers "routes" with valid lines
+// and never ".": the answer stops at the bound, with an error naming it.
+func TestAnswerLimits(t *testing.T) {
+	for _, tt := range []struct {
+		o    Options
+		want []string
+	}{
+		{Options{MaxAnswerLines: 1000}, []string{"more than 1000 lines", "-max-answer-lines"}},
+		{Options{MaxAnswerBytes: 10000}, []string{"more than 10000 bytes", "-max-answer-bytes"}},
+		{Options{}, []string{"more than 100000 lines", "-max-answer-lines"}},
+	} {
+		s := start(t, tt.o, "-on", "routes", "-do", "endless")
+		if err := s.Reset(cfg); err != nil {
+			t.Fatal(err)
+		}
+		_, err := s.Routes()
+		wantErr(t, err, ErrLimit, append(tt.want, `answered "routes"`)...)
+		if errors.Is(err, sut.ErrCrash) || errors.Is(err, sut.ErrHang) {
+			t.Errorf("a limit of routefuzz's is taken for a finding")
+		}
+		// The program was stopped; the next check starts it again.
+		if err := s.Reset(cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestLongLine(t *testing.T) {
+	s := start(t, Options{MaxLineBytes: 1000}, "-on", "routes", "-do", "longline")
+	if err := s.Reset(cfg); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Routes()
+	wantErr(t, err, ErrLimit, "longer than 1000 bytes", `"routes"`, "-max-line-bytes")
+}
+
+// TestStderrFlood runs a program that writes 1 MiB of 2-byte lines on its
+// standard error before it answers; the tail keeps the last lines.
+func TestStderrFlood(t *testing.T) {
+	s := start(t, Options{}, "-on", "add", "-do", "flood")
+	if err := s.Reset(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Apply(model.MustParseOp("add a0 10.0.0.1/24")); err != nil {
+		t.Fatal(err)
+	}
+	p := s.p
+	s.Close()
+	if ls := p.stderr.lines(); len(ls) != stderrLines || ls[0] != "x" || ls[stderrLines-1] != "x" {
+		t.Errorf("stderr tail %q, want %d lines \"x\"", ls, stderrLines)
+	}
+}
+
+// TestQuoted runs a program that writes escape sequences and invalid
+// UTF-8: the error shows them quoted, never raw.
+func TestQuoted(t *testing.T) {
+	s := start(t, Options{}, "-on", "add", "-do", "escape")
+	if err := s.Reset(cfg); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Apply(model.MustParseOp("add a0 10.0.0.1/24"))
+	wantErr(t, err, ErrProtocol, `"helper: \x1b[31mred\x1b[0m and \xff\xfe"`, `"\x1b]0;owned\a"`)
+	if msg := err.Error(); strings.ContainsAny(msg, "\x1b\a") || !utf8.ValidString(msg) {
+		t.Errorf("the error holds raw control characters or invalid UTF-8: %q", msg)
 	}
 }
 
