@@ -154,11 +154,12 @@ func Hunt(stack sut.Stack, c Config, b Budget) (Result, error) {
 	res := h.res
 	res.Elapsed = time.Since(h.start)
 	res.Retries, res.Settled, res.GaveUp = h.stats.Retries, h.stats.Settled, h.stats.GaveUp
-	if res.Minimal == nil && res.HarnessErr == "" && tb.failed {
-		res.HarnessErr = "rapid failed:\n" + res.Log
+	if res.Minimal == nil && h.err == nil && tb.failed {
+		h.harnessError(errors.New("rapid failed:\n" + res.Log))
+		res.HarnessErr = h.res.HarnessErr
 	}
-	if res.Minimal == nil && res.HarnessErr != "" {
-		return res, errors.New(res.HarnessErr)
+	if res.Minimal == nil && h.err != nil {
+		return res, h.err
 	}
 	return res, nil
 }
@@ -177,6 +178,7 @@ type hunt struct {
 	best    *check.Divergence // the shortest confirmed divergence
 	flaky   *check.Divergence // the shortest that did not reproduce
 	hang    *check.Divergence // the hang that stopped rapid
+	err     error             // the first harness failure
 }
 
 // found is rapid's OnDivergence: it confirms each divergence shorter than
@@ -222,7 +224,8 @@ func (h *hunt) consider(d *check.Divergence, replays int) bool {
 
 func (h *hunt) harnessError(err error) {
 	h.failing = true
-	if h.res.HarnessErr == "" {
+	if h.err == nil {
+		h.err = err
 		h.res.HarnessErr = err.Error()
 	}
 }

@@ -20,12 +20,16 @@ type stackFlags struct {
 	name    string
 	exec    string
 	timeout time.Duration
+	bounds  stacks.Options // the bounds of an external program's answers
 }
 
 func (s *stackFlags) register(fs *flag.FlagSet, def string) {
 	fs.StringVar(&s.name, "sut", def, "stack to test: "+strings.Join(stacks.Names(), ", "))
 	fs.StringVar(&s.exec, "exec", "", "command line of the external program (with -sut exec; default $ROUTEFUZZ_EXEC)")
 	fs.DurationVar(&s.timeout, "timeout", 0, "per-request timeout for an external program (0: the stack's default)")
+	fs.IntVar(&s.bounds.MaxAnswerLines, "max-answer-lines", 0, "most lines in one answer of an external program (0: the default, 100000)")
+	fs.IntVar(&s.bounds.MaxAnswerBytes, "max-answer-bytes", 0, "most bytes in one answer of an external program (0: the default, 16 MiB)")
+	fs.IntVar(&s.bounds.MaxLineBytes, "max-line-bytes", 0, "most bytes in one line from an external program (0: the default, 1 MiB)")
 }
 
 // stackArgs returns the flags that open the same stack again.
@@ -36,6 +40,14 @@ func (s *stackFlags) stackArgs() string {
 	}
 	if s.timeout != 0 {
 		a += " -timeout " + s.timeout.String()
+	}
+	for _, b := range []struct {
+		flag string
+		n    int
+	}{{"max-answer-lines", s.bounds.MaxAnswerLines}, {"max-answer-bytes", s.bounds.MaxAnswerBytes}, {"max-line-bytes", s.bounds.MaxLineBytes}} {
+		if b.n != 0 {
+			a += fmt.Sprintf(" -%s %d", b.flag, b.n)
+		}
 	}
 	return a
 }
@@ -50,7 +62,9 @@ func (s *stackFlags) open() (sut.Stack, error) {
 	if exec == "" && stacks.External(s.name) {
 		exec = os.Getenv("ROUTEFUZZ_EXEC")
 	}
-	return stacks.Open(s.name, stacks.Options{Exec: exec, Timeout: s.timeout})
+	o := s.bounds
+	o.Exec, o.Timeout = exec, s.timeout
+	return stacks.Open(s.name, o)
 }
 
 // only checks that -exec and -timeout, which only an external program
@@ -64,6 +78,9 @@ func (s *stackFlags) only() error {
 	}
 	if s.timeout != 0 {
 		return fmt.Errorf("-timeout is for -sut exec only, not -sut %s", s.name)
+	}
+	if s.bounds != (stacks.Options{}) {
+		return fmt.Errorf("-max-answer-lines, -max-answer-bytes and -max-line-bytes are for -sut exec only, not -sut %s", s.name)
 	}
 	return nil
 }
@@ -149,7 +166,6 @@ func runCheck(f *checkFlags) (props.Result, int) {
 		return props.Result{}, exitError
 	}
 	defer stack.Close()
-	defer closeOnSignal(f.name)()
 	c := props.Config{Name: f.name, Adapters: f.adapters, Metrics: f.metrics, Progress: &progress}
 	switch f.promote {
 	case "on":

@@ -50,7 +50,6 @@ func cmdReplay(args []string) int {
 			fmt.Printf("skip %-8s %v\n", name, err)
 			continue
 		}
-		stop := closeOnSignal(name)
 		var stats check.Stats
 		ok, skipped, flaky := 0, 0, 0
 	cases:
@@ -77,7 +76,6 @@ func cmdReplay(args []string) int {
 				ok++
 			}
 		}
-		stop()
 		stack.Close()
 		fmt.Printf("replay %-8s %d cases held, %d skipped, %d flaky, %d steps\n", name, ok, skipped, flaky, stats.Steps)
 	}
@@ -123,7 +121,6 @@ func cmdMinimize(args []string) int {
 		return errorf("%v", err)
 	}
 	defer stack.Close()
-	defer closeOnSignal(sf.name)()
 	min, code := minimizeCase(c, sf.name, stack)
 	if code != exitOK {
 		return code
@@ -206,7 +203,6 @@ func cmdPromote(args []string) int {
 			fmt.Printf("skip     %-8s %v\n", name, err)
 			continue
 		}
-		stop := closeOnSignal(name)
 		why := corpus.Unsupported(c, stack)
 		var d *check.Divergence
 		if why == "" {
@@ -215,7 +211,6 @@ func cmdPromote(args []string) int {
 				why, err = err.Error(), nil
 			}
 		}
-		stop()
 		stack.Close()
 		switch {
 		case why != "" && named:

@@ -555,7 +555,6 @@ func (s *Stack) launch() (*proc, error) {
 		p.tree.reap()
 	})
 	s.note(fmt.Sprintf("started %q, pid %d", s.cmdline, p.cmd.Process.Pid))
-	live.add(p)
 	go p.readStdout(s.o.MaxLineBytes)
 	go func() {
 		io.Copy(p.stderr, errR)
@@ -584,44 +583,6 @@ func (p *proc) readStdout(max int) {
 		}
 	}
 	p.readErr = sc.Err()
-}
-
-// live holds the programs running now, for KillAll.
-var live = &programs{m: map[*proc]bool{}}
-
-type programs struct {
-	sync.Mutex
-	m map[*proc]bool
-}
-
-func (l *programs) add(p *proc) {
-	l.Lock()
-	defer l.Unlock()
-	l.m[p] = true
-}
-
-func (l *programs) remove(p *proc) {
-	l.Lock()
-	defer l.Unlock()
-	delete(l.m, p)
-}
-
-// KillAll kills the process group and every descendant of every program
-// this process started that is still running. It is safe to call from any
-// goroutine, while stacks are in use, as a signal handler does before the
-// process exits. The package registers the same cleanup with
-// internal/interrupt for each program it starts, so a command need not
-// call KillAll.
-func KillAll() {
-	live.Lock()
-	ps := make([]*proc, 0, len(live.m))
-	for p := range live.m {
-		ps = append(ps, p)
-	}
-	live.Unlock()
-	for _, p := range ps {
-		p.kill()
-	}
 }
 
 // ask sends req and reads its answer: one line, returned, or when each is
@@ -764,7 +725,6 @@ func (s *Stack) stop() {
 		p.stdout.Close()
 		p.errR.Close()
 		p.remove()
-		live.remove(p)
 	})
 }
 
