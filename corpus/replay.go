@@ -273,7 +273,10 @@ func describe(d *check.Divergence) string {
 		if d.Failed == "hang" {
 			verb = "hung"
 		}
-		s := fmt.Sprintf("%s: %s on the last op (%s).", d.SUT, verb, d.Ops[len(d.Ops)-1])
+		s := fmt.Sprintf("%s: %s after a reset, before the first op.", d.SUT, verb)
+		if len(d.Ops) > 0 {
+			s = fmt.Sprintf("%s: %s on the last op (%s).", d.SUT, verb, d.Ops[len(d.Ops)-1])
+		}
 		if msg := strings.TrimSpace(d.GotMsg); msg != "" {
 			lines := strings.Split(msg, "\n")
 			if len(lines) > maxMsgLines {

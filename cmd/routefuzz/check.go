@@ -294,6 +294,9 @@ func (s *caseSaver) found(d *check.Divergence) {
 // flaky saves an order that diverged once but did not reproduce, under a
 // name that says so, in place of anything saved before.
 func (s *caseSaver) flaky(d *check.Divergence) {
+	if s.dir == "" {
+		return // the report above shows it
+	}
 	s.save(corpus.FromFlaky(d, "# Seen by: "+s.reproduce), d)
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -67,4 +68,71 @@ done
 	require.Contains(t, line, " -families 6 ", out)
 	require.Contains(t, line, " -metrics=false", out)
 	require.Contains(t, line, " -promote off ", out)
+}
+
+// buildFixedStack builds the Go example adapter into dir.
+func buildFixedStack(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "fixedstack")
+	out, err := exec.Command("go", "build", "-o", bin, "../../examples/fixedstack").CombinedOutput()
+	require.NoError(t, err, string(out))
+	return bin
+}
+
+// A difference that does not reproduce from a fresh program start (the
+// adapter leaves a route out of one answer, once) is not a divergence:
+// check says DID NOT REPRODUCE, exits 3, and saves the order under a name
+// that says flaky, never as diverging.
+func TestFlakyIsNotADivergence(t *testing.T) {
+	dir := t.TempDir()
+	prog := buildFixedStack(t, dir) + " -glitch 40"
+	out, code := run(t, dir, "check", "-sut", "exec", "-exec", prog, "-seed", "1", "-checks", "20", "-save", "found")
+	require.Equal(t, 3, code, out)
+	require.Contains(t, out, "DID NOT REPRODUCE")
+	require.Regexp(t, summary, lastLine(out))
+	require.Contains(t, lastLine(out), " divergences=0 flaky=1 ")
+	saved, err := filepath.Glob(filepath.Join(dir, "found", "*.txtar"))
+	require.NoError(t, err)
+	require.Len(t, saved, 1, out)
+	require.True(t, strings.HasSuffix(saved[0], "-exec-flaky.txtar"), saved[0])
+	b, err := os.ReadFile(saved[0])
+	require.NoError(t, err)
+	require.NotContains(t, string(b), "diverges:")
+	require.Contains(t, out, "saved: "+filepath.Join("found", filepath.Base(saved[0])))
+}
+
+// A program that crashes or hangs on an op has a bug that is shrunk like a
+// divergence: check exits 1, prints the minimal order with what the
+// program said, and saves it under a name that says crash or hang. The
+// hang ends the run within a bounded number of timeouts.
+func TestCrashAndHangAreFindings(t *testing.T) {
+	for _, tc := range []struct{ name, onAdd, want, suffix string }{
+		{"crash", `echo "dying on $l" >&2; exit 7`, "exec crashed on op 1", "-exec-crash.txtar"},
+		{"hang", `sleep 3600`, "exec hung on op 1", "-exec-hang.txtar"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			prog := filepath.Join(dir, "prog.sh")
+			require.NoError(t, os.WriteFile(prog, []byte(`#!/bin/sh
+while read l; do
+  case "$l" in
+    hello*) echo "hello routefuzz 1 families=4 metrics=0 promote=0";;
+    "add "*) `+tc.onAdd+`;;
+    routes|addrs) echo .;;
+    *) echo ok;;
+  esac
+done
+`), 0o755))
+			out, code := run(t, dir, "check", "-sut", "exec", "-exec", prog, "-timeout", "1s", "-seed", "1", "-save", "found")
+			require.Equal(t, 1, code, out)
+			require.Contains(t, out, tc.want)
+			require.Contains(t, lastLine(out), " divergences=1 flaky=0 ")
+			saved, _ := filepath.Glob(filepath.Join(dir, "found", "*.txtar"))
+			require.Len(t, saved, 1, out)
+			require.True(t, strings.HasSuffix(saved[0], tc.suffix), saved[0])
+			if tc.name == "crash" {
+				require.Contains(t, out, "dying on add", "the program's stderr is shown")
+			}
+		})
+	}
 }

@@ -28,6 +28,7 @@ import (
 func main() {
 	promote := flag.Int("promote", 1, "IPv4 promote_secondaries to declare and run with: 0 or 1")
 	kinds := flag.String("kinds", "connected,local,broadcast", "route kinds to declare and report")
+	glitch := flag.Int("glitch", 0, "for routefuzz's own tests: leave the first route out of the Nth routes answer that has one, a difference that does not reproduce (0: never)")
 	flag.Parse()
 	if *promote != 0 && *promote != 1 {
 		log.Fatalf("fixedstack: -promote=%d: want 0 or 1", *promote)
@@ -40,14 +41,15 @@ func main() {
 		}
 		report[kind] = true
 	}
-	if err := serve(*promote == 1, *kinds, report); err != nil {
+	if err := serve(*promote == 1, *kinds, report, *glitch); err != nil {
 		log.Fatalf("fixedstack: %v", err)
 	}
 }
 
 // serve answers requests until quit or the end of input. It declares the
 // promotion setting it runs with and the route kinds it reports.
-func serve(promote bool, kinds string, report map[model.RouteKind]bool) error {
+func serve(promote bool, kinds string, report map[model.RouteKind]bool, glitch int) error {
+	answers := 0 // routes answers with a route so far
 	in := bufio.NewScanner(os.Stdin)
 	out := bufio.NewWriter(os.Stdout)
 	stack := fixed.New()
@@ -79,6 +81,11 @@ func serve(promote bool, kinds string, report map[model.RouteKind]bool) error {
 			fmt.Fprintln(out, result(stack.Apply(op)))
 		case "routes":
 			t, _ := stack.Routes()
+			if len(t) > 0 {
+				if answers++; answers == glitch {
+					t = t[1:]
+				}
+			}
 			for _, r := range t {
 				if report[r.Kind] {
 					fmt.Fprintln(out, r) // e.g. "local 10.0.0.1/32 dev a0 src 10.0.0.1"
