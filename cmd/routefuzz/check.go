@@ -122,10 +122,12 @@ func cmdCheck(args []string) int {
 		return errorf("check: unexpected argument %q (flags only; see routefuzz check -h)", fs.Arg(0))
 	}
 	res, code := runCheck(&f)
-	if code == exitError {
+	switch {
+	case code == exitError:
 		return code
-	}
-	if res.Minimal != nil {
+	case res.Flaky:
+		return exitFlaky
+	case res.Minimal != nil:
 		return exitDiverged
 	}
 	return exitOK

@@ -22,6 +22,9 @@ func cmdHunt(args []string) int {
 	if code == exitError {
 		return code
 	}
+	if res.Flaky {
+		return exitFlaky
+	}
 	if res.Minimal == nil {
 		fmt.Printf("routefuzz: %s agreed with the model in every check: KB287032 NOT reproduced\n", f.name)
 		return exitDiverged
