@@ -224,7 +224,7 @@ func runCheck(f *checkFlags) (props.Result, int) {
 			res.Checks, res.FoundAfter.Round(time.Microsecond), props.Confirmations)
 		fmt.Print(res.Minimal.Report())
 		saver.flaky(res.Minimal)
-		saver.printSaved(nil)
+		saver.printSaved(res.Minimal)
 	case res.Minimal != nil:
 		dd := ""
 		if res.Polished > 0 && len(res.Minimal.Ops) != res.RapidOps {
