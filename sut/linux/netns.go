@@ -17,9 +17,11 @@ import (
 )
 
 // Namespaces are named Prefix + "<pid>-<tag>", where pid is the process
-// that created them, for people to read, and tag is TagLen random
+// that created them, for people to read, and tag is tagLen random
 // lowercase letters, so that runs in different pid namespaces (containers
-// sharing NetnsDir, each perhaps pid 1) never pick the same name. They are
+// sharing NetnsDir, each perhaps pid 1) do not pick the same name; should
+// two ever draw the same, the second finds the name taken and draws
+// again, for a name is created without replacing anything. They are
 // bind-mounted at NetnsDir/<name> so that `ip netns list` shows them and
 // `ip netns exec` can enter them while a run is in progress.
 //
@@ -33,14 +35,14 @@ import (
 const (
 	Prefix   = "routefuzz-"
 	NetnsDir = "/run/netns"
-	TagLen   = 8
+	tagLen   = 8
 )
 
 // netnsDir is where names are made and reaped: NetnsDir, except in tests.
 var netnsDir = NetnsDir
 
-// ErrLocked says that a name belongs to a live run: its lock is held.
-var ErrLocked = errors.New("held by a live run")
+// errLocked says that a lock is held: by a live run, for a name.
+var errLocked = errors.New("locked by a live run")
 
 // netns is a private network namespace that this process created.
 type netns struct {
@@ -128,14 +130,17 @@ func createLocked(dir string) (string, *os.File, error) {
 		if err == nil {
 			return name, f, nil
 		}
-		if !errors.Is(err, os.ErrExist) && !errors.Is(err, ErrLocked) && !errors.Is(err, errReplaced) {
+		if !errors.Is(err, os.ErrExist) && !errors.Is(err, errLocked) && !errors.Is(err, errReplaced) {
 			return "", nil, err
 		}
 	}
 	return "", nil, err
 }
 
-var errReplaced = errors.New("removed while being locked")
+var (
+	errReplaced = errors.New("removed while being locked")
+	errNotOurs  = errors.New("neither a namespace nor a file: not ours")
+)
 
 // linkLocked creates path through O_TMPFILE, locked before it has a name.
 func linkLocked(dir, path string) (*os.File, error) {
@@ -173,17 +178,17 @@ func createThenLock(path string) (*os.File, error) {
 	return f, nil
 }
 
-// tag returns TagLen random lowercase letters. Letters only, so that a
+// tag returns tagLen random lowercase letters. Letters only, so that a
 // name never reads as the Prefix<pid>-<n> of older versions, whose reapers
 // judge by pid.
 func tag() string {
 	const letters = "abcdefghijklmnopqrstuvwxyz"
-	b := make([]byte, 0, TagLen)
+	b := make([]byte, 0, tagLen)
 	var buf [32]byte
-	for len(b) < TagLen {
+	for len(b) < tagLen {
 		rand.Read(buf[:])
 		for _, c := range buf {
-			if c < 26*9 && len(b) < TagLen { // unbiased
+			if c < 26*9 && len(b) < tagLen { // unbiased
 				b = append(b, letters[c%26])
 			}
 		}
@@ -191,7 +196,7 @@ func tag() string {
 	return string(b)
 }
 
-// flock applies how to f, and says ErrLocked when another holds the lock.
+// flock applies how to f, and says errLocked when another holds the lock.
 func flock(f *os.File, how int) error {
 	rc, err := f.SyscallConn()
 	if err != nil {
@@ -209,7 +214,7 @@ func flock(f *os.File, how int) error {
 		return err
 	}
 	if errors.Is(ferr, unix.EWOULDBLOCK) {
-		return fmt.Errorf("%s: %w", f.Name(), ErrLocked)
+		return fmt.Errorf("%s: %w", f.Name(), errLocked)
 	}
 	if ferr != nil {
 		return &os.PathError{Op: "flock", Path: f.Name(), Err: ferr}
@@ -353,8 +358,10 @@ func reap(dir string) ([]string, error) {
 		switch {
 		case err == nil:
 			reaped = append(reaped, e.Name())
-		case errors.Is(err, ErrLocked), errors.Is(err, os.ErrNotExist), errors.Is(err, errReplaced):
+		case errors.Is(err, errLocked), errors.Is(err, os.ErrNotExist), errors.Is(err, errReplaced):
 			// Alive, or another reaper was first.
+		case errors.Is(err, errNotOurs):
+			// Named like ours, but neither a namespace nor a file.
 		default:
 			errs = append(errs, err)
 		}
@@ -366,7 +373,7 @@ func reap(dir string) ([]string, error) {
 // lock the owner held for its lifetime (on the namespace, or on the empty
 // file of a run that died before it mounted the namespace there), checks
 // that path still names what it locked, and removes the name holding the
-// lock. It returns ErrLocked when the owner is alive.
+// lock. It returns errLocked when the owner is alive.
 func reapOne(path string) error {
 	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0) // O_CLOEXEC
 	if err != nil {
@@ -378,7 +385,7 @@ func reapOne(path string) error {
 		return err
 	}
 	if !fi.Mode().IsRegular() && !isNsfs(f) {
-		return fmt.Errorf("%s is neither a namespace nor a file: left alone", path)
+		return fmt.Errorf("%s: %w", path, errNotOurs)
 	}
 	if err := flock(f, unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		return err
@@ -395,14 +402,14 @@ func isNsfs(f *os.File) bool {
 }
 
 // ownerPid parses the pid out of a namespace name of ours: Prefix, the
-// pid, "-", and TagLen lowercase letters.
+// pid, "-", and tagLen lowercase letters.
 func ownerPid(name string) (int, bool) {
 	rest, ok := strings.CutPrefix(name, Prefix)
 	if !ok {
 		return 0, false
 	}
 	p, t, ok := strings.Cut(rest, "-")
-	if !ok || len(t) != TagLen || strings.TrimLeft(t, "abcdefghijklmnopqrstuvwxyz") != "" {
+	if !ok || len(t) != tagLen || strings.TrimLeft(t, "abcdefghijklmnopqrstuvwxyz") != "" {
 		return 0, false
 	}
 	pid, err := strconv.Atoi(p)

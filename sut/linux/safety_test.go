@@ -283,11 +283,14 @@ func TestReapOnlyWhatItCanProveDead(t *testing.T) {
 		t.Fatal(err)
 	}
 	reaped, err := reap(dir)
-	if !slices.Equal(reaped, []string{"routefuzz-77-deadbeef"}) {
-		t.Fatalf("reap removed %v, want only routefuzz-77-deadbeef", reaped)
+	if err != nil || !slices.Equal(reaped, []string{"routefuzz-77-deadbeef"}) {
+		t.Fatalf("reap removed %v, %v; want only routefuzz-77-deadbeef", reaped, err)
 	}
-	if err == nil || !strings.Contains(err.Error(), "directry") {
-		t.Errorf("reap said %v; want it to name the directory it left alone", err)
+	if err := reapOne(filepath.Join(dir, "routefuzz-77-directry")); !errors.Is(err, errNotOurs) {
+		t.Errorf("reapOne(a directory) = %v, want errNotOurs", err)
+	}
+	if err := reapOne(filepath.Join(dir, "routefuzz-77-abcdefgh")); !errors.Is(err, errLocked) {
+		t.Errorf("reapOne(a locked file) = %v, want errLocked", err)
 	}
 	var left []string
 	ents, _ := os.ReadDir(dir)
