@@ -80,8 +80,9 @@ func newNetns() (*netns, error) {
 		ns.close()
 		return nil, fmt.Errorf("creating a network namespace: %w", err)
 	}
-	namesMu.Lock()
-	ns.name, ns.path, ns.mnt = name, filepath.Join(dir, name), mnt
+	path := filepath.Join(dir, name)
+	namesMu.Lock() // the signal cleanup reads ns.path
+	ns.name, ns.path, ns.mnt = name, path, mnt
 	namesMu.Unlock()
 	err = onThread(func() error {
 		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
@@ -98,8 +99,8 @@ func newNetns() (*netns, error) {
 		if err := flock(f, unix.LOCK_EX|unix.LOCK_NB); err != nil {
 			return fmt.Errorf("locking the new namespace: %w", err)
 		}
-		if err := unix.Mount("/proc/thread-self/ns/net", ns.path, "", unix.MS_BIND, ""); err != nil {
-			return fmt.Errorf("bind-mounting the namespace at %s: %w", ns.path, err)
+		if err := unix.Mount("/proc/thread-self/ns/net", path, "", unix.MS_BIND, ""); err != nil {
+			return fmt.Errorf("bind-mounting the namespace at %s: %w", path, err)
 		}
 		return writeSysctls(baseSysctls)
 	})
