@@ -7,8 +7,9 @@
 # are killed when it exits, is interrupted or terminated; each also stops
 # by itself once this script is gone (SIGKILL included).
 #
-#   COUNT=5 RACE_COUNT=1 HOGS=$(nproc) RACE_PKGS=./... \
+#   COUNT=5 RACE_COUNT=1 HOGS=$(nproc) RACE_PKGS=./... FLAGS= \
 #   PKGS='./sut/... ./corpus ./props ./internal/... ./examples'
+# FLAGS is passed to both go test commands (FLAGS='-run Reap -v').
 set -uo pipefail
 cd "$(dirname "$0")/.."
 count=${COUNT:-5}
@@ -16,6 +17,7 @@ race_count=${RACE_COUNT:-1}
 hogs=${HOGS:-$(nproc)}
 read -r -a pkgs <<<"${PKGS:-./sut/... ./corpus ./props ./internal/... ./examples}"
 read -r -a race_pkgs <<<"${RACE_PKGS:-./...}"
+read -r -a flags <<<"${FLAGS:-}"
 go=${GO:-go}
 
 pids=()
@@ -48,10 +50,10 @@ echo "stress: $hogs CPU hogs running (pids ${pids[*]})"
 
 rc=0
 start=$SECONDS
-echo "stress: $go test -count=$count ${pkgs[*]}"
-$go test -count="$count" -timeout 60m "${pkgs[@]}" || rc=1
-echo "stress: $go test -race -count=$race_count ${race_pkgs[*]}"
-$go test -race -count="$race_count" -timeout 60m "${race_pkgs[@]}" || rc=1
+echo "stress: $go test -count=$count ${flags[*]} ${pkgs[*]}"
+$go test -count="$count" -timeout 60m "${flags[@]}" "${pkgs[@]}" || rc=1
+echo "stress: $go test -race -count=$race_count ${flags[*]} ${race_pkgs[*]}"
+$go test -race -count="$race_count" -timeout 60m "${flags[@]}" "${race_pkgs[@]}" || rc=1
 stop_hogs
 if [ $rc -eq 0 ]; then
   echo "stress: PASS in $((SECONDS - start))s under $hogs hogs"
