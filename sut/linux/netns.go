@@ -69,7 +69,7 @@ type netns struct {
 func newNetns() (*netns, error) {
 	dir := netnsDir
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
+		return nil, needsRoot(err)
 	}
 	ns := &netns{}
 	// A signal that arrives from now on removes whatever name ns has by
@@ -78,7 +78,7 @@ func newNetns() (*netns, error) {
 	name, mnt, err := createLocked(dir)
 	if err != nil {
 		ns.close()
-		return nil, fmt.Errorf("creating a network namespace: %w", err)
+		return nil, fmt.Errorf("creating a network namespace: %w", needsRoot(err))
 	}
 	path := filepath.Join(dir, name)
 	namesMu.Lock() // the signal cleanup reads ns.path
@@ -86,10 +86,7 @@ func newNetns() (*netns, error) {
 	namesMu.Unlock()
 	err = onThread(func() error {
 		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			if errors.Is(err, unix.EPERM) {
-				return fmt.Errorf("unshare(CLONE_NEWNET): %w (the kernel stack needs root, or CAP_SYS_ADMIN and CAP_NET_ADMIN)", err)
-			}
-			return fmt.Errorf("unshare(CLONE_NEWNET): %w", err)
+			return needsRoot(fmt.Errorf("unshare(CLONE_NEWNET): %w", err))
 		}
 		f, err := os.Open("/proc/thread-self/ns/net") // O_CLOEXEC
 		if err != nil {
@@ -109,6 +106,14 @@ func newNetns() (*netns, error) {
 		return nil, fmt.Errorf("creating network namespace %s: %w", name, err)
 	}
 	return ns, nil
+}
+
+// needsRoot says what the kernel stack needs when err is a refusal.
+func needsRoot(err error) error {
+	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
+		return fmt.Errorf("%w (the kernel stack needs root, or CAP_SYS_ADMIN and CAP_NET_ADMIN)", err)
+	}
+	return err
 }
 
 // createLocked creates an empty file under a new name in dir and returns
