@@ -18,7 +18,7 @@ FUZZTIME ?= 60s
 # environment, so it may hold any quotes.
 export ROUTEFUZZ_EXEC := $(EXEC)
 
-.PHONY: all build hunt test check replay minimize promote fuzz bench vet fmt clean
+.PHONY: all build hunt test stress-test check replay minimize promote fuzz bench vet fmt clean
 
 all: build
 
@@ -33,6 +33,10 @@ hunt: build
 test: vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) test -count=1 ./...
+
+## stress-test: the kernel and process tests, -count=5, then go test -race ./..., with a CPU hog on every core.
+stress-test:
+	./scripts/stress.sh
 
 ## check: run the state machine against one stack: make check SUT=fixed CHECKS=1000
 check: build

@@ -7,9 +7,21 @@
 // namespaces the kernel stack created, the process groups of external
 // programs, the summary line a command promises to print last. Nothing
 // else in routefuzz calls signal.Notify.
+//
+// A SIGINT inherited as ignored (a background job of a non-interactive
+// shell, `nohup`) is handled too, once anything has registered: the
+// cleanups run and the process exits just the same. Go's signal.Notify
+// un-ignores the signal, and that is what routefuzz wants: a cleanup has
+// by then removed what the run depends on (its namespaces, its external
+// program), so the run cannot go on as if the signal had been ignored.
+//
+// A second SIGINT or SIGTERM while the cleanups run exits at once, with
+// the second signal's status, so that a stuck cleanup cannot make the
+// process unkillable from the terminal.
 package interrupt
 
 import (
+	"fmt"
 	"os"
 	"os/signal"
 	"sync"
@@ -35,9 +47,13 @@ func Register(f func()) (remove func()) {
 	defer mu.Unlock()
 	if !started {
 		started = true
-		c := make(chan os.Signal, 1)
+		c := make(chan os.Signal, 2)
 		signal.Notify(c, syscall.SIGINT, syscall.SIGTERM)
-		go func() { handle((<-c).(syscall.Signal)) }()
+		go func() {
+			sig := (<-c).(syscall.Signal)
+			go func() { exitFunc(128 + int((<-c).(syscall.Signal))) }()
+			handle(sig)
+		}()
 	}
 	id := next
 	next++
@@ -69,7 +85,18 @@ func handle(sig syscall.Signal) {
 	}
 	mu.Unlock()
 	for _, f := range run {
-		f()
+		runOne(f)
 	}
 	exitFunc(128 + int(sig))
+}
+
+// runOne runs f, and reports a panic in it rather than let it skip the
+// cleanups after it.
+func runOne(f func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(os.Stderr, "routefuzz: cleanup on signal failed: %v\n", r)
+		}
+	}()
+	f()
 }

@@ -1,42 +1,65 @@
 package linux
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
-	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/routefuzz/routefuzz/internal/interrupt"
 )
 
-// Namespaces are named Prefix + "<pid>-<n>", where pid is the process that
-// created them and n counts from 1 within that process, and are
+// Namespaces are named Prefix + "<pid>-<tag>", where pid is the process
+// that created them, for people to read, and tag is tagLen random
+// lowercase letters, so that runs in different pid namespaces (containers
+// sharing NetnsDir, each perhaps pid 1) do not pick the same name; should
+// two ever draw the same, the second finds the name taken and draws
+// again, for a name is created without replacing anything. They are
 // bind-mounted at NetnsDir/<name> so that `ip netns list` shows them and
 // `ip netns exec` can enter them while a run is in progress.
+//
+// Liveness is proven by a lock, not by a pid: the creating process holds
+// an flock(2) LOCK_EX on the namespace itself (the nsfs file that the name
+// is a bind mount of) and on the empty file under the mount, for as long
+// as it lives. The kernel drops both locks when the process dies however
+// it dies, whatever pid namespace it is in, and the descriptors are
+// close-on-exec, so no program that the process starts can keep them.
+// Reap removes a name only when it can take that lock itself.
 const (
 	Prefix   = "routefuzz-"
 	NetnsDir = "/run/netns"
+	tagLen   = 8
 )
 
-var nsSeq atomic.Uint64
+// netnsDir is where names are made and reaped: NetnsDir, except in tests.
+var netnsDir = NetnsDir
+
+// errLocked says that a lock is held: by a live run, for a name.
+var errLocked = errors.New("locked by a live run")
 
 // netns is a private network namespace that this process created.
 type netns struct {
-	name string   // e.g. routefuzz-1234-1
-	path string   // its bind mount, "" if it has none
-	fd   *os.File // keeps the namespace alive while the process runs
+	name   string   // e.g. routefuzz-1234-kqzfbmwa
+	path   string   // its bind mount, "" once it has none
+	fd     *os.File // the namespace, locked; keeps it alive while the process runs
+	mnt    *os.File // the file under the bind mount, locked
+	remove func()   // drops the signal cleanup
 }
 
 // newNetns creates a network namespace, names it and sets the sysctls
 // that must be in place before any adapter exists.
+//
+// The order makes every state visible to another process safe to judge
+// by its lock alone: the mount point appears already locked (created with
+// O_TMPFILE, locked, then linked under its name), and the namespace is
+// locked before it is mounted there.
 //
 // The namespace is created by unshare(CLONE_NEWNET) on a goroutine locked
 // to its OS thread that never unlocks it: the thread has left the host's
@@ -44,36 +67,175 @@ type netns struct {
 // rather than reusing it. Nothing else in the process ever changes
 // namespace.
 func newNetns() (*netns, error) {
-	if err := os.MkdirAll(NetnsDir, 0o755); err != nil {
-		return nil, err
+	dir := netnsDir
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, needsRoot(err)
 	}
-	ns := &netns{name: fmt.Sprintf("%s%d-%d", Prefix, os.Getpid(), nsSeq.Add(1))}
-	ns.path = filepath.Join(NetnsDir, ns.name)
-	// Register the name before it exists, so that a signal arriving while
-	// it is being created still removes it.
-	track(ns)
-	err := onThread(func() error {
+	ns := &netns{}
+	// A signal that arrives from now on removes whatever name ns has by
+	// then; the process's death releases the locks.
+	ns.remove = interrupt.Register(func() { ns.unname() })
+	name, mnt, err := createLocked(dir)
+	if err != nil {
+		ns.close()
+		return nil, fmt.Errorf("creating a network namespace: %w", needsRoot(err))
+	}
+	path := filepath.Join(dir, name)
+	namesMu.Lock() // the signal cleanup reads ns.path
+	ns.name, ns.path, ns.mnt = name, path, mnt
+	namesMu.Unlock()
+	err = onThread(func() error {
 		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			if errors.Is(err, unix.EPERM) {
-				return fmt.Errorf("unshare(CLONE_NEWNET): %w (the kernel stack needs root, or CAP_SYS_ADMIN and CAP_NET_ADMIN)", err)
-			}
-			return fmt.Errorf("unshare(CLONE_NEWNET): %w", err)
+			return needsRoot(fmt.Errorf("unshare(CLONE_NEWNET): %w", err))
 		}
-		f, err := os.Open("/proc/thread-self/ns/net")
+		f, err := os.Open("/proc/thread-self/ns/net") // O_CLOEXEC
 		if err != nil {
 			return err
 		}
 		ns.fd = f
-		if err := bindMount(ns.path); err != nil {
-			return err
+		if err := flock(f, unix.LOCK_EX|unix.LOCK_NB); err != nil {
+			return fmt.Errorf("locking the new namespace: %w", err)
+		}
+		if err := unix.Mount("/proc/thread-self/ns/net", path, "", unix.MS_BIND, ""); err != nil {
+			return fmt.Errorf("bind-mounting the namespace at %s: %w", path, err)
 		}
 		return writeSysctls(baseSysctls)
 	})
 	if err != nil {
 		ns.close()
-		return nil, fmt.Errorf("creating network namespace %s: %w", ns.name, err)
+		return nil, fmt.Errorf("creating network namespace %s: %w", name, err)
 	}
 	return ns, nil
+}
+
+// needsRoot says what the kernel stack needs when err is a refusal.
+func needsRoot(err error) error {
+	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
+		return fmt.Errorf("%w (the kernel stack needs root, or CAP_SYS_ADMIN and CAP_NET_ADMIN)", err)
+	}
+	return err
+}
+
+// createLocked creates an empty file under a new name in dir and returns
+// the name with the file, on which it holds LOCK_EX. No other process
+// ever sees the file unlocked: it is created unnamed (O_TMPFILE), locked,
+// and then linked under its name, which fails rather than replace a file
+// of the same name. Where O_TMPFILE is not supported it is created under
+// its name and locked at once, and a reaper that took the lock in between
+// (and so removed the file) is detected and the name given up.
+func createLocked(dir string) (string, *os.File, error) {
+	var err error
+	for range 4 {
+		name := Prefix + strconv.Itoa(os.Getpid()) + "-" + tag()
+		path := filepath.Join(dir, name)
+		var f *os.File
+		f, err = linkLocked(dir, path)
+		if errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.EISDIR) {
+			f, err = createThenLock(path)
+		}
+		if err == nil {
+			return name, f, nil
+		}
+		if !errors.Is(err, os.ErrExist) && !errors.Is(err, errLocked) && !errors.Is(err, errReplaced) {
+			return "", nil, err
+		}
+	}
+	return "", nil, err
+}
+
+var (
+	errReplaced = errors.New("removed while being locked")
+	errNotOurs  = errors.New("neither a namespace nor a file: not ours")
+)
+
+// linkLocked creates path through O_TMPFILE, locked before it has a name.
+func linkLocked(dir, path string) (*os.File, error) {
+	fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, 0o444)
+	if err != nil {
+		return nil, &os.PathError{Op: "open O_TMPFILE", Path: dir, Err: err}
+	}
+	f := os.NewFile(uintptr(fd), path)
+	if err := flock(f, unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(fd), unix.AT_FDCWD, path, unix.AT_SYMLINK_FOLLOW); err != nil {
+		f.Close()
+		return nil, &os.LinkError{Op: "link", Old: "O_TMPFILE", New: path, Err: err}
+	}
+	return f, nil
+}
+
+// createThenLock creates path and locks it, and checks that path is still
+// the file it locked.
+func createThenLock(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o444)
+	if err != nil {
+		return nil, err
+	}
+	if err := flock(f, unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !samePath(f, path) {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, errReplaced)
+	}
+	return f, nil
+}
+
+// tag returns tagLen random lowercase letters. Letters only, so that a
+// name never reads as the Prefix<pid>-<n> of older versions, whose reapers
+// judge by pid.
+func tag() string {
+	const letters = "abcdefghijklmnopqrstuvwxyz"
+	b := make([]byte, 0, tagLen)
+	var buf [32]byte
+	for len(b) < tagLen {
+		rand.Read(buf[:])
+		for _, c := range buf {
+			if c < 26*9 && len(b) < tagLen { // unbiased
+				b = append(b, letters[c%26])
+			}
+		}
+	}
+	return string(b)
+}
+
+// flock applies how to f, and says errLocked when another holds the lock.
+func flock(f *os.File, how int) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var ferr error
+	if err := rc.Control(func(fd uintptr) {
+		for {
+			ferr = unix.Flock(int(fd), how)
+			if ferr != unix.EINTR {
+				break
+			}
+		}
+	}); err != nil {
+		return err
+	}
+	if errors.Is(ferr, unix.EWOULDBLOCK) {
+		return fmt.Errorf("%s: %w", f.Name(), errLocked)
+	}
+	if ferr != nil {
+		return &os.PathError{Op: "flock", Path: f.Name(), Err: ferr}
+	}
+	return nil
+}
+
+// samePath reports whether path names the file f has open.
+func samePath(f *os.File, path string) bool {
+	fi, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	pi, err := os.Stat(path)
+	return err == nil && os.SameFile(fi, pi)
 }
 
 // baseSysctls are set inside a new namespace before any adapter exists.
@@ -95,20 +257,6 @@ func writeSysctls(ss []sysctl) error {
 		if err := os.WriteFile("/proc/sys/"+s.key, []byte(s.val+"\n"), 0); err != nil {
 			return fmt.Errorf("sysctl %s=%s: %w", strings.ReplaceAll(s.key, "/", "."), s.val, err)
 		}
-	}
-	return nil
-}
-
-// bindMount pins the calling thread's network namespace at path.
-func bindMount(path string) error {
-	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE|os.O_EXCL, 0o444)
-	if err != nil {
-		return err
-	}
-	f.Close()
-	if err := unix.Mount("/proc/thread-self/ns/net", path, "", unix.MS_BIND, ""); err != nil {
-		os.Remove(path)
-		return fmt.Errorf("bind-mounting the namespace at %s: %w", path, err)
 	}
 	return nil
 }
@@ -140,20 +288,30 @@ func onThread(f func() error) error {
 	return <-errc
 }
 
-// close removes the namespace's name and drops this process's handle.
-// The kernel destroys the namespace, and the adapters in it, once nothing
-// refers to it. It is safe to call twice.
+// close removes the namespace's name, then drops this process's handles
+// and with them its locks. The kernel destroys the namespace, and the
+// adapters in it, once nothing refers to it. It is safe to call twice.
 func (ns *netns) close() error {
 	err := ns.unname()
-	untrack(ns)
-	if ns.fd != nil {
-		ns.fd.Close()
-		ns.fd = nil
+	if ns.remove != nil {
+		ns.remove()
+		ns.remove = nil
+	}
+	for _, f := range []**os.File{&ns.fd, &ns.mnt} {
+		if *f != nil {
+			(*f).Close()
+			*f = nil
+		}
 	}
 	return err
 }
 
-// unname removes the bind mount and its file.
+// namesMu guards every netns's path: the signal cleanup reads it while
+// the stack's goroutine may be closing it.
+var namesMu sync.Mutex
+
+// unname removes the bind mount and its file, while the locks are still
+// held. It is also the signal cleanup.
 func (ns *netns) unname() error {
 	namesMu.Lock()
 	defer namesMu.Unlock()
@@ -165,6 +323,7 @@ func (ns *netns) unname() error {
 	return err
 }
 
+// unmount removes the bind mount at path, if there is one, and the file.
 func unmount(path string) error {
 	err := unix.Unmount(path, unix.MNT_DETACH)
 	if err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
@@ -176,67 +335,19 @@ func unmount(path string) error {
 	return nil
 }
 
-// Every namespace this process has named, so that a signal handler can
-// remove the names.
-var (
-	namesMu    sync.Mutex
-	live       = map[*netns]bool{}
-	signalOnce sync.Once
-)
+// Reap removes the namespaces that routefuzz runs which no longer exist
+// left behind (a run killed by SIGKILL, a crash, a test timeout), in any
+// pid namespace that shares NetnsDir. It touches only names of the form
+// Prefix<pid>-<tag> whose lock it can take, which no live run's it can,
+// and returns the names it removed.
+//
+// Names without such a lock (Prefix<pid>-<n> from versions of routefuzz
+// before the lock) are left alone whatever their pid says: a pid proves
+// nothing across pid namespaces. Remove them with `ip netns del`.
+func Reap() ([]string, error) { return reap(netnsDir) }
 
-func track(ns *netns) {
-	signalOnce.Do(handleSignals)
-	namesMu.Lock()
-	live[ns] = true
-	namesMu.Unlock()
-}
-
-func untrack(ns *netns) {
-	namesMu.Lock()
-	delete(live, ns)
-	namesMu.Unlock()
-}
-
-// Cleanup removes the names of every namespace this process created. The
-// namespaces themselves live on until the process exits or closes them,
-// so stacks still in use keep working. Programs that handle SIGINT or
-// SIGTERM themselves may call it; Open installs a handler that does.
-func Cleanup() {
-	namesMu.Lock()
-	defer namesMu.Unlock()
-	for ns := range live {
-		if ns.path != "" {
-			unmount(ns.path)
-			ns.path = ""
-		}
-	}
-}
-
-// handleSignals makes SIGINT and SIGTERM remove this process's namespace
-// names and then take their default action, killing the process; the
-// kernel then destroys the namespaces with it.
-func handleSignals() {
-	c := make(chan os.Signal, 1)
-	signal.Notify(c, syscall.SIGINT, syscall.SIGTERM)
-	go func() {
-		sig := <-c
-		Cleanup()
-		// Exit as the signal would have, even when it was inherited as
-		// ignored (a background job's SIGINT): with its namespaces gone,
-		// the run cannot go on.
-		signal.Reset(sig)
-		syscall.Kill(os.Getpid(), sig.(syscall.Signal))
-		time.Sleep(time.Second) // the signal normally ends the process here
-		os.Exit(128 + int(sig.(syscall.Signal)))
-	}()
-}
-
-// Reap removes the namespaces that routefuzz processes which no longer
-// exist left behind (a run killed by SIGKILL, say). It touches only names
-// of the form Prefix<pid>-<n> whose pid is not a live process. It returns
-// the names it removed.
-func Reap() ([]string, error) {
-	ents, err := os.ReadDir(NetnsDir)
+func reap(dir string) ([]string, error) {
+	ents, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -246,41 +357,70 @@ func Reap() ([]string, error) {
 	var reaped []string
 	var errs []error
 	for _, e := range ents {
-		pid, ok := ownerPid(e.Name())
-		if !ok || pid == os.Getpid() || alive(pid) {
+		if _, ok := ownerPid(e.Name()); !ok {
 			continue
 		}
-		if err := unmount(filepath.Join(NetnsDir, e.Name())); err != nil {
+		err := reapOne(filepath.Join(dir, e.Name()))
+		switch {
+		case err == nil:
+			reaped = append(reaped, e.Name())
+		case errors.Is(err, errLocked), errors.Is(err, os.ErrNotExist), errors.Is(err, errReplaced):
+			// Alive, or another reaper was first.
+		case errors.Is(err, errNotOurs):
+			// Named like ours, but neither a namespace nor a file.
+		default:
 			errs = append(errs, err)
-			continue
 		}
-		reaped = append(reaped, e.Name())
 	}
 	return reaped, errors.Join(errs...)
 }
 
-// ownerPid parses the pid out of a namespace name of ours.
+// reapOne removes the name at path if its owner is dead: it takes the
+// lock the owner held for its lifetime (on the namespace, or on the empty
+// file of a run that died before it mounted the namespace there), checks
+// that path still names what it locked, and removes the name holding the
+// lock. It returns errLocked when the owner is alive.
+func reapOne(path string) error {
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0) // O_CLOEXEC
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() && !isNsfs(f) {
+		return fmt.Errorf("%s: %w", path, errNotOurs)
+	}
+	if err := flock(f, unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		return err
+	}
+	if !samePath(f, path) {
+		return fmt.Errorf("%s: %w", path, errReplaced)
+	}
+	return unmount(path)
+}
+
+func isNsfs(f *os.File) bool {
+	var st unix.Statfs_t
+	return unix.Fstatfs(int(f.Fd()), &st) == nil && st.Type == unix.NSFS_MAGIC
+}
+
+// ownerPid parses the pid out of a namespace name of ours: Prefix, the
+// pid, "-", and tagLen lowercase letters.
 func ownerPid(name string) (int, bool) {
 	rest, ok := strings.CutPrefix(name, Prefix)
 	if !ok {
 		return 0, false
 	}
-	p, n, ok := strings.Cut(rest, "-")
-	if !ok {
+	p, t, ok := strings.Cut(rest, "-")
+	if !ok || len(t) != tagLen || strings.TrimLeft(t, "abcdefghijklmnopqrstuvwxyz") != "" {
 		return 0, false
 	}
 	pid, err := strconv.Atoi(p)
-	if err != nil || pid <= 0 {
-		return 0, false
-	}
-	if _, err := strconv.ParseUint(n, 10, 64); err != nil {
+	if err != nil || pid <= 0 || p != strconv.Itoa(pid) {
 		return 0, false
 	}
 	return pid, true
-}
-
-// alive reports whether a process with this pid exists.
-func alive(pid int) bool {
-	err := unix.Kill(pid, 0)
-	return err == nil || errors.Is(err, unix.EPERM)
 }
