@@ -4,8 +4,8 @@
 //
 // # Namespace and adapters
 //
-// Open creates a namespace named routefuzz-<pid>-<n>, bind-mounted under
-// /run/netns (see Prefix), so `ip netns exec routefuzz-<pid>-<n> ip addr`
+// Open creates a namespace named routefuzz-<pid>-<tag>, bind-mounted under
+// /run/netns (see Prefix), so `ip netns exec routefuzz-<pid>-<tag> ip addr`
 // shows what the harness is doing. Each adapter of the model is a veth
 // with the adapter's own name; its peer, named "peer~<i>" (a name the op
 // grammar cannot produce), is up and has IPv6 disabled, so the adapter has
@@ -43,10 +43,12 @@
 //
 // # Cleanup
 //
-// Close removes the namespace. SIGINT and SIGTERM remove the names of
-// every namespace the process created before the signal takes its
-// default action. A namespace left by a process that died otherwise
-// (SIGKILL, a crash) is removed by the next Open in any process (Reap).
+// Close removes the namespace. On SIGINT and SIGTERM, internal/interrupt
+// removes the names of every namespace the process created and exits with
+// 128+signal. A namespace whose run died otherwise (SIGKILL, a crash) is
+// removed by the next Open in any process, in any pid namespace sharing
+// /run/netns: a run holds an flock on its namespace for its lifetime, and
+// Reap removes only names whose lock it can take.
 package linux
 
 import (
