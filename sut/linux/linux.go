@@ -59,6 +59,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jsimonetti/rtnetlink/v2"
@@ -103,9 +104,13 @@ var KnownDivergences = []string{"linux-src-is-broadcast", "linux-ipv6-prefix-met
 // Open reaps namespaces left behind by dead routefuzz processes, then
 // creates a namespace for a new stack. It needs CAP_SYS_ADMIN and
 // CAP_NET_ADMIN (root). Reset the stack before use and Close it after.
+// What Reap cannot remove is said once on standard error: it does not
+// stop this run.
 func Open() (*Stack, error) {
 	if _, err := Reap(); err != nil {
-		return nil, fmt.Errorf("reaping namespaces of dead runs: %w", err)
+		reapWarning.Do(func() {
+			fmt.Fprintf(os.Stderr, "routefuzz: warning: reaping the namespaces of dead runs: %v\n", err)
+		})
 	}
 	ns, err := newNetns()
 	if err != nil {
@@ -126,6 +131,8 @@ func Open() (*Stack, error) {
 }
 
 var errClosed = errors.New("linux: stack is closed")
+
+var reapWarning sync.Once
 
 // Name returns the namespace's name, for `ip netns exec`.
 func (s *Stack) Name() string { return s.ns.name }

@@ -71,6 +71,9 @@ func newNetns() (*netns, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, needsRoot(err)
 	}
+	if err := sharedMount(dir); err != nil {
+		return nil, needsRoot(err)
+	}
 	ns := &netns{}
 	// A signal that arrives from now on removes whatever name ns has by
 	// then; the process's death releases the locks.
@@ -107,6 +110,38 @@ func newNetns() (*netns, error) {
 	}
 	return ns, nil
 }
+
+// sharedMount makes dir a mount point of its own with shared propagation,
+// as iproute2's `ip netns add` does before it mounts a namespace there. If
+// dir were a plain directory when routefuzz mounted a namespace in it, a
+// later `ip netns add` would bind-mount dir onto itself and so hide that
+// namespace's mount under the new one: the name would then be an empty
+// file that can be neither unmounted nor removed (EBUSY), and the
+// namespace would leak. With dir already a mount point, `ip netns add`
+// leaves it as it is.
+func sharedMount(dir string) error {
+	sharedMu.Lock()
+	defer sharedMu.Unlock()
+	if sharedDone[dir] {
+		return nil
+	}
+	err := unix.Mount("", dir, "none", unix.MS_SHARED|unix.MS_REC, "")
+	if errors.Is(err, unix.EINVAL) { // not a mount point yet
+		if err = unix.Mount(dir, dir, "none", unix.MS_BIND|unix.MS_REC, ""); err == nil {
+			err = unix.Mount("", dir, "none", unix.MS_SHARED|unix.MS_REC, "")
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("making %s a shared mount point: %w", dir, err)
+	}
+	sharedDone[dir] = true
+	return nil
+}
+
+var (
+	sharedMu   sync.Mutex
+	sharedDone = map[string]bool{}
+)
 
 // needsRoot says what the kernel stack needs when err is a refusal.
 func needsRoot(err error) error {
@@ -354,7 +389,7 @@ func reap(dir string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var reaped []string
+	var reaped, hidden []string
 	var errs []error
 	for _, e := range ents {
 		if _, ok := ownerPid(e.Name()); !ok {
@@ -368,12 +403,24 @@ func reap(dir string) ([]string, error) {
 			// Alive, or another reaper was first.
 		case errors.Is(err, errNotOurs):
 			// Named like ours, but neither a namespace nor a file.
+		case errors.Is(err, unix.EBUSY):
+			// A dead run's mount hidden under a later mount of dir
+			// (see sharedMount): nothing here can remove it.
+			hidden = append(hidden, e.Name())
 		default:
 			errs = append(errs, err)
 		}
 	}
+	if len(hidden) > 0 {
+		errs = append(errs, fmt.Errorf("%w: %s (the namespaces of dead runs, hidden under a later bind mount of %s by `ip netns add`; `umount -l %s` when no other namespace is named there shows them again)",
+			ErrHidden, strings.Join(hidden, ", "), dir, dir))
+	}
 	return reaped, errors.Join(errs...)
 }
+
+// ErrHidden says that Reap found names of dead runs it cannot remove,
+// because their mounts are hidden under a later mount of NetnsDir.
+var ErrHidden = errors.New("cannot remove")
 
 // reapOne removes the name at path if its owner is dead: it takes the
 // lock the owner held for its lifetime (on the namespace, or on the empty

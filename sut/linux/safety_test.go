@@ -193,6 +193,12 @@ func privateDir(t *testing.T) string {
 		for _, e := range ents {
 			unmount(filepath.Join(dir, e.Name()))
 		}
+		// newNetns made dir a mount point of its own (sharedMount).
+		for unix.Unmount(dir, unix.MNT_DETACH) == nil {
+		}
+		sharedMu.Lock()
+		delete(sharedDone, dir)
+		sharedMu.Unlock()
 	})
 	return dir
 }
