@@ -48,18 +48,28 @@ var (
 	})
 )
 
+// python returns the Python interpreter itself, not a version manager's
+// shim in front of it (pyenv's is a shell script that takes seconds to
+// start on a loaded machine).
 func python(t *testing.T) string {
 	t.Helper()
 	py, err := exec.LookPath("python3")
 	if err != nil {
 		t.Skip("python3 is not installed, so examples/buggy_stack.py cannot run")
 	}
+	if out, err := exec.Command(py, "-c", "import sys; print(sys.executable)").Output(); err == nil {
+		if real := strings.TrimSpace(string(out)); real != "" {
+			return real
+		}
+	}
 	return py
 }
 
 func open(t *testing.T, cmdline string) sut.Stack {
 	t.Helper()
-	s, err := stacks.Open("exec", stacks.Options{Exec: cmdline, Timeout: 10 * time.Second})
+	// A generous timeout: a test of a correct program must not fail
+	// because the machine is loaded.
+	s, err := stacks.Open("exec", stacks.Options{Exec: cmdline, Timeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}

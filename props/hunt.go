@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -122,14 +123,15 @@ func Hunt(stack sut.Stack, c Config, b Budget) (Result, error) {
 	}
 	h := &hunt{stack: stack, c: c, user: c.OnDivergence}
 	c.Stats = &h.stats
-	c.OnDivergence = h.found
+	c.OnDivergence = nil
+	c.Accept = h.accept
 	c.OnHarnessError = h.harnessError
 	prop := Property(stack, c)
 	h.start = time.Now()
 	tb := &logTB{}
 	rapid.Check(tb, func(t *rapid.T) {
 		if h.stopped {
-			return // a hang was found: rapid is not to run it again
+			return // rapid is not to run anything more (see accept)
 		}
 		shrinking := h.failing
 		if shrinking {
@@ -154,7 +156,7 @@ func Hunt(stack sut.Stack, c Config, b Budget) (Result, error) {
 	res := h.res
 	res.Elapsed = time.Since(h.start)
 	res.Retries, res.Settled, res.GaveUp = h.stats.Retries, h.stats.Settled, h.stats.GaveUp
-	if res.Minimal == nil && h.err == nil && tb.failed {
+	if res.Minimal == nil && h.err == nil && tb.failed && !h.stopped && h.flaky == nil {
 		h.harnessError(errors.New("rapid failed:\n" + res.Log))
 		res.HarnessErr = h.res.HarnessErr
 	}
@@ -173,29 +175,39 @@ type hunt struct {
 	replays check.Stats // the confirmations' and delta debugging's
 	res     Result
 	start   time.Time
-	failing bool              // rapid has seen a failure: it is shrinking
-	stopped bool              // a hang was found: rapid runs nothing more
+	failing bool              // rapid has a failing check: it is shrinking
+	stopped bool              // every later run of the property passes at once
 	best    *check.Divergence // the shortest confirmed divergence
 	flaky   *check.Divergence // the shortest that did not reproduce
-	hang    *check.Divergence // the hang that stopped rapid
+	pending *check.Divergence // a crash or hang that stopped rapid
 	err     error             // the first harness failure
 }
 
-// found is rapid's OnDivergence: it confirms each divergence shorter than
-// the best so far before the caller sees it.
-func (h *hunt) found(d *check.Divergence) {
+// accept decides, for rapid, whether a divergence fails its check. One
+// shorter than the best so far is replayed Confirmations times first: if
+// it does not reproduce it is recorded as flaky and the check passes, so
+// that the search goes on past a timing glitch and rapid's shrinker is
+// never led by one. A crash or a hang fails at once and stops rapid:
+// each run of it restarts the program or waits out a timeout, and rapid's
+// shrinker would run it hundreds of times; delta debugging shrinks it
+// instead (finish).
+func (h *hunt) accept(d *check.Divergence) bool {
+	if h.best != nil && len(d.Ops) >= len(h.best.Ops) {
+		return true // no shorter: nothing to confirm
+	}
+	if d.Failed != "" {
+		if h.pending == nil || len(d.Ops) < len(h.pending.Ops) {
+			h.pending = d
+		}
+		h.stopped = true
+	} else if !h.consider(d, Confirmations) {
+		return false
+	}
 	if !h.failing {
 		h.res.FoundAfter = time.Since(h.start)
 		h.failing = true
 	}
-	if h.best != nil && len(d.Ops) >= len(h.best.Ops) {
-		return
-	}
-	if d.Failed == "hang" {
-		h.hang, h.stopped = d, true
-		return
-	}
-	h.consider(d, Confirmations)
+	return true
 }
 
 // consider confirms d and makes it the best, or records it as flaky.
@@ -222,19 +234,22 @@ func (h *hunt) consider(d *check.Divergence, replays int) bool {
 	return true
 }
 
+// harnessError records the first harness failure and stops rapid: a
+// failure outside the stack's semantics is not shrunk.
 func (h *hunt) harnessError(err error) {
-	h.failing = true
 	if h.err == nil {
 		h.err = err
 		h.res.HarnessErr = err.Error()
 	}
+	h.stopped = true
 }
 
-// finish settles the verdict once rapid is done: it confirms a hang,
-// simplifies the best divergence and confirms the result.
+// finish settles the verdict once rapid is done: it confirms a crash or
+// hang that stopped rapid, simplifies the best divergence and confirms the
+// result.
 func (h *hunt) finish(rapidFlaky bool) {
-	if h.hang != nil && h.best == nil {
-		h.consider(h.hang, HangConfirmations)
+	if d := h.pending; d != nil && (h.best == nil || len(d.Ops) < len(h.best.Ops)) {
+		h.consider(d, replaysOf(d))
 	}
 	if h.best == nil {
 		if h.flaky != nil {
@@ -244,22 +259,26 @@ func (h *hunt) finish(rapidFlaky bool) {
 	}
 	h.res.HarnessErr = ""
 	h.res.RapidOps = len(h.best.Ops)
-	if rapidFlaky && h.hang == nil {
+	if rapidFlaky && !h.stopped {
 		// rapid ran its failure again from the same seed and it passed:
 		// the divergence depends on more than the order of ops.
 		h.res.Minimal, h.res.Flaky = h.best, true
 		return
 	}
-	replays := Confirmations
-	if h.best.Failed == "hang" {
-		replays = HangConfirmations
-	}
 	p, tries := Polish(h.stack, h.best, h.c.Exclude, &h.replays)
 	h.res.Polished = tries
 	if p != nil {
-		h.consider(p, replays) // the best only if it reproduces
+		h.consider(p, replaysOf(p)) // the best only if it reproduces
 	}
 	h.res.Minimal, h.res.Divergences = h.best, 1
+}
+
+// replaysOf says how many times d is replayed to confirm it.
+func replaysOf(d *check.Divergence) int {
+	if d.Failed == "hang" {
+		return HangConfirmations
+	}
+	return Confirmations
 }
 
 // Polish runs the delta-debugging minimizer (corpus.Minimize) over a
@@ -328,8 +347,12 @@ type logTB struct {
 	failed bool
 }
 
-func (t *logTB) Helper()                      {}
-func (t *logTB) Name() string                 { return "routefuzz" }
+func (t *logTB) Helper() {}
+
+// Name is the name rapid looks for failure files under
+// (testdata/rapid/NAME/NAME-*.fail) and replays before searching: one of
+// this process's own, so that none left by others is replayed.
+func (t *logTB) Name() string                 { return "routefuzz-" + strconv.Itoa(os.Getpid()) }
 func (t *logTB) Logf(f string, args ...any)   { fmt.Fprintf(&t.b, f+"\n", args...) }
 func (t *logTB) Log(args ...any)              { fmt.Fprintln(&t.b, args...) }
 func (t *logTB) Skipf(f string, args ...any)  { t.Logf(f, args...) }

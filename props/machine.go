@@ -37,6 +37,11 @@ type Config struct {
 	// before the check fails: first the original, then each shorter one
 	// that rapid's shrinking finds.
 	OnDivergence func(*check.Divergence)
+	// Accept, if not nil, is asked about every divergence after
+	// OnDivergence, before the check fails: one it rejects ends the check
+	// as if it had passed, and the search goes on. Hunt accepts only
+	// divergences that reproduce.
+	Accept func(*check.Divergence) bool
 	// OnHarnessError, if not nil, is called when the stack fails for a
 	// reason outside its semantics, before the check fails.
 	OnHarnessError func(error)
@@ -118,13 +123,14 @@ func Property(stack sut.Stack, c Config) func(*rapid.T) {
 }
 
 type machine struct {
-	c   Config
-	run *check.Run
-	g   *gen
+	c    Config
+	run  *check.Run
+	g    *gen
+	done bool // a divergence was rejected: the check ends as passed
 }
 
 func (m *machine) step(t *rapid.T, op model.Op) {
-	if m.c.Exclude != nil && m.c.Exclude(m.run.Model(), op) {
+	if m.done || m.c.Exclude != nil && m.c.Exclude(m.run.Model(), op) {
 		return
 	}
 	t.Logf("op %d: %s", len(m.run.Ops())+1, op)
@@ -142,6 +148,10 @@ func (m *machine) fail(t *rapid.T, d *check.Divergence, err error) {
 	if d != nil {
 		if m.c.OnDivergence != nil {
 			m.c.OnDivergence(d)
+		}
+		if m.c.Accept != nil && !m.c.Accept(d) {
+			m.done = true
+			return
 		}
 		t.Fatalf("%s", d.Report())
 	}

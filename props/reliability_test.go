@@ -8,6 +8,7 @@ import (
 	"github.com/routefuzz/routefuzz/model"
 	"github.com/routefuzz/routefuzz/sut"
 	"github.com/routefuzz/routefuzz/sut/fixed"
+	"github.com/routefuzz/routefuzz/sut/legacy"
 )
 
 // glitchy is the fixed stack, except that its route table read number
@@ -15,7 +16,7 @@ import (
 // difference that comes from timing, not from the order of ops, as a
 // stale kernel notification once made.
 type glitchy struct {
-	*fixed.Stack
+	sut.Stack
 	reads, glitchAt int
 }
 
@@ -42,6 +43,22 @@ func TestGlitchIsFlakyNotADivergence(t *testing.T) {
 	}
 	if res.Unconfirmed == 0 {
 		t.Fatalf("no divergence counted as unconfirmed")
+	}
+	if res.Checks < 50 {
+		t.Fatalf("the search stopped after %d of 50 checks: a glitch must not end it", res.Checks)
+	}
+}
+
+// A glitch does not hide a real bug found later in the same run: the
+// legacy stack's KB287032 bug is still found, confirmed and shrunk.
+func TestGlitchDoesNotHideABug(t *testing.T) {
+	g := &glitchy{Stack: legacy.New(), glitchAt: 3}
+	res, err := Hunt(g, Config{Name: "glitchy"}, Budget{Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Divergences != 1 || res.Flaky || res.Minimal == nil || len(res.Minimal.Ops) != 3 {
+		t.Fatalf("divergences=%d flaky=%v unconfirmed=%d, want the 3-op legacy bug", res.Divergences, res.Flaky, res.Unconfirmed)
 	}
 }
 

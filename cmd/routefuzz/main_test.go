@@ -223,18 +223,22 @@ func TestPromoteExternalAsRegression(t *testing.T) {
 	if err != nil {
 		t.Skip("needs python3 for the example stack")
 	}
+	// The interpreter itself, not a version manager's slow shim.
+	if out, err := exec.Command(py, "-c", "import sys; print(sys.executable)").Output(); err == nil && len(out) > 1 {
+		py = strings.TrimSpace(string(out))
+	}
 	script, err := filepath.Abs("../../examples/buggy_stack.py")
 	require.NoError(t, err)
 	dir := t.TempDir()
 	found := "adapters: a0\ndiverges: exec\n-- ops --\nadd a0 2001:db8::1/64\nadd a0 2001:db8::2/64\ndel a0 2001:db8::1/64\n"
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "found.txtar"), []byte(found), 0o644))
 	buggy := py + " " + script
-	out, code := run(t, dir, "promote", "-corpus", "c", "-exec", buggy, "found.txtar")
+	out, code := run(t, dir, "promote", "-corpus", "c", "-exec", buggy, "-timeout", "1m", "found.txtar")
 	require.Equal(t, 0, code, out)
 	require.Contains(t, out, "recorded as a regression case")
-	out, code = run(t, dir, "replay", "-sut", "exec", "-exec", buggy, "c")
+	out, code = run(t, dir, "replay", "-sut", "exec", "-exec", buggy, "-timeout", "1m", "c")
 	require.Equal(t, 1, code, out)
-	out, code = run(t, dir, "replay", "-sut", "exec", "-exec", buggy+" --fixed", "c")
+	out, code = run(t, dir, "replay", "-sut", "exec", "-exec", buggy+" --fixed", "-timeout", "1m", "c")
 	require.Equal(t, 0, code, out)
 }
 
