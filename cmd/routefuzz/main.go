@@ -22,6 +22,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/routefuzz/routefuzz/internal/interrupt"
 )
 
 // Exit codes.
@@ -73,7 +75,9 @@ func main() {
 	// flag set.
 	testing.Init()
 	flag.CommandLine.Parse(nil)
-	os.Exit(runMain(os.Args[1:]))
+	code := runMain(os.Args[1:])
+	interrupt.Wait() // a signal's cleanups decide the status
+	os.Exit(code)
 }
 
 func runMain(args []string) int {

@@ -34,6 +34,7 @@ var (
 	funcs    = map[int]func(){}
 	order    []int
 	started  bool
+	handling bool // a signal arrived: the cleanups are running
 	exitFunc = os.Exit // replaced by tests
 )
 
@@ -45,6 +46,14 @@ var (
 func Register(f func()) (remove func()) {
 	mu.Lock()
 	defer mu.Unlock()
+	if handling {
+		// The cleanups have been listed already: this one would never
+		// run, and what it cleans up would outlive the process.
+		mu.Unlock()
+		runOne(f)
+		mu.Lock()
+		return func() {}
+	}
 	if !started {
 		started = true
 		c := make(chan os.Signal, 2)
@@ -77,6 +86,7 @@ func Register(f func()) (remove func()) {
 // has no effect.
 func handle(sig syscall.Signal) {
 	mu.Lock()
+	handling = true
 	var run []func()
 	for i := len(order) - 1; i >= 0; i-- {
 		if f, ok := funcs[order[i]]; ok {
@@ -99,4 +109,22 @@ func runOne(f func()) {
 		}
 	}()
 	f()
+}
+
+// Handling reports whether a signal has arrived and its cleanups are
+// running, so that the process is about to exit. A stack that sees its
+// program killed then knows why: the program has no bug to report.
+func Handling() bool {
+	mu.Lock()
+	defer mu.Unlock()
+	return handling
+}
+
+// Wait blocks for good once a signal has arrived, so that the cleanups
+// finish and decide the exit status; otherwise it returns at once. A
+// command calls it before it exits with a status of its own.
+func Wait() {
+	if Handling() {
+		select {}
+	}
 }

@@ -139,4 +139,16 @@ func TestHandle(t *testing.T) {
 	if strings.Join(got, ",") != "c,a" || status != 143 {
 		t.Errorf("ran %v, exited %d; want [c a], 143", got, status)
 	}
+	// Once the cleanups are running, what registers is cleaned up at
+	// once (a program the main goroutine started after the signal).
+	if !Handling() {
+		t.Errorf("Handling() is false while the cleanups run")
+	}
+	add("late")()
+	if strings.Join(got, ",") != "c,a,late" {
+		t.Errorf("ran %v; want the late cleanup run at once", got)
+	}
+	mu.Lock()
+	handling = false
+	mu.Unlock()
 }
