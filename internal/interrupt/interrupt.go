@@ -34,7 +34,7 @@ var (
 	funcs    = map[int]func(){}
 	order    []int
 	started  bool
-	handling bool // a signal arrived: the cleanups are running
+	handling bool      // a signal arrived: the cleanups are running
 	exitFunc = os.Exit // replaced by tests
 )
 
