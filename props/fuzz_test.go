@@ -86,22 +86,35 @@ func FuzzLegacy(f *testing.F) {
 // fuzzProperty is Property with divergences saved to $ROUTEFUZZ_FOUND.
 func fuzzProperty(f *testing.F, stack sut.Stack, c Config) func(*rapid.T) {
 	f.Cleanup(func() { stack.Close() })
-	if dir := os.Getenv("ROUTEFUZZ_FOUND"); dir != "" {
-		var mu sync.Mutex
-		best := 0
-		c.OnDivergence = func(d *check.Divergence) {
-			mu.Lock()
-			defer mu.Unlock()
-			if best != 0 && len(d.Ops) >= best {
-				return
-			}
+	// Only a divergence that reproduces fails the input (and is saved
+	// as a case); one that does not is saved as flaky, and fuzzing goes
+	// on, as in Hunt.
+	dir := os.Getenv("ROUTEFUZZ_FOUND")
+	var mu sync.Mutex
+	best := 0
+	c.Accept = func(d *check.Divergence) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		ok, err := check.Confirm(stack, d, Confirmations, nil)
+		if err != nil {
+			f.Errorf("replaying a divergence to confirm it: %v", err)
+			return true
+		}
+		kase := corpus.FromDivergence(d, "# Found by go test -fuzz=Fuzz"+fuzzName(c.Name)+"; not yet minimized.")
+		if !ok {
+			kase = corpus.FromFlaky(d, "# Seen by go test -fuzz=Fuzz"+fuzzName(c.Name)+"; it did not reproduce.")
+		} else if best != 0 && len(d.Ops) >= best {
+			return true
+		} else {
 			best = len(d.Ops)
-			kase := corpus.FromDivergence(d, "# Found by go test -fuzz=Fuzz"+fuzzName(c.Name)+"; not yet minimized.")
+		}
+		if dir != "" {
 			if _, err := corpus.Save(dir, kase); err != nil {
 				// Nothing is lost: the report goes to stderr in full.
 				fmt.Fprintf(os.Stderr, "routefuzz: saving a found divergence: %v\n%s", err, d.Report())
 			}
 		}
+		return ok
 	}
 	c, err := c.Restrict(stack)
 	if err != nil {
