@@ -136,3 +136,31 @@ done
 		})
 	}
 }
+
+// replay, minimize and promote refuse -exec with a stack that takes none,
+// as check does.
+func TestExecOnlyWithExecEverywhere(t *testing.T) {
+	for _, args := range [][]string{
+		{"replay", "-sut", "legacy", "-exec", "foo", "corpus"},
+		{"minimize", "-sut", "legacy", "-exec", "foo", "x.txtar"},
+		{"promote", "-sut", "legacy", "-exec", "foo", "x.txtar"},
+	} {
+		out, code := run(t, t.TempDir(), args...)
+		require.Equal(t, 2, code, out)
+		require.Contains(t, out, "-exec is for -sut exec only, not -sut legacy", args[0])
+	}
+}
+
+// minimize gives no verdict to a case that does not fail the same way each
+// time it is replayed: it says so and exits 3.
+func TestMinimizeNeedsAFailureThatReproduces(t *testing.T) {
+	dir := t.TempDir()
+	prog := buildFixedStack(t, dir) + " -glitch 1"
+	kase := "adapters: a0\nflaky: exec\n-- ops --\nadd a0 10.0.0.1/24\nadd a0 10.0.0.2/24\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "c.txtar"), []byte(kase), 0o644))
+	out, code := run(t, dir, "minimize", "-sut", "exec", "-exec", prog, "c.txtar")
+	require.Equal(t, 3, code, out)
+	require.Contains(t, out, "it did not reproduce")
+	saved, _ := filepath.Glob(filepath.Join(dir, "*-exec-*.txtar"))
+	require.Empty(t, saved, "no case written")
+}

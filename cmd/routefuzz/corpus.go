@@ -23,6 +23,9 @@ func cmdReplay(args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return exitError
 	}
+	if err := sf.only(); err != nil {
+		return errorf("%v", err)
+	}
 	paths := fs.Args()
 	if len(paths) == 0 {
 		paths = []string{"corpus"}
@@ -105,6 +108,9 @@ func cmdMinimize(args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return exitError
 	}
+	if err := sf.only(); err != nil {
+		return errorf("%v", err)
+	}
 	if fs.NArg() != 1 {
 		return errorf("minimize: want one case file")
 	}
@@ -146,9 +152,23 @@ func minimizeCase(c *corpus.Case, name string, stack sut.Stack) (*corpus.Case, i
 	if d == nil {
 		return nil, errorf("%s does not diverge on %s: nothing to minimize", c.Path, name)
 	}
+	// Only a failure that reproduces is minimized and given a verdict.
+	if ok, err := check.Confirm(stack, d, props.Confirmations, nil); err != nil {
+		return nil, errorf("%v", err)
+	} else if !ok {
+		fmt.Print(d.Report())
+		fmt.Printf("routefuzz: %s diverged on %s once, but not the same way each of %d times it was replayed: it did not reproduce, so it gets no verdict\n",
+			c.Path, name, props.Confirmations)
+		return nil, exitFlaky
+	}
 	final, tries := props.Polish(stack, d, nil, nil)
+	if final != nil {
+		if ok, err := check.Confirm(stack, final, props.Confirmations, nil); err != nil || !ok {
+			final = nil
+		}
+	}
 	if final == nil {
-		final = d // nothing simpler fails the same way
+		final = d // nothing simpler fails the same way, each time
 	}
 	fmt.Print(final.Report())
 	fmt.Printf("(%d orders tried)\n", tries)
@@ -171,6 +191,9 @@ func cmdPromote(args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return exitError
 	}
+	if err := sf.only(); err != nil {
+		return errorf("%v", err)
+	}
 	if fs.NArg() != 1 {
 		return errorf("promote: want one case file")
 	}
@@ -182,8 +205,8 @@ func cmdPromote(args []string) int {
 	if len(c.Flaky) > 0 {
 		s := c.Flaky[0]
 		return errorf("not promoted: %s is flaky on %s: its failure did not reproduce when it was found, so it is no regression case yet. "+
-			"Re-check it first: `%s minimize -sut %s %s` replays it and, if it fails again, writes it with a firm verdict to promote instead",
-			c.Path, strings.Join(c.Flaky, " "), progName(), s, c.Path)
+			"Re-check it first: `%s minimize %s %s` replays it and, if it fails the same way each time, writes it with a firm verdict to promote instead",
+			c.Path, strings.Join(c.Flaky, " "), progName(), (&stackFlags{name: s, exec: sf.exec, timeout: sf.timeout, bounds: sf.bounds}).stackArgs(), c.Path)
 	}
 	if err := c.CheckStacks(stacks.Names()); err != nil {
 		return errorf("not promoted: %v", err)
