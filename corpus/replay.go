@@ -222,8 +222,8 @@ func CheckWant(c *Case) error {
 	return nil
 }
 
-// FromDivergence returns the case of a divergence: adapters renamed a0,
-// a1, … in order of first use, the stack's verdict (diverges:, or
+// FromDivergence returns the case of a divergence: its order as it ran
+// (the order its report shows), the stack's verdict (diverges:, or
 // crashes: or hangs: when d.Failed says it crashed or hung), the model's
 // final table, and a header of comment plus a sentence on what differs.
 func FromDivergence(d *check.Divergence, comment string) *Case {
@@ -250,7 +250,10 @@ func FromFlaky(d *check.Divergence, comment string) *Case {
 }
 
 func fromDivergence(d *check.Divergence, comment, what string) *Case {
-	cfg, ops := Canonical(d.Config, d.Ops)
+	// The order as it ran, not renamed (Canonical): the case is the order
+	// the report shows, and its header's words about it hold. Delta
+	// debugging already ends on canonical names (Minimize).
+	cfg, ops := d.Config, d.Ops
 	c := &Case{
 		Comment:  strings.TrimPrefix(comment+"\n"+commentLines(what), "\n"),
 		Adapters: cfg.Adapters,
