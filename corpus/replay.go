@@ -28,20 +28,15 @@ var ErrFlaky = errors.New("flaky")
 var ErrHarness = errors.New("harness failure")
 
 // ConfigFor returns the configuration stack runs c with, or why it cannot
-// run c. A stack with a single promotion setting runs a case written for
+// run c (an op it does not take: sut.Limits.Unsupported). A stack with a single promotion setting runs a case written for
 // the other one when the setting cannot matter to it: the model gives the
 // same results, routes and addresses after every op either way.
 func ConfigFor(c *Case, stack sut.Stack) (model.Config, string) {
 	cfg := c.Config()
 	l := sut.LimitsOf(stack)
 	for _, op := range c.Ops {
-		switch {
-		case op.Prefix.Addr().Is4() && !l.IPv4:
-			return cfg, "IPv4 not supported"
-		case op.Prefix.Addr().Is6() && !l.IPv6:
-			return cfg, "IPv6 not supported"
-		case op.Metric != 0 && !l.Metrics:
-			return cfg, "metrics not supported"
+		if why := l.Unsupported(op); why != "" {
+			return cfg, why
 		}
 	}
 	if len(l.Promote) > 0 && !slices.Contains(l.Promote, c.Promote) {
