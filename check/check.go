@@ -1,18 +1,17 @@
 // Package check drives a stack and the model side by side, one op at a
 // time, and compares everything observable after every op: the op's
-// result, the route table and the address list. A difference is a
-// *Divergence, whose Report is written for a person.
+// result, then each of Observables (the route table, the address list).
+// A difference is a *Divergence, whose Report is written for a person.
 //
-// It knows nothing of how ops are chosen: the rapid state machine, the
-// corpus replayer and the minimizer all use it, so they check exactly the
-// same things.
+// It knows nothing of how ops are chosen, nor of what they mean: the
+// rapid state machine, the corpus replayer and the minimizer all use it,
+// so they check exactly the same things.
 package check
 
 import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/routefuzz/routefuzz/model"
 	"github.com/routefuzz/routefuzz/sut"
@@ -20,12 +19,13 @@ import (
 
 // Run is one sequence of ops applied to a model and a stack.
 type Run struct {
-	name  string
-	model *model.State
-	stack sut.Stack
-	kinds []model.RouteKind
-	ops   []model.Op
-	stats *Stats
+	name    string
+	model   *model.State
+	stack   sut.Stack
+	limits  sut.Limits
+	readers []reader // one per observable
+	ops     []model.Op
+	stats   *Stats
 }
 
 // Stats counts work across runs.
@@ -50,7 +50,11 @@ func Start(name string, stack sut.Stack, cfg model.Config, stats *Stats) (*Run, 
 	if stats == nil {
 		stats = new(Stats)
 	}
-	r := &Run{name: name, model: m, stack: stack, kinds: sut.LimitsOf(stack).Kinds, stats: stats}
+	r := &Run{name: name, model: m, stack: stack, limits: sut.LimitsOf(stack), stats: stats}
+	r.readers = make([]reader, len(Observables))
+	for i, o := range Observables {
+		r.readers[i] = o.reader()
+	}
 	d, err := r.compare(model.OK, model.OK, nil)
 	return r, d, err
 }
@@ -90,87 +94,48 @@ func (r *Run) failed(want model.Result, err error) (*Divergence, error) {
 	default:
 		return nil, err
 	}
-	return &Divergence{
-		SUT:        r.name,
-		Config:     r.model.Config(),
-		Ops:        slices.Clone(r.ops),
-		WantResult: want,
-		Failed:     kind,
-		GotMsg:     err.Error(),
-		WantRoutes: r.model.Routes().Filter(r.kinds),
-		WantAddrs:  r.model.Addrs(),
-	}, nil
+	for _, x := range r.readers {
+		x.wanted(r)
+	}
+	d := r.divergence(want, 0)
+	d.Failed, d.GotMsg = kind, err.Error()
+	return d, nil
 }
 
+// compare reads every observable of the model and the stack, in order,
+// and returns a divergence when they or the results differ.
 func (r *Run) compare(want, got model.Result, gerr error) (*Divergence, error) {
-	wantRoutes := r.model.Routes().Filter(r.kinds)
-	gotRoutes, err := r.routes()
-	if err != nil {
-		return r.failed(want, err)
-	}
-	if !gotRoutes.Equal(wantRoutes) {
-		gotRoutes, err = r.settle(wantRoutes, gotRoutes)
+	same := want == got
+	for _, x := range r.readers {
+		ok, err := x.read(r)
 		if err != nil {
 			return r.failed(want, err)
 		}
+		same = same && ok
 	}
-	wantAddrs := r.model.Addrs()
-	gotAddrs, err := r.stack.Addrs()
-	if err != nil {
-		return r.failed(want, fmt.Errorf("%s: reading addresses after op %d: %w", r.name, len(r.ops), err))
-	}
-	if want == got && gotRoutes.Equal(wantRoutes) && slices.Equal(wantAddrs, gotAddrs) {
+	if same {
 		return nil, nil
 	}
-	d := &Divergence{
-		SUT:        r.name,
-		Config:     r.model.Config(),
-		Ops:        slices.Clone(r.ops),
-		WantResult: want, GotResult: got,
-		WantRoutes: wantRoutes, GotRoutes: gotRoutes,
-		WantAddrs: wantAddrs, GotAddrs: gotAddrs,
-	}
+	d := r.divergence(want, got)
 	if gerr != nil {
 		d.GotMsg = gerr.Error()
 	}
 	return d, nil
 }
 
-// settle re-reads a differing route table for as long as the stack says
-// its tables may still lag its ops (sut.Lagger), with a backoff, and
-// returns the last table read.
-func (r *Run) settle(want, got model.Table) (model.Table, error) {
-	l, ok := r.stack.(sut.Lagger)
-	if !ok {
-		return got, nil
+// divergence returns the run as a divergence, with the last values read.
+func (r *Run) divergence(want, got model.Result) *Divergence {
+	d := &Divergence{
+		SUT:        r.name,
+		Config:     r.model.Config(),
+		Ops:        slices.Clone(r.ops),
+		WantResult: want, GotResult: got,
+		Observed: make([]Observed, len(r.readers)),
 	}
-	lag := l.Lag()
-	if lag <= 0 {
-		return got, nil
+	for i, x := range r.readers {
+		d.Observed[i] = x.observed()
 	}
-	backoff := 50 * time.Microsecond
-	for deadline := time.Now().Add(lag); time.Now().Before(deadline); backoff *= 2 {
-		time.Sleep(backoff)
-		r.stats.Retries++
-		var err error
-		if got, err = r.routes(); err != nil {
-			return nil, err
-		}
-		if got.Equal(want) {
-			r.stats.Settled++
-			return got, nil
-		}
-	}
-	r.stats.GaveUp++
-	return got, nil
-}
-
-func (r *Run) routes() (model.Table, error) {
-	t, err := r.stack.Routes()
-	if err != nil {
-		return nil, fmt.Errorf("%s: reading routes after op %d: %w", r.name, len(r.ops), err)
-	}
-	return t.Filter(r.kinds), nil
+	return d
 }
 
 // Replay starts a run and applies ops in order, stopping at the first

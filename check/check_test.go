@@ -45,7 +45,7 @@ routes (- missing from legacy, + extra in legacy):
 	if d.Aspects() != RoutesAspect {
 		t.Errorf("aspects = %v, want routes", d.Aspects())
 	}
-	if c := Diff(d.WantRoutes, d.GotRoutes); c.Missing != 2 || c.Extra != 2 {
+	if c := Diff(Routes.Of(d)); c.Missing != 2 || c.Extra != 2 {
 		t.Errorf("Diff = %+v, want 2 missing 2 extra", c)
 	}
 }

@@ -8,8 +8,8 @@ import (
 )
 
 // Same reports whether d and e are the same failure: the same stack fails
-// after the same ops in the same way (the same result, tables and
-// addresses, or the same crash or hang).
+// after the same ops in the same way (the same result and the same value
+// of every observable, or the same crash or hang).
 func (d *Divergence) Same(e *Divergence) bool {
 	if d == nil || e == nil {
 		return d == e
@@ -21,7 +21,15 @@ func (d *Divergence) Same(e *Divergence) bool {
 	if d.Failed != "" {
 		return true // the message may hold a pid or a time
 	}
-	return d.GotResult == e.GotResult && d.GotRoutes.Equal(e.GotRoutes) && slices.Equal(d.GotAddrs, e.GotAddrs)
+	if d.GotResult != e.GotResult || len(d.Observed) != len(e.Observed) {
+		return false
+	}
+	for i, o := range d.Observed {
+		if o.Of != e.Observed[i].Of || !o.Of.equal(o.Got, e.Observed[i].Got) {
+			return false
+		}
+	}
+	return true
 }
 
 // Confirm replays d's ops on stack from a fresh Reset, n times, and

@@ -2,6 +2,7 @@ package check
 
 import (
 	"bytes"
+	"fmt"
 	"html/template"
 )
 
@@ -23,53 +24,46 @@ li.last{font-weight:bold}
 <h2>Operations</h2>
 <ol>{{range $i, $op := .D.Ops}}<li{{if eq (inc $i) $.N}} class="last"{{end}}>{{$op}}</li>{{end}}</ol>
 {{if .N}}<p>Result of op {{.N}}: model <code>{{.D.WantResult}}</code>, {{.D.SUT}} <code>{{.D.GotResult}}</code>{{if ne .D.WantResult .D.GotResult}} <span class="differs">differs</span>{{end}}{{if .D.GotMsg}} ({{.D.GotMsg}}){{end}}</p>{{end}}
-<h2>Routes after op {{.N}}</h2>
-<table><tr><th></th><th>model</th><th>{{.D.SUT}}</th></tr>
-{{range .Lines}}<tr class="{{.Class}}"><td class="m">{{.Mark}}</td><td class="want">{{.Want}}</td><td class="got">{{.Got}}</td></tr>
+{{range .Sections}}<h2>{{.Title}} after op {{$.N}}</h2>
+<table><tr><th></th><th>model</th><th>{{$.D.SUT}}</th></tr>
+{{range .Rows}}<tr class="{{.Class}}"><td class="m">{{.Mark}}</td><td class="want">{{.Want}}</td><td class="got">{{.Got}}</td></tr>
 {{end}}</table>
-<p>Rows in red are missing from {{.D.SUT}}; rows in green are extra.</p>
-{{if .Addrs}}<h2>Addresses after op {{.N}}</h2>
-<table><tr><th></th><th>model</th><th>{{.D.SUT}}</th></tr>
-{{range .Addrs}}<tr class="{{.Class}}"><td class="m">{{.Mark}}</td><td class="want">{{.Want}}</td><td class="got">{{.Got}}</td></tr>
-{{end}}</table>{{end}}
+{{if .Note}}<p>{{.Note}}</p>
+{{end}}{{end}}
 </body></html>
 `))
 
-// HTML returns the report as one self-contained HTML page.
+// HTML returns the report as one self-contained HTML page: the ops, the
+// results, then a table for each observable that Report shows.
 func (d *Divergence) HTML() []byte {
 	type line struct{ Class, Mark, Want, Got string }
-	var lines []line
-	for _, l := range diffLines(d) {
-		var ln line
-		if l.InWant {
-			ln.Want = l.Want.String()
-		}
-		if l.InGot {
-			ln.Got = l.Got.String()
-		}
-		switch {
-		case !l.InGot:
-			ln.Class, ln.Mark = "missing", "-"
-		case !l.InWant:
-			ln.Class, ln.Mark = "extra", "+"
-		}
-		lines = append(lines, ln)
+	type section struct {
+		Title, Note string
+		Rows        []line
 	}
-	var addrs []line
-	if d.Aspects()&AddrsAspect != 0 {
-		for _, l := range addrLines(d.WantAddrs, d.GotAddrs) {
-			ln := line{Want: l.want, Got: l.got}
+	var sections []section
+	for _, o := range d.Observed {
+		if !o.Of.always() && !o.Differs() {
+			continue
+		}
+		sec := section{Title: o.Of.title()}
+		if n := o.Of.note(); n != "" {
+			sec.Note = fmt.Sprintf(n, d.SUT)
+		}
+		for _, r := range o.Of.rows(o.Want, o.Got) {
+			ln := line{Want: r.Want, Got: r.Got}
 			switch {
-			case l.got == "":
+			case r.Got == "":
 				ln.Class, ln.Mark = "missing", "-"
-			case l.want == "":
+			case r.Want == "":
 				ln.Class, ln.Mark = "extra", "+"
 			}
-			addrs = append(addrs, ln)
+			sec.Rows = append(sec.Rows, ln)
 		}
+		sections = append(sections, sec)
 	}
 	var b bytes.Buffer
-	err := page.Execute(&b, map[string]any{"D": d, "N": len(d.Ops), "Aspects": d.Aspects().String(), "Lines": lines, "Addrs": addrs})
+	err := page.Execute(&b, map[string]any{"D": d, "N": len(d.Ops), "Aspects": d.Aspects().String(), "Sections": sections})
 	if err != nil {
 		return []byte("routefuzz: rendering the report: " + err.Error())
 	}

@@ -2,7 +2,6 @@ package check
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/routefuzz/routefuzz/model"
@@ -18,25 +17,30 @@ type Divergence struct {
 	WantResult, GotResult model.Result
 	GotMsg                string // the stack's error text, if any
 
-	WantRoutes, GotRoutes model.Table
-	WantAddrs, GotAddrs   []model.Addr
+	// Observed holds the model's and the stack's value of each of
+	// Observables, in order (Routes.Of and Addrs.Of return them typed).
+	Observed []Observed
 
 	// Failed is "crash" or "hang" when the stack failed on the last op
 	// instead of answering (sut.ErrCrash, sut.ErrHang), and empty
-	// otherwise. GotMsg then holds what the stack said, and the tables
-	// are the model's only.
+	// otherwise. GotMsg then holds what the stack said, and the observed
+	// values are the model's only.
 	Failed string
 }
 
-// Aspect names what differs.
-type Aspect uint8
+// Aspect names what differs: the result, an observable (its
+// Observable.Aspect), or a crash or a hang.
+type Aspect uint16
 
 const (
 	ResultAspect Aspect = 1 << iota
-	RoutesAspect
-	AddrsAspect
-	CrashAspect // the stack crashed on the last op (Failed == "crash")
-	HangAspect  // the stack hung on the last op (Failed == "hang")
+	RoutesAspect        // Routes.Aspect(): Observables[0]
+	AddrsAspect         // Addrs.Aspect(): Observables[1]
+)
+
+const (
+	CrashAspect Aspect = 1 << (14 + iota) // the stack crashed on the last op (Failed == "crash")
+	HangAspect                            // the stack hung on the last op (Failed == "hang")
 )
 
 // Aspects returns what differs, as a set of bits.
@@ -51,11 +55,10 @@ func (d *Divergence) Aspects() Aspect {
 	if d.WantResult != d.GotResult {
 		a |= ResultAspect
 	}
-	if !d.WantRoutes.Equal(d.GotRoutes) {
-		a |= RoutesAspect
-	}
-	if !slices.Equal(d.WantAddrs, d.GotAddrs) {
-		a |= AddrsAspect
+	for _, o := range d.Observed {
+		if o.Differs() {
+			a |= o.Of.Aspect()
+		}
 	}
 	return a
 }
@@ -63,18 +66,38 @@ func (d *Divergence) Aspects() Aspect {
 // String returns e.g. "result+routes".
 func (a Aspect) String() string {
 	var parts []string
-	for _, x := range []struct {
-		a Aspect
-		n string
-	}{{ResultAspect, "result"}, {RoutesAspect, "routes"}, {AddrsAspect, "addresses"}, {CrashAspect, "crash"}, {HangAspect, "hang"}} {
-		if a&x.a != 0 {
-			parts = append(parts, x.n)
+	if a&ResultAspect != 0 {
+		parts = append(parts, "result")
+	}
+	for _, o := range Observables {
+		if a&o.Aspect() != 0 {
+			parts = append(parts, o.String())
 		}
+	}
+	if a&CrashAspect != 0 {
+		parts = append(parts, "crash")
+	}
+	if a&HangAspect != 0 {
+		parts = append(parts, "hang")
 	}
 	if len(parts) == 0 {
 		return "none"
 	}
 	return strings.Join(parts, "+")
+}
+
+// Differences says in a phrase each what differs besides the result,
+// for a corpus header: "2 route(s) missing and 1 extra after the last op".
+func (d *Divergence) Differences() []string {
+	var ps []string
+	for _, o := range d.Observed {
+		if o.Differs() {
+			if p := o.Of.describe(o.Want, o.Got); p != "" {
+				ps = append(ps, p)
+			}
+		}
+	}
+	return ps
 }
 
 func (d *Divergence) Error() string { return d.Report() }
@@ -110,9 +133,10 @@ func (d *Divergence) Report() string {
 			fmt.Fprintf(&b, "  %s said: %s\n", d.SUT, d.GotMsg)
 		}
 	}
-	b.WriteString(SideBySide("model", d.SUT, d.WantRoutes, d.GotRoutes))
-	if !slices.Equal(d.WantAddrs, d.GotAddrs) {
-		b.WriteString(addrDiff(d.SUT, d.WantAddrs, d.GotAddrs))
+	for _, o := range d.Observed {
+		if o.Of.always() || o.Differs() {
+			b.WriteString(o.Of.text("model", d.SUT, o.Want, o.Got))
+		}
 	}
 	return b.String()
 }
@@ -230,5 +254,3 @@ func Diff(want, got model.Table) DiffCount {
 	}
 	return c
 }
-
-func diffLines(d *Divergence) []model.DiffLine { return model.Diff(d.WantRoutes, d.GotRoutes) }

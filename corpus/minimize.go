@@ -15,7 +15,7 @@ import (
 // ops (delta debugging), then single ops, then simplifies what is left, one
 // change at a time, each made to the order as simplified so far:
 //
-//   - metrics to none;
+//   - attributes (model.Attrs: metrics) to none;
 //   - prefix lengths to /24 or /64: all the ops of a family and length at
 //     once, then those of one subnet, then one prefix at a time;
 //   - addresses to 10.0.0.1, 10.0.0.2, … and 2001:db8::1, 2001:db8::2, …:
@@ -27,7 +27,7 @@ import (
 //     first use.
 //
 // A change is kept only if fails holds for it and it makes the order
-// strictly simpler: fewer ops; or as many, with fewer metrics, then fewer
+// strictly simpler: fewer ops; or as many, with fewer attributes set, then fewer
 // adapters, then fewer non-plain lengths, then simpler addresses (compared
 // in order of first use), then canonical adapter names. So no change undoes
 // an earlier one, and Minimize always ends. It repeats until nothing
@@ -43,7 +43,7 @@ func Minimize(cfg model.Config, ops []model.Op, fails func(model.Config, []model
 		if o := ddmin(cfg, ops, try); len(o) < len(ops) {
 			ops, changed = o, true
 		}
-		for _, pass := range []func(model.Config, []model.Op) []edit{zeroMetrics, plainLengths, simpleAddrs, mergeAdapters, canonical} {
+		for _, pass := range []func(model.Config, []model.Op) []edit{zeroAttrs, plainLengths, simpleAddrs, mergeAdapters, canonical} {
 			// The edits are planned on the order as the pass finds it, and
 			// each is applied to the order as it is when its turn comes, so
 			// an accepted edit is never undone by a later one.
@@ -91,7 +91,7 @@ func ddmin(cfg model.Config, ops []model.Op, fails func(model.Config, []model.Op
 // lowers the cost at each step, whatever fails says: Minimize ends.
 type cost struct {
 	ops      int   // ops in the order
-	metrics  int   // ops with a metric
+	attrs    int   // attributes set, over all ops (metrics)
 	adapters int   // distinct adapters the ops name
 	lengths  int   // ops whose length is not /24 (IPv4) or /64 (IPv6)
 	addrs    int   // distinct addresses
@@ -103,8 +103,10 @@ func costOf(cfg model.Config, ops []model.Op) cost {
 	c := cost{ops: len(ops)}
 	var ads []string
 	for _, op := range ops {
-		if op.Metric != 0 {
-			c.metrics++
+		for _, a := range model.Attrs() {
+			if a.Get(op) != 0 {
+				c.attrs++
+			}
 		}
 		if !slices.Contains(ads, op.Adapter) {
 			ads = append(ads, op.Adapter)
@@ -125,7 +127,7 @@ func costOf(cfg model.Config, ops []model.Op) cost {
 }
 
 func (c cost) less(d cost) bool {
-	if x := slices.Compare([]int{c.ops, c.metrics, c.adapters, c.lengths, c.addrs}, []int{d.ops, d.metrics, d.adapters, d.lengths, d.addrs}); x != 0 {
+	if x := slices.Compare([]int{c.ops, c.attrs, c.adapters, c.lengths, c.addrs}, []int{d.ops, d.attrs, d.adapters, d.lengths, d.addrs}); x != 0 {
 		return x < 0
 	}
 	if x := slices.Compare(c.ranks, d.ranks); x != 0 {
@@ -155,36 +157,39 @@ func mapOps(ops []model.Op, f func(model.Op) model.Op) []model.Op {
 	return out
 }
 
-// zeroMetrics tries removing every metric at once, then each metric
-// value from all the ops that share it (addresses that share a prefix
-// route must keep equal metrics), then one op's metric at a time.
-func zeroMetrics(_ model.Config, ops []model.Op) []edit {
-	zero := func(keep func(model.Op) bool) edit {
-		return func(cfg model.Config, ops []model.Op) (model.Config, []model.Op) {
-			return cfg, mapOps(ops, func(op model.Op) model.Op {
-				if !keep(op) {
-					op.Metric = 0
-				}
-				return op
-			})
+// zeroAttrs tries, for each attribute of the op alphabet (the metric),
+// removing it from every op at once, then each of its values from all the
+// ops that share it (addresses that share a prefix route must keep equal
+// metrics), then from one op at a time.
+func zeroAttrs(_ model.Config, ops []model.Op) []edit {
+	var es []edit
+	for _, a := range model.Attrs() {
+		zero := func(keep func(model.Op) bool) edit {
+			return func(cfg model.Config, ops []model.Op) (model.Config, []model.Op) {
+				return cfg, mapOps(ops, func(op model.Op) model.Op {
+					if !keep(op) {
+						a.Set(&op, 0)
+					}
+					return op
+				})
+			}
 		}
-	}
-	es := []edit{zero(func(model.Op) bool { return false })}
-	var values []uint32
-	for _, op := range ops {
-		if op.Metric != 0 && !slices.Contains(values, op.Metric) {
-			values = append(values, op.Metric)
-			m := op.Metric
-			es = append(es, zero(func(op model.Op) bool { return op.Metric != m }))
+		es = append(es, zero(func(model.Op) bool { return false }))
+		var values []uint32
+		for _, op := range ops {
+			if v := a.Get(op); v != 0 && !slices.Contains(values, v) {
+				values = append(values, v)
+				es = append(es, zero(func(op model.Op) bool { return a.Get(op) != v }))
+			}
 		}
-	}
-	for i, op := range ops {
-		if op.Metric != 0 {
-			es = append(es, func(cfg model.Config, ops []model.Op) (model.Config, []model.Op) {
-				o := slices.Clone(ops)
-				o[i].Metric = 0
-				return cfg, o
-			})
+		for i, op := range ops {
+			if a.Get(op) != 0 {
+				es = append(es, func(cfg model.Config, ops []model.Op) (model.Config, []model.Op) {
+					o := slices.Clone(ops)
+					a.Set(&o[i], 0)
+					return cfg, o
+				})
+			}
 		}
 	}
 	return es

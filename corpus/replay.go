@@ -28,20 +28,15 @@ var ErrFlaky = errors.New("flaky")
 var ErrHarness = errors.New("harness failure")
 
 // ConfigFor returns the configuration stack runs c with, or why it cannot
-// run c. A stack with a single promotion setting runs a case written for
+// run c (an op it does not take: sut.Limits.Unsupported). A stack with a single promotion setting runs a case written for
 // the other one when the setting cannot matter to it: the model gives the
-// same results, routes and addresses after every op either way.
+// same results and observables (check.SameModel) after every op either way.
 func ConfigFor(c *Case, stack sut.Stack) (model.Config, string) {
 	cfg := c.Config()
 	l := sut.LimitsOf(stack)
 	for _, op := range c.Ops {
-		switch {
-		case op.Prefix.Addr().Is4() && !l.IPv4:
-			return cfg, "IPv4 not supported"
-		case op.Prefix.Addr().Is6() && !l.IPv6:
-			return cfg, "IPv6 not supported"
-		case op.Metric != 0 && !l.Metrics:
-			return cfg, "metrics not supported"
+		if why := l.Unsupported(op); why != "" {
+			return cfg, why
 		}
 	}
 	if len(l.Promote) > 0 && !slices.Contains(l.Promote, c.Promote) {
@@ -67,7 +62,7 @@ func promoteMatters(c *Case) bool {
 	for _, op := range c.Ops {
 		r1, _ := model.ResultOf(off.Apply(op))
 		r2, _ := model.ResultOf(on.Apply(op))
-		if r1 != r2 || !off.Routes().Equal(on.Routes()) || !slices.Equal(off.Addrs(), on.Addrs()) {
+		if r1 != r2 || !check.SameModel(off, on) {
 			return true
 		}
 	}
@@ -292,12 +287,7 @@ func describe(d *check.Divergence) string {
 	if d.WantResult != d.GotResult {
 		parts = append(parts, fmt.Sprintf("the last op gives %s where the model gives %s", d.GotResult, d.WantResult))
 	}
-	if diff := check.Diff(d.WantRoutes, d.GotRoutes); diff.Missing > 0 || diff.Extra > 0 {
-		parts = append(parts, fmt.Sprintf("%d route(s) missing and %d extra after the last op", diff.Missing, diff.Extra))
-	}
-	if !slices.Equal(d.WantAddrs, d.GotAddrs) {
-		parts = append(parts, "the addresses differ")
-	}
+	parts = append(parts, d.Differences()...)
 	return d.SUT + ": " + strings.Join(parts, "; ") + "."
 }
 

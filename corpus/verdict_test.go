@@ -101,7 +101,11 @@ func legacyDivergence(t *testing.T) *check.Divergence {
 func withFailed(d *check.Divergence, sutName, failed, msg string) *check.Divergence {
 	e := *d
 	e.SUT, e.Failed, e.GotMsg = sutName, failed, msg
-	e.GotResult, e.GotRoutes, e.GotAddrs = e.WantResult, e.WantRoutes, e.WantAddrs
+	e.GotResult = e.WantResult
+	e.Observed = slices.Clone(e.Observed)
+	for i := range e.Observed {
+		e.Observed[i].Got = e.Observed[i].Want
+	}
 	return &e
 }
 

@@ -106,6 +106,10 @@ func FuzzParseOp(f *testing.F) {
 	for _, s := range []string{"add a0 10.0.0.1/24", "del a1 2001:db8::1/64", "add a0 10.0.0.1/24 metric 7", "add a0 ::ffff:1.2.3.4/128", "del  x 0.0.0.0/0"} {
 		f.Add(s)
 	}
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, sp := range Alphabet { // every kind, from its definition
+		f.Add(randomOp(r, sp.Kind).String())
+	}
 	f.Fuzz(func(t *testing.T, s string) {
 		op, err := ParseOp(s)
 		if err != nil {

@@ -123,25 +123,16 @@ func (s *State) Has(adapter string, p netip.Prefix) bool {
 // Check returns the error op would give, without applying it: nil, or an
 // *OpError wrapping ErrExists, ErrNotFound or ErrInvalid.
 func (s *State) Check(op Op) error {
-	if op.Kind != Add && op.Kind != Del {
-		return opErr(op, Invalid, "unknown operation kind %d", op.Kind)
+	if err := op.Validate(); err != nil {
+		return err
 	}
 	es, ok := s.addrs[op.Adapter]
 	if !ok {
 		return opErr(op, Invalid, "unknown adapter %q (have %s)", op.Adapter, strings.Join(s.cfg.Adapters, ", "))
 	}
 	p := op.Prefix
-	switch {
-	case !p.IsValid():
-		return opErr(op, Invalid, "malformed prefix")
-	case p.Addr().Zone() != "":
-		return opErr(op, Invalid, "prefix %s has a zone", p)
-	case p.Addr().Is4In6():
-		return opErr(op, Invalid, "prefix %s is IPv4-mapped IPv6", p)
-	case op.Kind == Del && op.Metric != 0:
-		return opErr(op, Invalid, "del takes no metric")
-	}
-	if op.Kind == Add {
+	switch op.Kind {
+	case Add:
 		// IPv4: the same address at another length is another primary.
 		// IPv6: one address is on an adapter at one length only.
 		if slices.ContainsFunc(es, func(e entry) bool {
@@ -149,10 +140,12 @@ func (s *State) Check(op Op) error {
 		}) {
 			return opErr(op, Exists, "%s is already on %s", p.Addr(), op.Adapter)
 		}
-		return nil
-	}
-	if !slices.ContainsFunc(es, func(e entry) bool { return e.p == p }) {
-		return opErr(op, NotFound, "%s is not on %s", p, op.Adapter)
+	case Del:
+		if !slices.ContainsFunc(es, func(e entry) bool { return e.p == p }) {
+			return opErr(op, NotFound, "%s is not on %s", p, op.Adapter)
+		}
+	default:
+		return opErr(op, Invalid, "the model has no semantics for %s", op.Kind)
 	}
 	return nil
 }
@@ -165,23 +158,24 @@ func (s *State) Apply(op Op) error {
 	}
 	s.routes, s.sorted = nil, nil
 	es := s.addrs[op.Adapter]
-	if op.Kind == Add && op.Prefix.Addr() == unspecified4 {
-		// The kernel accepts 0.0.0.0 and keeps nothing
-		// (__inet_insert_ifa: "if (!ifa->ifa_local) return 0").
-		return nil
-	}
-	if op.Kind == Add {
+	switch op.Kind {
+	case Add:
+		if op.Prefix.Addr() == unspecified4 {
+			// The kernel accepts 0.0.0.0 and keeps nothing
+			// (__inet_insert_ifa: "if (!ifa->ifa_local) return 0").
+			return nil
+		}
 		s.addrs[op.Adapter] = append(es, entry{op.Prefix, op.Metric})
-		return nil
+	case Del:
+		i := slices.IndexFunc(es, func(e entry) bool { return e.p == op.Prefix })
+		if op.Prefix.Addr().Is4() && !s.cfg.Promote && isPrimary(es, i) {
+			// Deleting a primary without promotion deletes its secondaries.
+			key := op.Prefix.Masked()
+			s.addrs[op.Adapter] = slices.DeleteFunc(es, func(e entry) bool { return e.p.Masked() == key })
+			return nil
+		}
+		s.addrs[op.Adapter] = slices.Delete(es, i, i+1)
 	}
-	i := slices.IndexFunc(es, func(e entry) bool { return e.p == op.Prefix })
-	if op.Prefix.Addr().Is4() && !s.cfg.Promote && isPrimary(es, i) {
-		// Deleting a primary without promotion deletes its secondaries.
-		key := op.Prefix.Masked()
-		s.addrs[op.Adapter] = slices.DeleteFunc(es, func(e entry) bool { return e.p.Masked() == key })
-		return nil
-	}
-	s.addrs[op.Adapter] = slices.Delete(es, i, i+1)
 	return nil
 }
 

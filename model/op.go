@@ -22,36 +22,18 @@ package model
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 )
 
-// OpKind says whether an operation adds or deletes an address.
-type OpKind uint8
-
-const (
-	// Add assigns an address to an adapter.
-	Add OpKind = iota + 1
-	// Del removes an address from an adapter.
-	Del
-)
-
-// String returns "add" or "del".
-func (k OpKind) String() string {
-	switch k {
-	case Add:
-		return "add"
-	case Del:
-		return "del"
-	}
-	return "OpKind(" + strconv.Itoa(int(k)) + ")"
-}
-
-// Op is one operation on a stack: add or delete an address on an adapter.
+// Op is one operation on a stack: an op kind of Alphabet with the
+// operands and attributes its kind takes (see OpSpec); the fields it does
+// not take are zero. It is a comparable value.
 //
 // Prefix keeps its host bits: 10.0.0.1/24 is the address 10.0.0.1 with a
-// 24-bit mask. Metric is the address metric (IFA_RT_PRIORITY), only
-// meaningful on Add; zero means none. The zero Op is invalid.
+// 24-bit mask. Metric is the address metric (IFA_RT_PRIORITY, MetricAttr),
+// which Add takes; zero means none. The zero Op is invalid.
 type Op struct {
 	Kind    OpKind
 	Adapter string
@@ -59,17 +41,29 @@ type Op struct {
 	Metric  uint32
 }
 
-// String returns the op in the op grammar, e.g. "add a0 10.0.0.1/24 metric 5".
+// String returns the op in the op grammar, e.g. "add a0 10.0.0.1/24 metric 5":
+// the verb, the operands its kind takes, then every attribute that is set.
 func (o Op) String() string {
 	var b strings.Builder
 	b.WriteString(o.Kind.String())
-	b.WriteByte(' ')
-	b.WriteString(o.Adapter)
-	b.WriteByte(' ')
-	b.WriteString(o.Prefix.String())
-	if o.Metric != 0 {
-		b.WriteString(" metric ")
-		b.WriteString(strconv.FormatUint(uint64(o.Metric), 10))
+	operands := []Operand{AdapterOperand, PrefixOperand}
+	if sp := o.Kind.Spec(); sp != nil {
+		operands = sp.Operands
+	}
+	for _, x := range operands {
+		b.WriteByte(' ')
+		switch x {
+		case AdapterOperand:
+			b.WriteString(o.Adapter)
+		case PrefixOperand:
+			b.WriteString(o.Prefix.String())
+		}
+	}
+	for _, a := range attrs {
+		if v := a.Get(o); v != 0 {
+			b.WriteString(" " + a.Name + " ")
+			b.WriteString(strconv.FormatUint(uint64(v), 10))
+		}
 	}
 	return b.String()
 }
@@ -77,51 +71,58 @@ func (o Op) String() string {
 // GoString returns a Go expression for the op, for rapid's draw log.
 func (o Op) GoString() string { return "model.MustParseOp(" + strconv.Quote(o.String()) + ")" }
 
-// ParseOp parses one op line: "add ADAPTER PREFIX [metric N]" or
-// "del ADAPTER PREFIX". Leading and trailing space is ignored; tokens are
-// separated by spaces or tabs.
+// ParseOp parses one op line: a verb of Alphabet, the operands its kind
+// takes, then any of its attributes, each at most once ("add ADAPTER
+// ADDRESS/LENGTH [metric N]", "del ADAPTER ADDRESS/LENGTH"). Leading and
+// trailing space is ignored; tokens are separated by spaces or tabs.
 func ParseOp(s string) (Op, error) {
 	f := strings.Fields(s)
 	if len(f) == 0 {
 		return Op{}, &SyntaxError{Input: s, Msg: "empty op"}
 	}
-	var o Op
-	switch f[0] {
-	case "add":
-		o.Kind = Add
-	case "del":
-		o.Kind = Del
-	default:
-		return Op{}, &SyntaxError{Input: s, Msg: fmt.Sprintf("unknown verb %q (want add or del)", f[0])}
-	}
-	if len(f) < 3 {
-		return Op{}, &SyntaxError{Input: s, Msg: "want " + f[0] + " ADAPTER ADDRESS/LENGTH"}
-	}
-	if err := checkAdapterName(f[1]); err != nil {
-		return Op{}, &SyntaxError{Input: s, Msg: err.Error()}
-	}
-	o.Adapter = f[1]
-	p, err := parsePrefix(f[2])
+	k, err := ParseOpKind(f[0])
 	if err != nil {
 		return Op{}, &SyntaxError{Input: s, Msg: err.Error()}
 	}
-	o.Prefix = p
-	rest := f[3:]
-	if len(rest) > 0 {
-		if o.Kind != Add || rest[0] != "metric" {
-			return Op{}, &SyntaxError{Input: s, Msg: fmt.Sprintf("unexpected %q after the address", rest[0])}
+	sp := k.Spec()
+	if len(f) < 1+len(sp.Operands) {
+		return Op{}, &SyntaxError{Input: s, Msg: "want " + sp.operandUsage()}
+	}
+	o := Op{Kind: k}
+	after := "the verb"
+	for i, x := range sp.Operands {
+		w := f[1+i]
+		switch x {
+		case AdapterOperand:
+			if err := checkAdapterName(w); err != nil {
+				return Op{}, &SyntaxError{Input: s, Msg: err.Error()}
+			}
+			o.Adapter = w
+		case PrefixOperand:
+			p, err := parsePrefix(w)
+			if err != nil {
+				return Op{}, &SyntaxError{Input: s, Msg: err.Error()}
+			}
+			o.Prefix = p
+		}
+		after = "the " + x.noun()
+	}
+	seen := make([]*Attr, 0, len(sp.Attrs))
+	for rest := f[1+len(sp.Operands):]; len(rest) > 0; rest = rest[2:] {
+		a := sp.attr(rest[0])
+		if a == nil || slices.Contains(seen, a) {
+			return Op{}, &SyntaxError{Input: s, Msg: fmt.Sprintf("unexpected %q after %s", rest[0], after)}
 		}
 		if len(rest) < 2 {
-			return Op{}, &SyntaxError{Input: s, Msg: "metric needs a value"}
+			return Op{}, &SyntaxError{Input: s, Msg: a.Name + " needs a value"}
 		}
-		m, err := strconv.ParseUint(rest[1], 10, 32)
+		v, err := strconv.ParseUint(rest[1], 10, 32)
 		if err != nil {
-			return Op{}, &SyntaxError{Input: s, Msg: fmt.Sprintf("bad metric %q: want a number from 0 to 4294967295", rest[1])}
+			return Op{}, &SyntaxError{Input: s, Msg: fmt.Sprintf("bad %s %q: want a number from 0 to 4294967295", a.Name, rest[1])}
 		}
-		o.Metric = uint32(m)
-		if len(rest) > 2 {
-			return Op{}, &SyntaxError{Input: s, Msg: fmt.Sprintf("unexpected %q after the metric", rest[2])}
-		}
+		a.Set(&o, uint32(v))
+		seen = append(seen, a)
+		after = "the " + a.Name
 	}
 	return o, nil
 }

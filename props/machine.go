@@ -29,6 +29,8 @@ type Config struct {
 	IPv4, IPv6 bool
 	// Metrics draws address metrics on some adds.
 	Metrics bool
+	// Ops lists the op kinds drawn; every kind of model.Alphabet if empty.
+	Ops []model.OpKind
 	// Exclude, if not nil, turns ops it returns true for into no-ops before
 	// they are applied, to hunt past a known divergence. It sees the model
 	// as it is before op.
@@ -70,9 +72,9 @@ func (c Config) adapters() []string {
 	return names
 }
 
-// Restrict narrows c to what stack supports: its families, metrics and
-// promotion setting. It returns an error when c asks for a promotion
-// setting the stack does not have.
+// Restrict narrows c to what stack supports: its families, op kinds,
+// attributes (metrics) and promotion setting. It returns an error when c
+// asks for a promotion setting the stack does not have.
 func (c Config) Restrict(stack sut.Stack) (Config, error) {
 	l := sut.LimitsOf(stack)
 	if !c.IPv4 && !c.IPv6 {
@@ -81,13 +83,40 @@ func (c Config) Restrict(stack sut.Stack) (Config, error) {
 	c.IPv4 = c.IPv4 && l.IPv4
 	c.IPv6 = c.IPv6 && l.IPv6
 	c.Metrics = c.Metrics && l.Metrics
+	var ops []model.OpKind
+	for _, sp := range c.kinds() {
+		if l.TakesKind(sp.Kind) {
+			ops = append(ops, sp.Kind)
+		}
+	}
+	c.Ops = ops
 	if !c.IPv4 && !c.IPv6 {
 		return c, fmt.Errorf("%s supports none of the families asked for", c.Name)
+	}
+	if len(c.Ops) == 0 {
+		return c, fmt.Errorf("%s supports none of the op kinds asked for", c.Name)
 	}
 	if len(l.Promote) > 0 && !slices.Contains(l.Promote, c.Promote) {
 		return c, fmt.Errorf("%s supports only promote %s, not promote %s", c.Name, onOff(l.Promote[0]), onOff(c.Promote))
 	}
 	return c, nil
+}
+
+// kinds returns the definitions of the op kinds c draws, in alphabet order.
+func (c Config) kinds() []*model.OpSpec {
+	var sps []*model.OpSpec
+	for _, sp := range model.Alphabet {
+		if len(c.Ops) == 0 || slices.Contains(c.Ops, sp.Kind) {
+			sps = append(sps, sp)
+		}
+	}
+	return sps
+}
+
+// limits returns what c draws as a stack's limits, which say which
+// attributes it draws.
+func (c Config) limits() sut.Limits {
+	return sut.Limits{IPv4: c.IPv4, IPv6: c.IPv6, Metrics: c.Metrics, Ops: c.Ops}
 }
 
 // Property returns the rapid property that checks stack against the model.
@@ -104,22 +133,40 @@ func Property(stack sut.Stack, c Config) func(*rapid.T) {
 		run, d, err := check.Start(c.Name, stack, cfg, c.Stats)
 		m := &machine{c: c, run: run, g: g}
 		m.fail(t, d, err)
-		t.Repeat(map[string]func(*rapid.T){
-			"add": func(t *rapid.T) { m.step(t, g.add(t)) },
-			"del": func(t *rapid.T) {
-				if op, ok := g.delPresent(t, run.Model()); ok {
-					m.step(t, op)
-				}
-			},
-			"odd": func(t *rapid.T) {
-				if rapid.IntRange(0, 2).Draw(t, "oddity") < 2 {
-					m.step(t, g.delAny(t))
-				} else {
-					m.step(t, g.invalid(t))
-				}
-			},
-		})
+		t.Repeat(g.actions(m, run))
 	}
+}
+
+// actions returns the state machine's alphabet for rapid's Repeat: an
+// action per op kind, named by its verb, and "odd". A kind whose ops are
+// about an address that is there (model.OpSpec.Present: del) mostly
+// takes one that is; "odd" draws one of those kinds on a drawn address,
+// present or not, or an op of any kind on an adapter that does not exist.
+func (g *gen) actions(m *machine, run *check.Run) map[string]func(*rapid.T) {
+	as := map[string]func(*rapid.T){}
+	var present []*model.OpSpec
+	for _, sp := range g.kinds {
+		if !sp.Present {
+			as[sp.Name] = func(t *rapid.T) { m.step(t, g.fresh(t, sp)) }
+			continue
+		}
+		present = append(present, sp)
+		as[sp.Name] = func(t *rapid.T) {
+			if op, ok := g.present(t, sp, run.Model()); ok {
+				m.step(t, op)
+			}
+		}
+	}
+	as["odd"] = func(t *rapid.T) {
+		if rapid.IntRange(0, 2).Draw(t, "oddity") < 2 {
+			if len(present) > 0 {
+				m.step(t, g.fresh(t, g.oneOf(t, present)))
+			}
+		} else {
+			m.step(t, g.invalid(t))
+		}
+	}
+	return as
 }
 
 type machine struct {
@@ -164,10 +211,11 @@ func (m *machine) fail(t *rapid.T, d *check.Divergence, err error) {
 type gen struct {
 	c        Config
 	adapters []string
+	kinds    []*model.OpSpec // the kinds drawn, in alphabet order
 	family   *rapid.Generator[bool]
 	v4       *rapid.Generator[netip.Prefix]
 	v6       *rapid.Generator[netip.Prefix]
-	metric   *rapid.Generator[uint32]
+	attrs    map[*model.Attr]*rapid.Generator[uint32] // the attributes drawn
 }
 
 var (
@@ -177,11 +225,10 @@ var (
 	v6Nets    = []netip.Addr{netip.MustParseAddr("2001:db8:0:1::"), netip.MustParseAddr("2001:db8:0:2::"), netip.MustParseAddr("2001:db8:1:1::")}
 	v6Hosts   = []byte{1, 2, 3, 0}
 	v6Lengths = []int{64, 48, 128, 127}
-	metrics   = []uint32{0, 100, 200, 0}
 )
 
 func newGen(c Config, adapters []string) *gen {
-	g := &gen{c: c, adapters: adapters}
+	g := &gen{c: c, adapters: adapters, kinds: c.kinds(), attrs: map[*model.Attr]*rapid.Generator[uint32]{}}
 	g.family = rapid.Custom(func(t *rapid.T) bool {
 		return rapid.IntRange(0, 2).Draw(t, "family") < 2 // two in three IPv4
 	})
@@ -195,7 +242,11 @@ func newGen(c Config, adapters []string) *gen {
 		b[15] = rapid.SampledFrom(v6Hosts).Draw(t, "host")
 		return netip.PrefixFrom(netip.AddrFrom16(b), rapid.SampledFrom(v6Lengths).Draw(t, "len"))
 	})
-	g.metric = rapid.SampledFrom(metrics)
+	for _, a := range model.Attrs() {
+		if c.limits().Takes(a) {
+			g.attrs[a] = rapid.SampledFrom(a.Samples)
+		}
+	}
 	return g
 }
 
@@ -210,24 +261,35 @@ func (g *gen) adapter(t *rapid.T) string {
 	return rapid.SampledFrom(g.adapters).Draw(t, "adapter")
 }
 
-func (g *gen) add(t *rapid.T) model.Op {
-	op := model.Op{Kind: model.Add, Adapter: g.adapter(t), Prefix: g.prefix(t)}
-	if g.c.Metrics {
-		op.Metric = g.metric.Draw(t, "metric")
+// fresh draws an op of kind sp: each operand, then each attribute it
+// takes that c draws.
+func (g *gen) fresh(t *rapid.T, sp *model.OpSpec) model.Op {
+	op := model.Op{Kind: sp.Kind}
+	for _, x := range sp.Operands {
+		switch x {
+		case model.AdapterOperand:
+			op.Adapter = g.adapter(t)
+		case model.PrefixOperand:
+			op.Prefix = g.prefix(t)
+		}
+	}
+	return g.attributes(t, sp, op)
+}
+
+func (g *gen) attributes(t *rapid.T, sp *model.OpSpec, op model.Op) model.Op {
+	for _, a := range sp.Attrs {
+		if d, ok := g.attrs[a]; ok {
+			a.Set(&op, d.Draw(t, a.Name))
+		}
 	}
 	return op
 }
 
-// delAny deletes a drawn address, present or not.
-func (g *gen) delAny(t *rapid.T) model.Op {
-	return model.Op{Kind: model.Del, Adapter: g.adapter(t), Prefix: g.prefix(t)}
-}
-
-// delPresent deletes a present address chosen by value: the first present
-// address at or after a drawn one, in address order. Choosing by value
-// rather than by index keeps the choice stable while rapid removes earlier
-// ops. It returns false when no address is present.
-func (g *gen) delPresent(t *rapid.T, st *model.State) (model.Op, bool) {
+// present draws an op of kind sp on a present address chosen by value:
+// the first present address at or after a drawn one, in address order.
+// Choosing by value rather than by index keeps the choice stable while
+// rapid removes earlier ops. It returns false when no address is present.
+func (g *gen) present(t *rapid.T, sp *model.OpSpec, st *model.State) (model.Op, bool) {
 	want := model.Addr{Adapter: g.adapter(t), Prefix: g.prefix(t)}
 	present := st.Addrs()
 	if len(present) == 0 {
@@ -235,16 +297,28 @@ func (g *gen) delPresent(t *rapid.T, st *model.State) (model.Op, bool) {
 	}
 	i, _ := slices.BinarySearchFunc(present, want, model.Addr.Compare)
 	a := present[i%len(present)]
-	return model.Op{Kind: model.Del, Adapter: a.Adapter, Prefix: a.Prefix}, true
+	return g.attributes(t, sp, model.Op{Kind: sp.Kind, Adapter: a.Adapter, Prefix: a.Prefix}), true
 }
 
-// invalid returns an op on an adapter that does not exist.
-func (g *gen) invalid(t *rapid.T) model.Op {
-	op := g.add(t)
-	if rapid.Bool().Draw(t, "del") {
-		op.Kind, op.Metric = model.Del, 0
+// oneOf draws one of sps, shrinking toward the first: a yes or no for
+// each after the first, the last yes winning.
+func (g *gen) oneOf(t *rapid.T, sps []*model.OpSpec) *model.OpSpec {
+	sp := sps[0]
+	for _, o := range sps[1:] {
+		if rapid.Bool().Draw(t, o.Name) {
+			sp = o
+		}
 	}
-	op.Adapter = fmt.Sprintf("x%d", len(g.adapters))
+	return sp
+}
+
+// invalid returns an op of a drawn kind on an adapter that does not exist.
+func (g *gen) invalid(t *rapid.T) model.Op {
+	op := g.fresh(t, g.kinds[0])
+	op = op.As(g.oneOf(t, g.kinds).Kind)
+	if op.Kind.Spec().Has(model.AdapterOperand) {
+		op.Adapter = fmt.Sprintf("x%d", len(g.adapters))
+	}
 	return op
 }
 

@@ -109,7 +109,7 @@ func checkLegacy(t rapid.TB, n int, promote bool, fifo bool) int {
 				}
 				op = model.Op{Kind: model.Del, Adapter: a.Adapter, Prefix: a.Prefix}
 			} else {
-				op = g.add(rt)
+				op = g.fresh(rt, model.Add.Spec())
 			}
 			d, err := run.Step(op)
 			if err != nil {

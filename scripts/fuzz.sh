@@ -59,8 +59,10 @@ if [ ${#cases[@]} -eq 0 ]; then
   echo "routefuzz: fuzz $sut: no divergence in $fuzztime"
   exit 0
 fi
-# The case with the fewest ops.
-best=$(for c in "${cases[@]}"; do echo "$(sed -n '/^-- ops --$/,/^-- /p' "$c" | grep -c '^[ad]') $c"; done | sort -n | head -1 | cut -d' ' -f2-)
+# The case with the fewest ops: the lines of its ops section that are
+# neither blank nor commentary, whatever their verbs (corpus/case.go).
+nops() { awk '/^-- ops --$/ {on=1; next} /^-- .* --$/ {on=0} on && NF && $1 !~ /^#/ {n++} END {print n+0}' "$1"; }
+best=$(for c in "${cases[@]}"; do echo "$(nops "$c") $c"; done | sort -n | head -1 | cut -d' ' -f2-)
 secs=$(awk "BEGIN{printf \"%.1f\", $end-$start}")
 first=$(stat -c '%.3Y' "${cases[@]}" | sort -n | head -1)
 tfind=$(awk "BEGIN{printf \"%.1f\", $first-$start}")

@@ -5,6 +5,7 @@ package sut
 
 import (
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/routefuzz/routefuzz/model"
@@ -42,12 +43,59 @@ type Limits struct {
 	Promote []bool
 	// IPv4 and IPv6 say which families the stack supports.
 	IPv4, IPv6 bool
-	// Metrics says whether the stack accepts address metrics.
+	// Metrics says whether the stack accepts address metrics
+	// (model.MetricAttr).
 	Metrics bool
+	// Ops lists the op kinds the stack takes. Empty means every kind of
+	// model.Alphabet.
+	Ops []model.OpKind
 }
 
 // All is the Limits of a stack that supports everything.
 var All = Limits{IPv4: true, IPv6: true, Metrics: true}
+
+// TakesKind reports whether the stack takes ops of kind k.
+func (l Limits) TakesKind(k model.OpKind) bool {
+	return len(l.Ops) == 0 || slices.Contains(l.Ops, k)
+}
+
+// Takes reports whether the stack takes attribute a (see
+// model.Attr.Capability).
+func (l Limits) Takes(a *model.Attr) bool {
+	switch a {
+	case model.MetricAttr:
+		return l.Metrics
+	}
+	return false
+}
+
+// SetTakes records whether the stack takes attribute a.
+func (l *Limits) SetTakes(a *model.Attr, ok bool) {
+	switch a {
+	case model.MetricAttr:
+		l.Metrics = ok
+	}
+}
+
+// Unsupported returns why a stack with limits l cannot take op (its kind,
+// its address family or an attribute it sets), or "" when it can. It is
+// what corpus gating, the generator and the protocol ask.
+func (l Limits) Unsupported(op model.Op) string {
+	switch {
+	case !l.TakesKind(op.Kind):
+		return op.Kind.String() + " not supported"
+	case op.Prefix.Addr().Is4() && !l.IPv4:
+		return "IPv4 not supported"
+	case op.Prefix.Addr().Is6() && !l.IPv6:
+		return "IPv6 not supported"
+	}
+	for _, a := range model.Attrs() {
+		if a.Get(op) != 0 && !l.Takes(a) {
+			return a.Capability + " not supported"
+		}
+	}
+	return ""
+}
 
 // Limiter is implemented by stacks that support less than All.
 type Limiter interface {

@@ -60,11 +60,12 @@ func serve(promote bool, kinds string, report map[model.RouteKind]bool, glitch i
 		case "hello":
 			// Answer with our version and what we support: both
 			// families and metrics, which are not the defaults, our
-			// promotion setting, and the route kinds we report.
+			// promotion setting, the route kinds we report, and every
+			// op kind routefuzz knows, since the fixed stack takes them.
 			if args != "routefuzz 1" {
 				return fmt.Errorf("harness speaks %q; this adapter speaks version 1", req)
 			}
-			fmt.Fprintf(out, "hello routefuzz 1 kinds=%s promote=%d families=4,6 metrics=1\n", kinds, bit(promote))
+			fmt.Fprintf(out, "hello routefuzz 1 kinds=%s promote=%d families=4,6 metrics=1 ops=%s\n", kinds, bit(promote), ops())
 		case "reset":
 			cfg := model.Config{Adapters: strings.Fields(args), Promote: promote}
 			if err := stack.Reset(cfg); err != nil {
@@ -72,13 +73,6 @@ func serve(promote bool, kinds string, report map[model.RouteKind]bool, glitch i
 				break
 			}
 			fmt.Fprintln(out, "ok")
-		case "add", "del":
-			op, err := model.ParseOp(req)
-			if err != nil {
-				fmt.Fprintf(out, "err invalid %v\n", err)
-				break
-			}
-			fmt.Fprintln(out, result(stack.Apply(op)))
 		case "routes":
 			t, _ := stack.Routes()
 			if len(t) > 0 {
@@ -101,7 +95,17 @@ func serve(promote bool, kinds string, report map[model.RouteKind]bool, glitch i
 		case "quit":
 			return out.Flush()
 		default:
-			fmt.Fprintln(out, "err unsupported")
+			if _, err := model.ParseOpKind(verb); err != nil {
+				fmt.Fprintln(out, "err unsupported")
+				break
+			}
+			// An op: "add a0 10.0.0.1/24", "del a0 10.0.0.1/24", ...
+			op, err := model.ParseOp(req)
+			if err != nil {
+				fmt.Fprintf(out, "err invalid %v\n", err)
+				break
+			}
+			fmt.Fprintln(out, result(stack.Apply(op)))
 		}
 		if err := out.Flush(); err != nil {
 			return err
@@ -125,6 +129,15 @@ func result(err error) string {
 		msg = oe.Msg
 	}
 	return "err " + r.String() + " " + msg
+}
+
+// ops returns the verbs of every op kind: "add,del".
+func ops() string {
+	var vs []string
+	for _, sp := range model.Alphabet {
+		vs = append(vs, sp.Name)
+	}
+	return strings.Join(vs, ",")
 }
 
 func bit(b bool) int {

@@ -1,5 +1,7 @@
 // Package benchops draws the fixed operation sequences that the
-// benchmarks share, so that their figures compare like with like.
+// benchmarks share, so that their figures compare like with like. It
+// names add and del on purpose, not the op alphabet: the workload stays
+// the same when kinds are added, so figures compare across versions.
 package benchops
 
 import (

@@ -406,14 +406,14 @@ func (s *Stack) Apply(op model.Op) error {
 	if s.c == nil {
 		return errClosed
 	}
+	if err := op.Validate(); err != nil {
+		return err
+	}
 	idx, ok := s.index[op.Adapter]
 	if !ok {
 		return &model.OpError{Op: op, Result: model.Invalid, Msg: fmt.Sprintf("no adapter %q (have %s)", op.Adapter, strings.Join(s.cfg.Adapters, ", "))}
 	}
 	p := op.Prefix
-	if !p.IsValid() || p.Addr().Zone() != "" || p.Addr().Is4In6() || op.Kind == model.Del && op.Metric != 0 {
-		return &model.OpError{Op: op, Result: model.Invalid, Msg: "malformed operation"}
-	}
 	m := rtnetlink.AddressMessage{
 		Family:       unix.AF_INET6,
 		PrefixLength: uint8(p.Bits()),

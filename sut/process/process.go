@@ -220,6 +220,7 @@ func (s *Stack) Limits() sut.Limits {
 	l := s.limits
 	l.Kinds = slices.Clone(l.Kinds)
 	l.Promote = slices.Clone(l.Promote)
+	l.Ops = slices.Clone(l.Ops)
 	return l
 }
 
@@ -262,13 +263,12 @@ func (s *Stack) Apply(op model.Op) error {
 	if err := s.running(req); err != nil {
 		return err
 	}
-	switch {
-	case op.Kind != model.Add && op.Kind != model.Del, !op.Prefix.IsValid():
-		return fmt.Errorf("op %s has no form in the protocol", req)
-	case op.Prefix.Addr().Is4() && !s.limits.IPv4, op.Prefix.Addr().Is6() && !s.limits.IPv6:
-		return s.fail(req, ErrUnsupported, "declared it does not support this address family, so routefuzz does not send %q", req)
-	case op.Metric != 0 && !s.limits.Metrics:
-		return s.fail(req, ErrUnsupported, "declared metrics=0, so routefuzz does not send %q", req)
+	if err := op.Validate(); err != nil {
+		// Not %w: a malformed op is the harness's, not a result.
+		return fmt.Errorf("op %s has no form in the protocol: %v", req, err)
+	}
+	if why := s.limits.Unsupported(op); why != "" {
+		return s.fail(req, ErrUnsupported, "declared %s, so routefuzz does not send %q", s.declared(op), req)
 	}
 	a, err := s.ask(req, nil)
 	if err != nil {
@@ -430,11 +430,17 @@ func (s *Stack) handshake() error {
 	return nil
 }
 
-// parseCaps reads the capabilities of a hello answer.
+// parseCaps reads the capabilities of a hello answer. The op kinds a
+// program takes (ops=) and the attribute capabilities (metrics=) come from
+// the op alphabet; a program that declares no ops= takes model.V1Ops.
 func parseCaps(caps []string) (l sut.Limits, promote bool, err error) {
-	l = sut.Limits{IPv4: true, IPv6: true, Promote: []bool{true}}
+	l = sut.Limits{IPv4: true, IPv6: true, Promote: []bool{true}, Ops: model.V1Ops()}
 	promote = true
 	seen := map[string]bool{}
+	known := []string{"kinds", "promote", "families", "ops"}
+	for _, a := range model.Attrs() {
+		known = append(known, a.Capability)
+	}
 	for _, c := range caps {
 		k, v, ok := strings.Cut(c, "=")
 		if !ok {
@@ -460,16 +466,27 @@ func parseCaps(caps []string) (l sut.Limits, promote bool, err error) {
 				}
 			}
 			slices.Sort(l.Kinds)
-		case "promote", "metrics":
+			continue
+		case "ops":
+			l.Ops = nil
+			for _, w := range strings.Split(v, ",") {
+				op, err := model.ParseOpKind(w)
+				if err != nil {
+					return l, false, bad("a comma-separated list of " + opNames())
+				}
+				if !slices.Contains(l.Ops, op) {
+					l.Ops = append(l.Ops, op)
+				}
+			}
+			slices.Sort(l.Ops)
+			continue
+		case "promote":
 			if v != "0" && v != "1" {
 				return l, false, bad("0 or 1")
 			}
-			if k == "metrics" {
-				l.Metrics = v == "1"
-			} else {
-				promote = v == "1"
-				l.Promote = []bool{promote}
-			}
+			promote = v == "1"
+			l.Promote = []bool{promote}
+			continue
 		case "families":
 			l.IPv4, l.IPv6 = false, false
 			for _, w := range strings.Split(v, ",") {
@@ -482,14 +499,48 @@ func parseCaps(caps []string) (l sut.Limits, promote bool, err error) {
 					return l, false, bad("a comma-separated list of 4, 6")
 				}
 			}
-		default:
-			return l, false, fmt.Errorf("capability %q is unknown (want kinds, promote, families or metrics)", k)
+			continue
 		}
+		i := slices.IndexFunc(model.Attrs(), func(a *model.Attr) bool { return a.Capability == k })
+		if i < 0 {
+			return l, false, fmt.Errorf("capability %q is unknown (want %s)", k, strings.Join(known, ", "))
+		}
+		if v != "0" && v != "1" {
+			return l, false, bad("0 or 1")
+		}
+		l.SetTakes(model.Attrs()[i], v == "1")
 	}
 	if !l.IPv4 {
 		l.Promote = nil // promotion is IPv4's: any setting does
 	}
 	return l, promote, nil
+}
+
+// declared says which of the program's capabilities rule op out.
+func (s *Stack) declared(op model.Op) string {
+	l := s.limits
+	if !l.TakesKind(op.Kind) {
+		var ns []string
+		for _, k := range l.Ops {
+			ns = append(ns, k.String())
+		}
+		return "ops=" + strings.Join(ns, ",") // or declared none, and takes those of protocol 1
+	}
+	for _, a := range model.Attrs() {
+		if a.Get(op) != 0 && !l.Takes(a) {
+			return a.Capability + "=0"
+		}
+	}
+	return "it does not support this address family"
+}
+
+// opNames returns the verbs of the op alphabet, "add, del".
+func opNames() string {
+	var ns []string
+	for _, sp := range model.Alphabet {
+		ns = append(ns, sp.Name)
+	}
+	return strings.Join(ns, ", ")
 }
 
 // launch starts the program with its standard input, output and error on

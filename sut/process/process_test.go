@@ -523,14 +523,15 @@ func TestDuplicateRoute(t *testing.T) {
 	}
 	report := d.Report()
 	t.Log("\n" + report)
+	wantRoutes, gotRoutes := check.Routes.Of(d)
 	if len(d.Ops) != 2 || d.Aspects() != check.RoutesAspect {
 		t.Errorf("diverges after %d ops in %s, want after op 2 in routes only", len(d.Ops), d.Aspects())
 	}
 	dup := model.MustParseRoute("10.0.0.0/24 dev a0 src 10.0.0.1")
-	if n := countRoute(d.GotRoutes, dup); n != 2 {
+	if n := countRoute(gotRoutes, dup); n != 2 {
 		t.Errorf("the stack's table holds %q %d times, want 2", dup, n)
 	}
-	if n := countRoute(d.WantRoutes, dup); n != 1 {
+	if n := countRoute(wantRoutes, dup); n != 1 {
 		t.Errorf("the model's table holds %q %d times, want 1", dup, n)
 	}
 	if !strings.Contains(report, "routes (- missing from exec, + extra in exec)") {
@@ -570,11 +571,12 @@ func TestDuplicateRouteHunt(t *testing.T) {
 		d.Ops[0].Adapter != d.Ops[1].Adapter || d.Ops[0].Prefix.Masked() != d.Ops[1].Prefix.Masked() {
 		t.Fatalf("minimal sequence:\n%s\nwant two adds in one prefix on one adapter", check.FormatOps(d.Ops))
 	}
+	wantRoutes, gotRoutes := check.Routes.Of(d)
 	if d.Aspects() != check.RoutesAspect {
 		t.Errorf("differs in %s, want routes only", d.Aspects())
 	}
 	var extra []model.Route
-	for _, l := range model.Diff(d.WantRoutes, d.GotRoutes) {
+	for _, l := range model.Diff(wantRoutes, gotRoutes) {
 		if l.InWant != l.InGot {
 			if l.InWant {
 				t.Errorf("route %s missing from the stack's table", l.Want)
@@ -582,7 +584,7 @@ func TestDuplicateRouteHunt(t *testing.T) {
 			extra = append(extra, l.Got)
 		}
 	}
-	if len(extra) != 1 || extra[0].Kind != model.Connected || countRoute(d.WantRoutes, extra[0]) != 1 {
+	if len(extra) != 1 || extra[0].Kind != model.Connected || countRoute(wantRoutes, extra[0]) != 1 {
 		t.Errorf("extra routes %v, want one repeated connected route", extra)
 	} else if !showsExtra(d.Report(), extra[0]) {
 		t.Errorf("the report does not show the extra route %s", extra[0])

@@ -41,20 +41,24 @@ func (l *Lists) Reset(names []string) {
 // own: do not keep it across changes.
 func (l *Lists) Of(dev string) []Addr { return l.m[dev] }
 
-// Check returns the error op gives under the kernel's rules, or nil.
+// Check returns the error op gives under the kernel's rules, or nil: a
+// malformed op (model.Op.Validate) or an unknown adapter is invalid, then
+// each kind's own rule.
 func (l *Lists) Check(op model.Op) error {
+	if err := op.Validate(); err != nil {
+		return err
+	}
 	as, ok := l.m[op.Adapter]
-	p := op.Prefix
-	switch {
-	case !ok:
+	if !ok {
 		return &model.OpError{Op: op, Result: model.Invalid, Msg: fmt.Sprintf("no adapter %q (have %s)", op.Adapter, strings.Join(l.names, ", "))}
-	case !p.IsValid() || p.Addr().Zone() != "" || p.Addr().Is4In6() || op.Kind == model.Del && op.Metric != 0:
-		return &model.OpError{Op: op, Result: model.Invalid, Msg: "malformed operation"}
-	case op.Kind == model.Add:
+	}
+	p := op.Prefix
+	switch op.Kind {
+	case model.Add:
 		if slices.ContainsFunc(as, func(a Addr) bool { return a.P == p || !p.Addr().Is4() && a.P.Addr() == p.Addr() }) {
 			return &model.OpError{Op: op, Result: model.Exists, Msg: "address already assigned"}
 		}
-	case op.Kind == model.Del:
+	case model.Del:
 		if !slices.ContainsFunc(as, func(a Addr) bool { return a.P == p }) {
 			return &model.OpError{Op: op, Result: model.NotFound, Msg: "address not found"}
 		}

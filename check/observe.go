@@ -1,0 +1,272 @@
+package check
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/routefuzz/routefuzz/model"
+	"github.com/routefuzz/routefuzz/sut"
+)
+
+// Observables lists what is compared after every step besides the op's
+// result, in the order it is read, compared and reported. Each is defined
+// once, by a Def; the comparison (Run), the text and HTML reports, Same
+// and the corpus iterate this list and know nothing else of them, as
+// they know nothing of the ops. Adding an observable (route lookups) is
+// adding its Def here.
+var Observables = []Observable{Routes, Addrs}
+
+// An Observable is one entry of Observables: a *Def of some type.
+type Observable interface {
+	// String names it in aspects, reports and errors: "routes".
+	String() string
+	// Aspect is its bit in a divergence's Aspects.
+	Aspect() Aspect
+	equal(want, got any) bool
+	fromModel(m *model.State, l sut.Limits) any
+	text(wantName, gotName string, want, got any) string
+	rows(want, got any) []Row
+	describe(want, got any) string
+	always() bool
+	note() string
+	title() string
+	reader() reader
+}
+
+// Def defines an observable whose values are of type T: how to read it
+// from the model and from a stack, how to compare it, and how to show it.
+type Def[T any] struct {
+	// Name names it in aspects, reports and errors: "routes".
+	Name string
+	// Title heads its table in the HTML report: "Routes".
+	Title string
+	// Model reads what the model says, as a stack with limits l shows it.
+	Model func(m *model.State, l sut.Limits) T
+	// Stack reads what the stack shows, as its limits l allow.
+	Stack func(s sut.Stack, l sut.Limits) (T, error)
+	// Equal compares the two.
+	Equal func(want, got T) bool
+	// Lags says a stack may show the effect of an op late (sut.Lagger):
+	// a differing reading is re-read before it counts.
+	Lags bool
+	// Always says the report shows it even when the two agree.
+	Always bool
+	// Text renders both for the text report, the differences marked.
+	Text func(wantName, gotName string, want, got T) string
+	// Rows renders both as the rows of a two-column table.
+	Rows func(want, got T) []Row
+	// Note, if not empty, follows its HTML table; %[1]s is the stack.
+	Note string
+	// Describe says in a phrase how they differ, for a corpus header.
+	Describe func(want, got T) string
+}
+
+// A Row is one row of an observable's two-column table: the model's side
+// and the stack's, "" where a side lacks it.
+type Row struct{ Want, Got string }
+
+// String returns d.Name.
+func (d *Def[T]) String() string { return d.Name }
+
+// Aspect returns d's bit in Aspects, from its place in Observables.
+func (d *Def[T]) Aspect() Aspect {
+	i := slices.Index(Observables, Observable(d))
+	if i < 0 {
+		return 0
+	}
+	return ResultAspect << (1 + i)
+}
+
+// Of returns the two values of d in a divergence (zero values when d was
+// not read).
+func (d *Def[T]) Of(dv *Divergence) (want, got T) {
+	for _, o := range dv.Observed {
+		if o.Of == Observable(d) {
+			want, _ = o.Want.(T)
+			got, _ = o.Got.(T)
+			return want, got
+		}
+	}
+	return want, got
+}
+
+func (d *Def[T]) values(want, got any) (T, T) {
+	w, _ := want.(T)
+	g, _ := got.(T)
+	return w, g
+}
+
+func (d *Def[T]) equal(want, got any) bool { return d.Equal(d.values(want, got)) }
+
+func (d *Def[T]) fromModel(m *model.State, l sut.Limits) any { return d.Model(m, l) }
+
+func (d *Def[T]) text(wantName, gotName string, want, got any) string {
+	w, g := d.values(want, got)
+	return d.Text(wantName, gotName, w, g)
+}
+
+func (d *Def[T]) rows(want, got any) []Row { return d.Rows(d.values(want, got)) }
+
+func (d *Def[T]) describe(want, got any) string { return d.Describe(d.values(want, got)) }
+func (d *Def[T]) always() bool                  { return d.Always }
+func (d *Def[T]) note() string                  { return d.Note }
+func (d *Def[T]) title() string                 { return d.Title }
+func (d *Def[T]) reader() reader                { return &readerOf[T]{def: d} }
+
+// Observed is one observable's two values in a divergence.
+type Observed struct {
+	Of        Observable
+	Want, Got any
+}
+
+// Differs reports whether the stack's value differs from the model's.
+func (o Observed) Differs() bool { return !o.Of.equal(o.Want, o.Got) }
+
+// A reader reads one observable for a run, keeping its last two values
+// typed, so that a step that agrees allocates nothing.
+type reader interface {
+	// read reads both sides and reports whether they agree.
+	read(r *Run) (bool, error)
+	// wanted reads the model's side only, the stack's being unknown.
+	wanted(r *Run)
+	observed() Observed
+}
+
+type readerOf[T any] struct {
+	def       *Def[T]
+	want, got T
+}
+
+func (x *readerOf[T]) wanted(r *Run) {
+	x.want = x.def.Model(r.model, r.limits)
+	var zero T
+	x.got = zero
+}
+
+func (x *readerOf[T]) read(r *Run) (bool, error) {
+	x.want = x.def.Model(r.model, r.limits)
+	got, err := x.stack(r)
+	if err != nil {
+		return false, err
+	}
+	x.got = got
+	if x.def.Equal(x.want, x.got) {
+		return true, nil
+	}
+	if x.def.Lags {
+		return x.settle(r)
+	}
+	return false, nil
+}
+
+func (x *readerOf[T]) stack(r *Run) (T, error) {
+	v, err := x.def.Stack(r.stack, r.limits)
+	if err != nil {
+		return v, fmt.Errorf("%s: reading %s after op %d: %w", r.name, x.def.Name, len(r.ops), err)
+	}
+	return v, nil
+}
+
+// settle re-reads a differing value for as long as the stack says its
+// tables may still lag its ops (sut.Lagger), with a backoff, keeping the
+// last value read.
+func (x *readerOf[T]) settle(r *Run) (bool, error) {
+	l, ok := r.stack.(sut.Lagger)
+	if !ok {
+		return false, nil
+	}
+	lag := l.Lag()
+	if lag <= 0 {
+		return false, nil
+	}
+	backoff := 50 * time.Microsecond
+	for deadline := time.Now().Add(lag); time.Now().Before(deadline); backoff *= 2 {
+		time.Sleep(backoff)
+		r.stats.Retries++
+		got, err := x.stack(r)
+		if err != nil {
+			return false, err
+		}
+		x.got = got
+		if x.def.Equal(x.want, x.got) {
+			r.stats.Settled++
+			return true, nil
+		}
+	}
+	r.stats.GaveUp++
+	return false, nil
+}
+
+func (x *readerOf[T]) observed() Observed {
+	return Observed{Of: x.def, Want: x.want, Got: x.got}
+}
+
+// Routes is the route table, only the route kinds the stack reports
+// (sut.Limits.Kinds). A stack's table may lag its ops.
+var Routes = &Def[model.Table]{
+	Name:  "routes",
+	Title: "Routes",
+	Model: func(m *model.State, l sut.Limits) model.Table { return m.Routes().Filter(l.Kinds) },
+	Stack: func(s sut.Stack, l sut.Limits) (model.Table, error) {
+		t, err := s.Routes()
+		if err != nil {
+			return nil, err
+		}
+		return t.Filter(l.Kinds), nil
+	},
+	Equal:  model.Table.Equal,
+	Lags:   true,
+	Always: true,
+	Text:   SideBySide,
+	Rows: func(want, got model.Table) []Row {
+		var rows []Row
+		for _, l := range model.Diff(want, got) {
+			var r Row
+			if l.InWant {
+				r.Want = l.Want.String()
+			}
+			if l.InGot {
+				r.Got = l.Got.String()
+			}
+			rows = append(rows, r)
+		}
+		return rows
+	},
+	Note: "Rows in red are missing from %[1]s; rows in green are extra.",
+	Describe: func(want, got model.Table) string {
+		if diff := Diff(want, got); diff.Missing > 0 || diff.Extra > 0 {
+			return fmt.Sprintf("%d route(s) missing and %d extra after the last op", diff.Missing, diff.Extra)
+		}
+		return ""
+	},
+}
+
+// Addrs is the address list, sorted by model.Addr.Compare.
+var Addrs = &Def[[]model.Addr]{
+	Name:  "addresses",
+	Title: "Addresses",
+	Model: func(m *model.State, _ sut.Limits) []model.Addr { return m.Addrs() },
+	Stack: func(s sut.Stack, _ sut.Limits) ([]model.Addr, error) { return s.Addrs() },
+	Equal: slices.Equal[[]model.Addr],
+	Text:  func(_, gotName string, want, got []model.Addr) string { return addrDiff(gotName, want, got) },
+	Rows: func(want, got []model.Addr) []Row {
+		var rows []Row
+		for _, l := range addrLines(want, got) {
+			rows = append(rows, Row{l.want, l.got})
+		}
+		return rows
+	},
+	Describe: func(want, got []model.Addr) string { return "the addresses differ" },
+}
+
+// SameModel reports whether two models show the same value of every
+// observable, as a stack that supports everything would.
+func SameModel(a, b *model.State) bool {
+	for _, o := range Observables {
+		if !o.equal(o.fromModel(a, sut.All), o.fromModel(b, sut.All)) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,274 @@
+package model
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// The op alphabet: every kind of operation routefuzz knows is one OpSpec
+// in Alphabet, and everything that is not a kind's semantics is driven by
+// that entry: the grammar (ParseOp, Op.String), what makes an op well
+// formed (Op.Validate), the protocol capability by which a program says it
+// takes the kind (sut.Limits, the hello's ops=), how the generator draws
+// it, how the minimizer simplifies it and whether a corpus case can run on
+// a stack. What an op does is the model's (State.Apply) and each stack's.
+//
+// Adding a kind is adding its constant and its entry here, its semantics
+// to State.Check and State.Apply, and its effect to each stack's Apply.
+
+// OpKind names a kind of operation; it is the position of its entry in
+// Alphabet, from 1. The zero OpKind is invalid.
+type OpKind uint8
+
+const (
+	// Add assigns an address to an adapter.
+	Add OpKind = iota + 1
+	// Del removes an address from an adapter.
+	Del
+)
+
+// An Operand is a positional argument of an op, after its verb.
+type Operand uint8
+
+const (
+	// AdapterOperand is the adapter's name (Op.Adapter).
+	AdapterOperand Operand = iota + 1
+	// PrefixOperand is ADDRESS/LENGTH, host bits kept (Op.Prefix).
+	PrefixOperand
+)
+
+// usage returns the operand as a usage message writes it.
+func (x Operand) usage() string {
+	if x == AdapterOperand {
+		return "ADAPTER"
+	}
+	return "ADDRESS/LENGTH"
+}
+
+// noun returns what the operand is, for "unexpected ... after the address".
+func (x Operand) noun() string {
+	if x == AdapterOperand {
+		return "adapter"
+	}
+	return "address"
+}
+
+// An Attr is an optional attribute of an op, written after its operands
+// as its name and a number from 0 to 4294967295 ("metric 100"). Zero
+// means absent and is not written. Attrs are compared by pointer.
+type Attr struct {
+	// Name is the word that introduces it: "metric".
+	Name string
+	// Capability is the hello capability by which a program says it
+	// takes the attribute ("metrics=1"); without it, it is never sent.
+	Capability string
+	// Get returns the attribute's value in an op; Set sets it.
+	Get func(Op) uint32
+	Set func(*Op, uint32)
+	// Samples are the values the generator draws, the simplest first.
+	// The minimizer simplifies any value toward zero, then drops it.
+	Samples []uint32
+}
+
+// MetricAttr is the address metric (IFA_RT_PRIORITY), Op.Metric.
+var MetricAttr = &Attr{
+	Name:       "metric",
+	Capability: "metrics",
+	Get:        func(o Op) uint32 { return o.Metric },
+	Set:        func(o *Op, v uint32) { o.Metric = v },
+	Samples:    []uint32{0, 100, 200, 0},
+}
+
+// attrs lists every attribute, in the order Op.String writes them.
+var attrs = []*Attr{MetricAttr}
+
+// Attrs returns every attribute any op kind takes, in the order ops are
+// written with them. The slice is shared: do not modify it.
+func Attrs() []*Attr { return attrs }
+
+// OpSpec is the definition of one op kind.
+type OpSpec struct {
+	Kind OpKind
+	// Name is the verb that starts the op's line: "add".
+	Name string
+	// Operands are the positional arguments after the verb, in order.
+	Operands []Operand
+	// Attrs are the optional attributes it takes, after the operands.
+	Attrs []*Attr
+	// Present says the op is about an address that is there: the
+	// generator mostly draws one that is, and an op on another address
+	// is among its oddities.
+	Present bool
+	// V1 says that a protocol-1 program that declares no ops= capability
+	// takes the kind (add and del, the kinds the protocol began with).
+	V1 bool
+}
+
+// Alphabet is every op kind, Alphabet[k-1] being kind k's definition.
+// Do not modify it.
+var Alphabet = []*OpSpec{
+	{Kind: Add, Name: "add", Operands: []Operand{AdapterOperand, PrefixOperand}, Attrs: []*Attr{MetricAttr}, V1: true},
+	{Kind: Del, Name: "del", Operands: []Operand{AdapterOperand, PrefixOperand}, Present: true, V1: true},
+}
+
+// Spec returns the definition of k, or nil when k is no kind.
+func (k OpKind) Spec() *OpSpec {
+	if k == 0 || int(k) > len(Alphabet) {
+		return nil
+	}
+	return Alphabet[k-1]
+}
+
+// String returns the kind's verb, "add" or "del".
+func (k OpKind) String() string {
+	if sp := k.Spec(); sp != nil {
+		return sp.Name
+	}
+	return "OpKind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// ParseOpKind parses a verb.
+func ParseOpKind(s string) (OpKind, error) {
+	for _, sp := range Alphabet {
+		if sp.Name == s {
+			return sp.Kind, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown verb %q (want %s)", s, verbs())
+}
+
+// verbs returns "add or del", "add, del or change".
+func verbs() string {
+	var b strings.Builder
+	for i, sp := range Alphabet {
+		switch {
+		case i == 0:
+		case i == len(Alphabet)-1:
+			b.WriteString(" or ")
+		default:
+			b.WriteString(", ")
+		}
+		b.WriteString(sp.Name)
+	}
+	return b.String()
+}
+
+// V1Ops returns the kinds a protocol-1 program takes when it declares no
+// ops= capability.
+func V1Ops() []OpKind {
+	var ks []OpKind
+	for _, sp := range Alphabet {
+		if sp.V1 {
+			ks = append(ks, sp.Kind)
+		}
+	}
+	return ks
+}
+
+// Usage returns the kind's grammar: "add ADAPTER ADDRESS/LENGTH [metric N]".
+func (sp *OpSpec) Usage() string {
+	var b strings.Builder
+	b.WriteString(sp.operandUsage())
+	for _, a := range sp.Attrs {
+		b.WriteString(" [" + a.Name + " N]")
+	}
+	return b.String()
+}
+
+// operandUsage returns the kind's grammar without its attributes.
+func (sp *OpSpec) operandUsage() string {
+	var b strings.Builder
+	b.WriteString(sp.Name)
+	for _, x := range sp.Operands {
+		b.WriteString(" " + x.usage())
+	}
+	return b.String()
+}
+
+// Has reports whether the kind takes operand x.
+func (sp *OpSpec) Has(x Operand) bool {
+	for _, y := range sp.Operands {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+// Takes reports whether the kind takes attribute a.
+func (sp *OpSpec) Takes(a *Attr) bool {
+	for _, b := range sp.Attrs {
+		if b == a {
+			return true
+		}
+	}
+	return false
+}
+
+func (sp *OpSpec) attr(name string) *Attr {
+	for _, a := range sp.Attrs {
+		if a.Name == name {
+			return a
+		}
+	}
+	return nil
+}
+
+// As returns o as an op of kind k: its operands and attributes, less
+// those k does not take.
+func (o Op) As(k OpKind) Op {
+	o.Kind = k
+	sp := k.Spec()
+	if sp == nil {
+		return o
+	}
+	if !sp.Has(AdapterOperand) {
+		o.Adapter = ""
+	}
+	if !sp.Has(PrefixOperand) {
+		o.Prefix = netip.Prefix{}
+	}
+	for _, a := range attrs {
+		if !sp.Takes(a) {
+			a.Set(&o, 0)
+		}
+	}
+	return o
+}
+
+// Validate reports whether o is well formed: a kind in Alphabet, valid
+// operands (a prefix that is valid, with no zone, not IPv4-mapped IPv6),
+// and no operand or attribute its kind does not take. It is the one
+// statement of these rules, for the model and every stack. Whether the
+// adapter exists, and everything else that depends on a stack's state,
+// is each stack's to say. The error is an *OpError wrapping ErrInvalid.
+func (o Op) Validate() error {
+	sp := o.Kind.Spec()
+	if sp == nil {
+		return opErr(o, Invalid, "unknown operation kind %d", o.Kind)
+	}
+	if sp.Has(PrefixOperand) {
+		p := o.Prefix
+		switch {
+		case !p.IsValid():
+			return opErr(o, Invalid, "malformed prefix")
+		case p.Addr().Zone() != "":
+			return opErr(o, Invalid, "prefix %s has a zone", p)
+		case p.Addr().Is4In6():
+			return opErr(o, Invalid, "prefix %s is IPv4-mapped IPv6", p)
+		}
+	} else if o.Prefix != (netip.Prefix{}) {
+		return opErr(o, Invalid, "%s takes no address", sp.Name)
+	}
+	if !sp.Has(AdapterOperand) && o.Adapter != "" {
+		return opErr(o, Invalid, "%s takes no adapter", sp.Name)
+	}
+	for _, a := range attrs {
+		if a.Get(o) != 0 && !sp.Takes(a) {
+			return opErr(o, Invalid, "%s takes no %s", sp.Name, a.Name)
+		}
+	}
+	return nil
+}
