@@ -152,3 +152,11 @@ func Replay(name string, stack sut.Stack, cfg model.Config, ops []model.Op, stat
 	}
 	return nil, nil
 }
+
+// when says where the run is: "after op N", or "after the reset".
+func (r *Run) when() string {
+	if len(r.ops) == 0 {
+		return "after the reset"
+	}
+	return fmt.Sprintf("after op %d", len(r.ops))
+}

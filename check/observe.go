@@ -163,7 +163,7 @@ func (x *readerOf[T]) read(r *Run) (bool, error) {
 func (x *readerOf[T]) stack(r *Run) (T, error) {
 	v, err := x.def.Stack(r.stack, r.limits)
 	if err != nil {
-		return v, fmt.Errorf("%s: reading %s after op %d: %w", r.name, x.def.Name, len(r.ops), err)
+		return v, fmt.Errorf("%s: reading %s %s: %w", r.name, x.def.Name, r.when(), err)
 	}
 	return v, nil
 }

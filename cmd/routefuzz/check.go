@@ -148,35 +148,14 @@ func runCheck(f *checkFlags) (props.Result, int) {
 	if err := f.only(); err != nil {
 		return props.Result{}, errorf("%v", err)
 	}
-	// On SIGINT or SIGTERM the summary is still the last line, after the
-	// stack's own cleanups (registered later, so run first).
+	// Every flag is checked before the stack is opened: a bad one must
+	// not start a program or create a namespace first.
 	var progress props.Progress
-	start := time.Now()
-	defer interrupt.Register(func() {
-		fmt.Printf("routefuzz: interrupted; the counts below are those of the checks that completed\n")
-		fmt.Println(props.Result{
-			Checks:      int(progress.Checks.Load()),
-			Steps:       int(progress.Steps.Load()),
-			Divergences: int(progress.Divergences.Load()),
-			Elapsed:     time.Since(start),
-		}.Summary(f.name))
-	})()
-	stack, err := f.open()
-	if err != nil {
-		errorf("%v", err)
-		fmt.Println(props.Result{}.Summary(f.name))
-		return props.Result{}, exitError
-	}
-	defer stack.Close()
 	c := props.Config{Name: f.name, Adapters: f.adapters, Metrics: f.metrics, Progress: &progress}
 	switch f.promote {
 	case "on":
 		c.Promote = true
-	case "off":
-	case "auto":
-		if l := sut.LimitsOf(stack); len(l.Promote) == 1 {
-			c.Promote = l.Promote[0]
-		}
+	case "off", "auto":
 	default:
 		return props.Result{}, errorf("-promote: want on, off or auto, not %q", f.promote)
 	}
@@ -191,9 +170,33 @@ func runCheck(f *checkFlags) (props.Result, int) {
 		}
 	}
 	if f.exclude != "" {
+		var err error
 		if c.Exclude, err = props.Exclusions(strings.Split(f.exclude, ",")); err != nil {
 			return props.Result{}, errorf("%v", err)
 		}
+	}
+	// On SIGINT or SIGTERM the summary is still the last line, after the
+	// stack's own cleanups (registered later, so run first).
+	start := time.Now()
+	unregister := interrupt.Register(func() {
+		fmt.Printf("routefuzz: interrupted; the counts below are those of the checks that completed\n")
+		fmt.Println(props.Result{
+			Checks:      int(progress.Checks.Load()),
+			Steps:       int(progress.Steps.Load()),
+			Divergences: int(progress.Divergences.Load()),
+			Elapsed:     time.Since(start),
+		}.Summary(f.name))
+	})
+	defer unregister()
+	stack, err := f.open()
+	if err != nil {
+		errorf("%v", err)
+		fmt.Println(props.Result{}.Summary(f.name))
+		return props.Result{}, exitError
+	}
+	defer stack.Close()
+	if l := sut.LimitsOf(stack); f.promote == "auto" && len(l.Promote) == 1 {
+		c.Promote = l.Promote[0]
 	}
 	// What the stack supports, so that the command line below asks for
 	// what was really drawn.
@@ -215,13 +218,14 @@ func runCheck(f *checkFlags) (props.Result, int) {
 	}
 	if err != nil {
 		errorf("harness failure (not a divergence): %v", err)
+		unregister() // this summary is the last line
 		fmt.Println(res.Summary(f.name))
 		return res, exitError
 	}
 	switch {
 	case res.Flaky:
-		fmt.Printf("\nDID NOT REPRODUCE: a divergence was seen after %d checks (%v), but replaying its order from a fresh reset did not fail the same way %d times in a row, so it is not reported as a divergence. It depends on timing or on state the order does not set. The order, as first seen:\n",
-			res.Checks, res.FoundAfter.Round(time.Microsecond), props.Confirmations)
+		fmt.Printf("\nDID NOT REPRODUCE: %d divergence(s) seen in %d checks did not fail the same way each time their order was replayed from a fresh reset, so none is reported as a divergence: they depend on timing or on state the order does not set. The shortest:\n",
+			max(res.Unconfirmed, 1), res.Checks)
 		fmt.Print(res.Minimal.Report())
 		saver.flaky(res.Minimal)
 		saver.printSaved(res.Minimal)
@@ -242,6 +246,7 @@ func runCheck(f *checkFlags) (props.Result, int) {
 		fmt.Printf("routefuzz: %d route re-reads while waiting for the stack to settle: %d differences went away, %d outlasted the wait (real divergences, mostly while shrinking)\n",
 			res.Retries, res.Settled, res.GaveUp)
 	}
+	unregister() // this summary is the last line
 	fmt.Println(res.Summary(f.name))
 	return res, exitOK
 }

@@ -181,6 +181,8 @@ func (s *Stack) Reset(cfg model.Config) error {
 			return fmt.Errorf("adapter name %q is the namespace's loopback device: %w", a, sut.ErrUnsupported)
 		case "all", "default":
 			return fmt.Errorf("adapter name %q is taken by the kernel's net.ipv4.conf.%s sysctls: %w", a, a, sut.ErrUnsupported)
+		case ".", "..":
+			return fmt.Errorf("adapter name %q is not a name the kernel takes for a device (dev_valid_name): %w", a, sut.ErrUnsupported)
 		}
 	}
 	if !s.ready || !slices.Equal(cfg.Adapters, s.cfg.Adapters) {

@@ -164,7 +164,7 @@ func TestPromotion(t *testing.T) {
 
 func TestRejectsReservedNames(t *testing.T) {
 	s := open(t)
-	for _, name := range []string{"lo", "all", "default"} {
+	for _, name := range []string{"lo", "all", "default", ".", ".."} {
 		if err := s.Reset(model.Config{Adapters: []string{"a0", name}}); !errors.Is(err, sut.ErrUnsupported) {
 			t.Errorf("adapter named %s: got %v, want ErrUnsupported", name, err)
 		}
