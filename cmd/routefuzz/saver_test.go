@@ -26,15 +26,16 @@ func divergence(t *testing.T, ops ...string) *check.Divergence {
 	return d
 }
 
-// captureStdout runs f and returns what it printed.
-func captureStdout(t *testing.T, f func()) string {
+// capture runs f with *file (os.Stdout or os.Stderr) going to a pipe, and
+// returns what f wrote there.
+func capture(t *testing.T, file **os.File, f func()) string {
 	t.Helper()
 	r, w, err := os.Pipe()
 	require.NoError(t, err)
-	saved := os.Stdout
-	os.Stdout = w
+	saved := *file
+	*file = w
 	f()
-	os.Stdout = saved
+	*file = saved
 	w.Close()
 	b := new(strings.Builder)
 	_, err = io.Copy(b, r)
@@ -58,11 +59,11 @@ func TestSavedLineNamesWhatTheReportShows(t *testing.T) {
 	require.NoError(t, os.Rename(dir, dir+".old"))
 	require.NoError(t, os.WriteFile(dir, nil, 0o644))
 	short := divergence(t, "add a0 10.0.0.1/24", "add a1 10.0.0.2/24", "del a1 10.0.0.2/24")
-	stderr := captureStderr(t, func() { s.found(short) })
+	stderr := capture(t, &os.Stderr, func() { s.found(short) })
 	require.Contains(t, stderr, "cannot save the failing order")
 	require.Contains(t, stderr, check.FormatOps(short.Ops), "the order is printed in full")
 
-	out := captureStdout(t, func() { s.printSaved(short) })
+	out := capture(t, &os.Stdout, func() { s.printSaved(short) })
 	require.True(t, strings.HasPrefix(out, "saved: nothing: saving the order shown failed"), out)
 	require.Contains(t, out, first+" holds an earlier, longer order")
 
@@ -70,7 +71,7 @@ func TestSavedLineNamesWhatTheReportShows(t *testing.T) {
 	require.NoError(t, os.Remove(dir))
 	require.NoError(t, os.Rename(dir+".old", dir))
 	s.found(short)
-	out = captureStdout(t, func() { s.printSaved(short) })
+	out = capture(t, &os.Stdout, func() { s.printSaved(short) })
 	require.Equal(t, "saved: "+s.path+" (report: "+htmlPath(s.path)+")\n", out)
 	for _, p := range []string{s.path, htmlPath(s.path)} {
 		fi, err := os.Stat(p)
@@ -79,19 +80,4 @@ func TestSavedLineNamesWhatTheReportShows(t *testing.T) {
 		require.NotZero(t, fi.Size(), p)
 	}
 	require.NoFileExists(t, first, "the longer order's file is replaced")
-}
-
-func captureStderr(t *testing.T, f func()) string {
-	t.Helper()
-	r, w, err := os.Pipe()
-	require.NoError(t, err)
-	saved := os.Stderr
-	os.Stderr = w
-	f()
-	os.Stderr = saved
-	w.Close()
-	b := new(strings.Builder)
-	_, err = io.Copy(b, r)
-	require.NoError(t, err)
-	return b.String()
 }
