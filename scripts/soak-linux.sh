@@ -23,7 +23,7 @@ pids=()
 for ((i = 0; i < runs; i++)); do
   promote=$([ $((i % 2)) -eq 0 ] && echo off || echo on)
   adapters=$((2 + i % 3))
-  timeout -s INT "$secs" ./bin/routefuzz check -sut linux -exclude known -checks 100000000 \
+  timeout --preserve-status -s INT "$secs" ./bin/routefuzz check -sut linux -exclude known -checks 100000000 \
     -seed $((seed + i)) -promote "$promote" -adapters "$adapters" -save "$dir/found" >"$dir/run$i.log" 2>&1 &
   pids+=($!)
 done
