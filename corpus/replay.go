@@ -41,7 +41,7 @@ func ConfigFor(c *Case, stack sut.Stack) (model.Config, string) {
 	}
 	if len(l.Promote) > 0 && !slices.Contains(l.Promote, c.Promote) {
 		if promoteMatters(c) {
-			return cfg, fmt.Sprintf("the case needs promote=%v, which the stack does not support", c.Promote)
+			return cfg, fmt.Sprintf("the case needs promote %s, which the stack does not support", map[bool]string{false: "off", true: "on"}[c.Promote])
 		}
 		cfg.Promote = l.Promote[0]
 	}
