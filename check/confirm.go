@@ -14,8 +14,7 @@ func (d *Divergence) Same(e *Divergence) bool {
 	if d == nil || e == nil {
 		return d == e
 	}
-	if d.SUT != e.SUT || !slices.Equal(d.Ops, e.Ops) || !slices.Equal(d.Config.Adapters, e.Config.Adapters) ||
-		d.Config.Promote != e.Config.Promote || d.Failed != e.Failed {
+	if d.SUT != e.SUT || !slices.Equal(d.Ops, e.Ops) || d.Config.String() != e.Config.String() || d.Failed != e.Failed {
 		return false
 	}
 	if d.Failed != "" {
