@@ -63,11 +63,12 @@ type Result struct {
 	Elapsed     time.Duration
 }
 
-// Summary returns the one-line summary that `make check` ends with.
+// Summary returns the one-line summary that `make check` ends with:
+// divergences is 1 when one reproduced, flaky counts those that did not.
 func (r Result) Summary(name string) string {
-	flaky := 0
-	if r.Flaky {
-		flaky = 1
+	flaky := r.Unconfirmed
+	if r.Flaky && flaky == 0 {
+		flaky = 1 // rapid's own verdict
 	}
 	return fmt.Sprintf("routefuzz: sut=%s checks=%d steps=%d divergences=%d flaky=%d elapsed=%v",
 		name, r.Checks, r.Steps, r.Divergences, flaky, r.Elapsed.Round(time.Millisecond))
@@ -160,8 +161,8 @@ func Hunt(stack sut.Stack, c Config, b Budget) (Result, error) {
 		h.harnessError(errors.New("rapid failed:\n" + res.Log))
 		res.HarnessErr = h.res.HarnessErr
 	}
-	if res.Minimal == nil && h.err != nil {
-		return res, h.err
+	if h.err != nil && (res.Minimal == nil || res.Flaky) {
+		return res, h.err // a run cut short proves nothing either way
 	}
 	return res, nil
 }
