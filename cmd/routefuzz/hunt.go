@@ -2,6 +2,9 @@ package main
 
 import (
 	"fmt"
+
+	"github.com/routefuzz/routefuzz/check"
+	"github.com/routefuzz/routefuzz/model"
 )
 
 // cmdHunt is the newcomer's first command: search the legacy stack, show
@@ -29,6 +32,23 @@ func cmdHunt(args []string) int {
 		fmt.Printf("routefuzz: %s agreed with the model in every check: KB287032 NOT reproduced\n", f.name)
 		return exitDiverged
 	}
+	if !kbShaped(res.Minimal) {
+		fmt.Printf("routefuzz: %s diverges from the model, but not as KB287032 does (a delete on one of several adapters leaving the routes wrong): KB287032 NOT reproduced\n", f.name)
+		return exitDiverged
+	}
 	fmt.Printf("routefuzz: KB287032 reproduced on %s: removing addresses in another order than they were added leaves the route table wrong (%d ops)\n", f.name, len(res.Minimal.Ops))
 	return exitOK
+}
+
+// kbShaped reports whether d has KB287032's shape: on a multihomed host,
+// deleting an address leaves the route table wrong.
+func kbShaped(d *check.Divergence) bool {
+	if d.Failed != "" || len(d.Ops) == 0 || d.Ops[len(d.Ops)-1].Kind != model.Del || d.Aspects()&check.Routes.Aspect() == 0 {
+		return false
+	}
+	adapters := map[string]bool{}
+	for _, op := range d.Ops {
+		adapters[op.Adapter] = true
+	}
+	return len(adapters) > 1
 }

@@ -81,3 +81,12 @@ func TestSavedLineNamesWhatTheReportShows(t *testing.T) {
 	}
 	require.NoFileExists(t, first, "the longer order's file is replaced")
 }
+
+// hunt calls a divergence KB287032 only when it has the KB's shape: a
+// delete on one of several adapters leaves the routes wrong.
+func TestKBShaped(t *testing.T) {
+	require.True(t, kbShaped(divergence(t, "add a0 10.0.0.1/24", "add a1 10.0.0.2/24", "del a1 10.0.0.2/24")))
+	d := divergence(t, "add a0 10.0.0.1/24", "add a1 10.0.0.2/24", "del a1 10.0.0.2/24")
+	d.Ops = d.Ops[:1]
+	require.False(t, kbShaped(d), "one adapter, no delete")
+}
