@@ -4,6 +4,7 @@ package process
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -60,6 +61,7 @@ type tree struct {
 	tag     string
 	cg      string // the program's cgroup directory; "" when it has none
 	cgFD    int    // open on cg until the program has started
+	cgLock  int    // open on cg and flocked while cg exists; -1 when none
 	release sync.Once
 
 	mu     sync.Mutex
@@ -95,7 +97,7 @@ func (t *tree) members() []procID {
 // environment and, if cgroup and cgroups can be used, makes c start in a
 // cgroup of its own.
 func newTree(c *exec.Cmd, cgroup bool) *tree {
-	t := &tree{tag: fmt.Sprintf("%d-%d", os.Getpid(), treeSeq.Add(1)), cgFD: -1}
+	t := &tree{tag: fmt.Sprintf("%d-%d", os.Getpid(), treeSeq.Add(1)), cgFD: -1, cgLock: -1}
 	c.Env = append(c.Environ(), tagEnv+"="+t.tag)
 	if !cgroup || !useCgroups.Load() {
 		return t
@@ -118,7 +120,18 @@ func newTree(c *exec.Cmd, cgroup bool) *tree {
 		os.Remove(dir)
 		return t
 	}
-	t.cg, t.cgFD = dir, fd
+	// The run's lock on the cgroup, held for the program's life: a
+	// reaper that can take it knows the run is dead (reapCgroups).
+	lock, err := syscall.Open(dir, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	if err != nil || syscall.Flock(lock, syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+		if err == nil {
+			syscall.Close(lock)
+		}
+		syscall.Close(fd)
+		os.Remove(dir)
+		return t
+	}
+	t.cg, t.cgFD, t.cgLock = dir, fd, lock
 	c.SysProcAttr.UseCgroupFD = true
 	c.SysProcAttr.CgroupFD = cgroupFD(fd)
 	return t
@@ -139,7 +152,16 @@ func (t *tree) started(err error) (retry bool) {
 	}
 	os.Remove(t.cg)
 	t.cg = ""
+	t.unlock()
 	return true
+}
+
+// unlock drops the run's lock on the cgroup.
+func (t *tree) unlock() {
+	if t.cgLock >= 0 {
+		syscall.Close(t.cgLock)
+		t.cgLock = -1
+	}
 }
 
 // kill kills every process of the tree. It is safe to call at any time,
@@ -180,6 +202,7 @@ func (t *tree) reap() {
 		if t.cg != "" {
 			os.Remove(t.cg)
 		}
+		t.unlock()
 	})
 }
 
@@ -344,25 +367,38 @@ func unescapeMount(s string) string {
 	return b.String()
 }
 
-// reapCgroups removes the cgroups that runs of routefuzz which no longer
-// exist left behind in parent (after SIGKILL), once they are empty:
-// rmdir fails on a cgroup that still holds a process, so a live run's
-// cgroup is never removed.
+// reapCgroups kills and removes the cgroups in parent that runs of
+// routefuzz which no longer exist left behind (after SIGKILL, or a crash):
+// a run holds an flock on each of its programs' cgroup directories for
+// the program's life (newTree), so a cgroup whose lock can be taken is a
+// dead run's, in whatever pid namespace that run was. Whatever still runs
+// in it is killed (cgroup.kill) before it is removed.
 func reapCgroups(parent string) {
 	reaped.Do(func() {
 		ents, _ := os.ReadDir(parent)
 		for _, e := range ents {
-			rest, ok := strings.CutPrefix(e.Name(), cgroupPrefix)
-			pid, _, ok2 := strings.Cut(rest, "-")
-			n, err := strconv.Atoi(pid)
-			if !ok || !ok2 || err != nil || n == os.Getpid() {
-				continue
-			}
-			if syscall.Kill(n, 0) == syscall.ESRCH {
-				os.Remove(filepath.Join(parent, e.Name()))
+			if strings.HasPrefix(e.Name(), cgroupPrefix) {
+				reapCgroup(filepath.Join(parent, e.Name()))
 			}
 		}
 	})
+}
+
+func reapCgroup(dir string) {
+	fd, err := syscall.Open(dir, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	defer syscall.Close(fd)
+	if syscall.Flock(fd, syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+		return // its run is alive
+	}
+	os.WriteFile(filepath.Join(dir, "cgroup.kill"), []byte("1"), 0)
+	for deadline := time.Now().Add(time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if err := os.Remove(dir); err == nil || errors.Is(err, os.ErrNotExist) || time.Now().After(deadline) {
+			return
+		}
+	}
 }
 
 var reaped sync.Once

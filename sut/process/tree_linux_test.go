@@ -8,9 +8,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/routefuzz/routefuzz/model"
 	"github.com/routefuzz/routefuzz/sut"
@@ -175,5 +177,71 @@ func TestCgroupRefused(t *testing.T) {
 	}
 	if err := s.Apply(model.MustParseOp("add a0 10.0.0.1/24")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A dead run's cgroup (its lock free) is emptied and removed, whatever
+// still runs in it; a live run's (its lock held) is left alone. The lock,
+// not a pid, says which: runs in other pid namespaces share the cgroups.
+func TestReapCgroupsByLock(t *testing.T) {
+	parent, ok := ownCgroup()
+	if !ok {
+		t.Skip("no cgroup v2 here")
+	}
+	mk := func(name string) string {
+		dir := filepath.Join(parent, cgroupPrefix+name)
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Skipf("cannot make a cgroup here: %v", err)
+		}
+		t.Cleanup(func() {
+			os.WriteFile(filepath.Join(dir, "cgroup.kill"), []byte("1"), 0)
+			for range 100 {
+				if err := os.Remove(dir); err == nil || errors.Is(err, os.ErrNotExist) {
+					return
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		})
+		return dir
+	}
+	dead, live := mk("1-99999"), mk("1-99998")
+	lock, err := syscall.Open(live, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(lock)
+	if err := syscall.Flock(lock, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Fatal(err)
+	}
+	// A process left running in the dead run's cgroup.
+	sleeper := exec.Command("sleep", "60")
+	if err := sleeper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer sleeper.Process.Kill()
+	if err := os.WriteFile(filepath.Join(dead, "cgroup.procs"), []byte(strconv.Itoa(sleeper.Process.Pid)), 0); err != nil {
+		t.Skipf("cannot move a process into a cgroup here: %v", err)
+	}
+	// Reaped at once once killed, as an orphan would be by init.
+	exited := make(chan error, 1)
+	go func() { exited <- sleeper.Wait() }()
+	reapCgroup(dead)
+	reapCgroup(live)
+	if _, err := os.Stat(dead); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the dead run's cgroup is still there: %v", err)
+	}
+	if err := <-exited; err == nil {
+		t.Errorf("the process in the dead run's cgroup was not killed")
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("the live run's cgroup was removed: %v", err)
+	}
+	// A program this run started holds its cgroup's lock.
+	s := start(t, Options{})
+	if cg := s.p.tree.cg; cg != "" {
+		reapCgroup(cg)
+		if _, err := os.Stat(cg); err != nil {
+			t.Errorf("a running program's cgroup was reaped: %v", err)
+		}
 	}
 }
