@@ -27,6 +27,10 @@ const (
 	Add OpKind = iota + 1
 	// Del removes an address from an adapter.
 	Del
+	// Down takes an adapter administratively down (ip link set ADAPTER down).
+	Down
+	// Up brings an adapter administratively up (ip link set ADAPTER up).
+	Up
 )
 
 // An Operand is a positional argument of an op, after its verb.
@@ -111,6 +115,8 @@ type OpSpec struct {
 var Alphabet = []*OpSpec{
 	{Kind: Add, Name: "add", Operands: []Operand{AdapterOperand, PrefixOperand}, Attrs: []*Attr{MetricAttr}, V1: true},
 	{Kind: Del, Name: "del", Operands: []Operand{AdapterOperand, PrefixOperand}, Present: true, V1: true},
+	{Kind: Down, Name: "down", Operands: []Operand{AdapterOperand}},
+	{Kind: Up, Name: "up", Operands: []Operand{AdapterOperand}},
 }
 
 // Spec returns the definition of k, or nil when k is no kind.

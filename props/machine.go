@@ -25,6 +25,8 @@ type Config struct {
 	Adapters int
 	// Promote is the IPv4 promote_secondaries setting.
 	Promote bool
+	// KeepAddrOnDown is the IPv6 keep_addr_on_down setting.
+	KeepAddrOnDown bool
 	// IPv4 and IPv6 choose the families drawn; both if neither is set.
 	IPv4, IPv6 bool
 	// Metrics draws address metrics on some adds.
@@ -124,7 +126,7 @@ func (c Config) limits() sut.Limits {
 // property never calls t.Skip: ops that do not apply are no-ops, so it is
 // safe under go test -fuzz (rapid issue #57).
 func Property(stack sut.Stack, c Config) func(*rapid.T) {
-	cfg := model.Config{Adapters: c.adapters(), Promote: c.Promote}
+	cfg := model.Config{Adapters: c.adapters(), Promote: c.Promote, KeepAddrOnDown: c.KeepAddrOnDown}
 	g := newGen(c, cfg.Adapters)
 	if c.Stats == nil {
 		c.Stats = new(check.Stats)
