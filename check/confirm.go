@@ -15,7 +15,7 @@ func (d *Divergence) Same(e *Divergence) bool {
 		return d == e
 	}
 	if d.SUT != e.SUT || !slices.Equal(d.Ops, e.Ops) || !slices.Equal(d.Config.Adapters, e.Config.Adapters) ||
-		d.Config.Promote != e.Config.Promote || d.Failed != e.Failed {
+		d.Config.Promote != e.Config.Promote || d.Config.KeepAddrOnDown != e.Config.KeepAddrOnDown || d.Failed != e.Failed {
 		return false
 	}
 	if d.Failed != "" {

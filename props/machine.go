@@ -101,6 +101,9 @@ func (c Config) Restrict(stack sut.Stack) (Config, error) {
 	if len(l.Promote) > 0 && !slices.Contains(l.Promote, c.Promote) {
 		return c, fmt.Errorf("%s supports only promote %s, not promote %s", c.Name, onOff(l.Promote[0]), onOff(c.Promote))
 	}
+	if len(l.KeepAddrOnDown) > 0 && !slices.Contains(l.KeepAddrOnDown, c.KeepAddrOnDown) {
+		return c, fmt.Errorf("%s supports only keep_addr_on_down %s, not keep_addr_on_down %s", c.Name, onOff(l.KeepAddrOnDown[0]), onOff(c.KeepAddrOnDown))
+	}
 	return c, nil
 }
 
