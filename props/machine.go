@@ -143,14 +143,20 @@ func Property(stack sut.Stack, c Config) func(*rapid.T) {
 }
 
 // actions returns the state machine's alphabet for rapid's Repeat: an
-// action per op kind, named by its verb, and "odd". A kind whose ops are
+// action per op kind, named by its verb (kinds that share a
+// model.OpSpec.Draw share one action, named by it), and "odd". A kind whose ops are
 // about an address that is there (model.OpSpec.Present: del) mostly
 // takes one that is; "odd" draws one of those kinds on a drawn address,
 // present or not, or an op of any kind on an adapter that does not exist.
 func (g *gen) actions(m *machine, run *check.Run) map[string]func(*rapid.T) {
 	as := map[string]func(*rapid.T){}
 	var present []*model.OpSpec
+	shared := map[string][]*model.OpSpec{} // model.OpSpec.Draw → its kinds
 	for _, sp := range g.kinds {
+		if sp.Draw != "" {
+			shared[sp.Draw] = append(shared[sp.Draw], sp)
+			continue
+		}
 		if !sp.Present {
 			as[sp.Name] = func(t *rapid.T) { m.step(t, g.fresh(t, sp)) }
 			continue
@@ -161,6 +167,9 @@ func (g *gen) actions(m *machine, run *check.Run) map[string]func(*rapid.T) {
 				m.step(t, op)
 			}
 		}
+	}
+	for name, sps := range shared {
+		as[name] = func(t *rapid.T) { m.step(t, g.fresh(t, g.oneOf(t, sps))) }
 	}
 	as["odd"] = func(t *rapid.T) {
 		if rapid.IntRange(0, 2).Draw(t, "oddity") < 2 {
