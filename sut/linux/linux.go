@@ -41,6 +41,15 @@
 // up to Lag before it declares a divergence; otherwise a difference is
 // final at once, which keeps shrinking a real divergence fast.
 //
+// # Down and up
+//
+// Down and up set and clear IFF_UP (RTM_NEWLINK). After up, the kernel
+// re-inserts the local route of each IPv6 address kept over down
+// (net.ipv6.conf.all.keep_addr_on_down, which Reset writes and reads
+// back) from the address's DAD work, after the call has returned; Apply
+// waits for every such route as it does after an add. Reset brings every
+// adapter up again.
+//
 // # Cleanup
 //
 // Close removes the namespace. On SIGINT and SIGTERM, internal/interrupt
