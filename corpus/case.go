@@ -26,6 +26,8 @@
 //
 //	adapters: NAME...   the adapters, in order (default: those the ops name, in order of first use)
 //	promote: on|off     IPv4 promote_secondaries (default: off, the kernel's default)
+//	keep_addr_on_down: on|off
+//	                    IPv6 keep_addr_on_down (default: off, the kernel's default)
 //	diverges: STACK...  stacks expected to diverge from the model
 //	crashes: STACK...   stacks expected to crash on the last op (an external program that dies)
 //	hangs: STACK...     stacks expected to hang on the last op (an external program that stops answering)
@@ -59,6 +61,8 @@ type Case struct {
 	Comment  string   // header commentary, without directives
 	Adapters []string // explicit adapters, or nil for those the ops name
 	Promote  bool     // IPv4 promote_secondaries
+	// KeepAddrOnDown is IPv6 keep_addr_on_down.
+	KeepAddrOnDown bool
 
 	// The verdicts: the stacks expected to diverge from the model, to crash
 	// or hang on the last op, and those on which the order diverged once
@@ -99,7 +103,7 @@ var verdicts = []struct {
 }
 
 // directives lists every directive key, in the order Format writes them.
-var directives = []string{"adapters", "promote", "diverges", "crashes", "hangs", "flaky"}
+var directives = []string{"adapters", "promote", "keep_addr_on_down", "diverges", "crashes", "hangs", "flaky"}
 
 // Config returns the model configuration the case runs with.
 func (c *Case) Config() model.Config {
@@ -107,7 +111,7 @@ func (c *Case) Config() model.Config {
 	if ads == nil {
 		ads = adaptersOf(c.Ops)
 	}
-	return model.Config{Adapters: ads, Promote: c.Promote}
+	return model.Config{Adapters: ads, Promote: c.Promote, KeepAddrOnDown: c.KeepAddrOnDown}
 }
 
 // CheckStacks reports a verdict directive naming a stack not in known.
@@ -311,6 +315,15 @@ func (c *Case) setDirective(key, val string) error {
 		default:
 			return fmt.Errorf("promote: want on or off, not %q", val)
 		}
+	case "keep_addr_on_down":
+		switch val {
+		case "on":
+			c.KeepAddrOnDown = true
+		case "off":
+			c.KeepAddrOnDown = false
+		default:
+			return fmt.Errorf("keep_addr_on_down: want on or off, not %q", val)
+		}
 	}
 	for _, v := range verdicts {
 		if v.key != key {
@@ -352,6 +365,11 @@ func (c *Case) Format() []byte {
 		p = "on"
 	}
 	fmt.Fprintf(&b, "promote: %s\n", p)
+	if c.KeepAddrOnDown {
+		// Only when on, so that files written before the setting
+		// existed stay as they are.
+		b.WriteString("keep_addr_on_down: on\n")
+	}
 	for _, v := range verdicts {
 		if names := *v.stacks(c); len(names) > 0 {
 			fmt.Fprintf(&b, "%s: %s\n", v.key, strings.Join(names, " "))
@@ -393,7 +411,7 @@ func Canonical(cfg model.Config, ops []model.Op) (model.Config, []model.Op) {
 	if len(ads) == 0 {
 		ads = []string{"a0"}
 	}
-	return model.Config{Adapters: ads, Promote: cfg.Promote}, out
+	return model.Config{Adapters: ads, Promote: cfg.Promote, KeepAddrOnDown: cfg.KeepAddrOnDown}, out
 }
 
 // FileName returns a name derived from the case's content (its verdicts,

@@ -463,7 +463,8 @@ func unusedSimple(ops []model.Op, a netip.Addr, k int) (netip.Addr, bool) {
 func distinctAddrs(ops []model.Op) []netip.Addr {
 	var addrs []netip.Addr
 	for _, op := range ops {
-		if !slices.Contains(addrs, op.Prefix.Addr()) {
+		// An op without an address (down, up) uses none.
+		if op.Prefix.IsValid() && !slices.Contains(addrs, op.Prefix.Addr()) {
 			addrs = append(addrs, op.Prefix.Addr())
 		}
 	}

@@ -231,3 +231,23 @@ func TestMinimizeZeroesSharedMetricsTogether(t *testing.T) {
 		}
 	}
 }
+
+// Down and up are removed like any op, and ops without an address do not
+// disturb the address passes.
+func TestMinimizeRemovesDownUp(t *testing.T) {
+	cfg := model.Config{Adapters: []string{"a0", "a1", "a2"}, KeepAddrOnDown: true}
+	var ops []model.Op
+	for _, l := range []string{"add a2 2001:db8:5::5/64", "down a2", "add a0 10.9.0.1/16 metric 100", "down a1",
+		"add a1 10.9.0.2/16", "up a1", "down a2", "up a2", "down a0", "up a0", "del a1 10.9.0.2/16"} {
+		ops = append(ops, model.MustParseOp(l))
+	}
+	_, min, _ := minimizeLegacy(t, cfg, ops)
+	if len(min) != 3 || min[2].Kind != model.Del {
+		t.Fatalf("minimized to:\n%s", opLines(min))
+	}
+	for _, op := range min {
+		if op.Prefix.Bits() != 24 || !simpleAddr(op.Prefix.Addr()) || op.Metric != 0 {
+			t.Errorf("not simplified: %s", op)
+		}
+	}
+}

@@ -45,16 +45,28 @@ func ConfigFor(c *Case, stack sut.Stack) (model.Config, string) {
 		}
 		cfg.Promote = l.Promote[0]
 	}
+	if len(l.KeepAddrOnDown) > 0 && !slices.Contains(l.KeepAddrOnDown, c.KeepAddrOnDown) {
+		if settingMatters(c, func(cfg *model.Config, on bool) { cfg.KeepAddrOnDown = on }) {
+			return cfg, fmt.Sprintf("the case needs keep_addr_on_down %s, which the stack does not support", map[bool]string{false: "off", true: "on"}[c.KeepAddrOnDown])
+		}
+		cfg.KeepAddrOnDown = l.KeepAddrOnDown[0]
+	}
 	return cfg, ""
 }
 
 // promoteMatters reports whether the model tells the two promotion
 // settings apart anywhere in c.
 func promoteMatters(c *Case) bool {
+	return settingMatters(c, func(cfg *model.Config, on bool) { cfg.Promote = on })
+}
+
+// settingMatters reports whether the model tells apart anywhere in c the
+// two values of the setting that set sets.
+func settingMatters(c *Case, set func(*model.Config, bool)) bool {
 	cfg := c.Config()
-	cfg.Promote = false
+	set(&cfg, false)
 	off, err1 := model.New(cfg)
-	cfg.Promote = true
+	set(&cfg, true)
 	on, err2 := model.New(cfg)
 	if err1 != nil || err2 != nil {
 		return true
@@ -250,10 +262,11 @@ func fromDivergence(d *check.Divergence, comment, what string) *Case {
 	// debugging already ends on canonical names (Minimize).
 	cfg, ops := d.Config, d.Ops
 	c := &Case{
-		Comment:  strings.TrimPrefix(comment+"\n"+commentLines(what), "\n"),
-		Adapters: cfg.Adapters,
-		Promote:  cfg.Promote,
-		Ops:      ops,
+		Comment:        strings.TrimPrefix(comment+"\n"+commentLines(what), "\n"),
+		Adapters:       cfg.Adapters,
+		Promote:        cfg.Promote,
+		Ops:            ops,
+		KeepAddrOnDown: cfg.KeepAddrOnDown,
 	}
 	if t, err := ModelTable(c); err == nil {
 		c.Want = &t

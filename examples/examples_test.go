@@ -83,6 +83,9 @@ func config(s sut.Stack) props.Config {
 	if p := sut.LimitsOf(s).Promote; len(p) == 1 {
 		c.Promote = p[0]
 	}
+	if k := sut.LimitsOf(s).KeepAddrOnDown; len(k) == 1 {
+		c.KeepAddrOnDown = k[0]
+	}
 	return c
 }
 
@@ -90,10 +93,11 @@ func TestFixedStackPasses(t *testing.T) {
 	bin := buildFixedStack(t)
 	for _, promote := range []string{"0", "1"} {
 		t.Run("promote="+promote, func(t *testing.T) {
-			s := open(t, process.Quote(bin)+" -promote="+promote)
+			// keep_addr_on_down as promote, so that both settings run.
+			s := open(t, process.Quote(bin)+" -promote="+promote+" -keep_addr_on_down="+promote)
 			l := sut.LimitsOf(s)
-			want := sut.Limits{Kinds: model.AllKinds, Promote: []bool{promote == "1"}, IPv4: true, IPv6: true, Metrics: true}
-			if !slices.Equal(l.Kinds, want.Kinds) || !slices.Equal(l.Promote, want.Promote) || l.IPv4 != want.IPv4 || l.IPv6 != want.IPv6 || l.Metrics != want.Metrics {
+			want := sut.Limits{Kinds: model.AllKinds, Promote: []bool{promote == "1"}, KeepAddrOnDown: []bool{promote == "1"}, IPv4: true, IPv6: true, Metrics: true}
+			if !slices.Equal(l.Kinds, want.Kinds) || !slices.Equal(l.Promote, want.Promote) || !slices.Equal(l.KeepAddrOnDown, want.KeepAddrOnDown) || l.IPv4 != want.IPv4 || l.IPv6 != want.IPv6 || l.Metrics != want.Metrics {
 				t.Fatalf("limits %+v, want %+v", l, want)
 			}
 			res, err := props.Hunt(s, config(s), props.Budget{Seed: 1, Checks: 200})

@@ -27,6 +27,10 @@ const (
 	Add OpKind = iota + 1
 	// Del removes an address from an adapter.
 	Del
+	// Down takes an adapter administratively down (ip link set ADAPTER down).
+	Down
+	// Up brings an adapter administratively up (ip link set ADAPTER up).
+	Up
 )
 
 // An Operand is a positional argument of an op, after its verb.
@@ -101,6 +105,11 @@ type OpSpec struct {
 	// generator mostly draws one that is, and an op on another address
 	// is among its oddities.
 	Present bool
+	// Draw names the generator's action that draws the kind; kinds that
+	// share one are drawn as one action, so that together they are drawn
+	// as often as a kind alone. Empty means an action of its own, named
+	// by the verb.
+	Draw string
 	// V1 says that a protocol-1 program that declares no ops= capability
 	// takes the kind (add and del, the kinds the protocol began with).
 	V1 bool
@@ -111,6 +120,8 @@ type OpSpec struct {
 var Alphabet = []*OpSpec{
 	{Kind: Add, Name: "add", Operands: []Operand{AdapterOperand, PrefixOperand}, Attrs: []*Attr{MetricAttr}, V1: true},
 	{Kind: Del, Name: "del", Operands: []Operand{AdapterOperand, PrefixOperand}, Present: true, V1: true},
+	{Kind: Down, Name: "down", Operands: []Operand{AdapterOperand}, Draw: "link"},
+	{Kind: Up, Name: "up", Operands: []Operand{AdapterOperand}, Draw: "link"},
 }
 
 // Spec returns the definition of k, or nil when k is no kind.

@@ -21,6 +21,11 @@ type Config struct {
 	// kernel's default), deleting an IPv4 primary also deletes its
 	// secondaries; when true, the oldest secondary becomes primary.
 	Promote bool
+	// KeepAddrOnDown is net.ipv6.conf.all.keep_addr_on_down. When false
+	// (the kernel's default), taking an adapter down deletes its IPv6
+	// addresses; when true, it keeps its permanent ones (every address
+	// the op grammar makes is permanent).
+	KeepAddrOnDown bool
 }
 
 // Validate reports whether c can configure a stack.
@@ -42,7 +47,11 @@ func (c Config) String() string {
 	if c.Promote {
 		p = "on"
 	}
-	return "adapters=" + strings.Join(c.Adapters, ",") + " promote=" + p
+	k := ""
+	if c.KeepAddrOnDown {
+		k = " keep_addr_on_down=on"
+	}
+	return "adapters=" + strings.Join(c.Adapters, ",") + " promote=" + p + k
 }
 
 // State is the reference model: the addresses on each adapter, in the
@@ -50,10 +59,13 @@ func (c Config) String() string {
 // addresses alone, never kept incrementally, so it is a specification
 // rather than an implementation.
 //
+// An adapter is up (administratively) unless down says otherwise.
+//
 // The zero State has no adapters; use New.
 type State struct {
 	cfg    Config
 	addrs  map[string][]entry // adapter → addresses, oldest first
+	down   map[string]bool    // adapters that are administratively down
 	routes Table              // Routes' result, nil until computed after a change
 	sorted []Addr             // Addrs' result, nil until computed after a change
 }
@@ -61,6 +73,9 @@ type State struct {
 type entry struct {
 	p      netip.Prefix
 	metric uint32
+	// hidden: an IPv6 address kept over down (keep_addr_on_down) has no
+	// local route until up; one added while down has its local route.
+	hidden bool
 }
 
 // New returns the model of a stack configured by cfg, with no addresses.
@@ -68,7 +83,7 @@ func New(cfg Config) (*State, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &State{cfg: cfg, addrs: make(map[string][]entry, len(cfg.Adapters))}
+	s := &State{cfg: cfg, addrs: make(map[string][]entry, len(cfg.Adapters)), down: map[string]bool{}}
 	s.cfg.Adapters = slices.Clone(cfg.Adapters)
 	for _, a := range cfg.Adapters {
 		s.addrs[a] = nil
@@ -81,9 +96,12 @@ func (s *State) Config() Config { return s.cfg }
 
 // Clone returns an independent copy of s.
 func (s *State) Clone() *State {
-	c := &State{cfg: s.cfg, addrs: make(map[string][]entry, len(s.addrs))}
+	c := &State{cfg: s.cfg, addrs: make(map[string][]entry, len(s.addrs)), down: make(map[string]bool, len(s.down))}
 	for a, es := range s.addrs {
 		c.addrs[a] = slices.Clone(es)
+	}
+	for a, d := range s.down {
+		c.down[a] = d
 	}
 	return c
 }
@@ -115,6 +133,9 @@ func (s *State) On(adapter string) []Entry {
 	return out
 }
 
+// IsDown reports whether adapter is administratively down.
+func (s *State) IsDown(adapter string) bool { return s.down[adapter] }
+
 // Has reports whether the exact prefix (address and length) is on adapter.
 func (s *State) Has(adapter string, p netip.Prefix) bool {
 	return slices.ContainsFunc(s.addrs[adapter], func(e entry) bool { return e.p == p })
@@ -144,6 +165,8 @@ func (s *State) Check(op Op) error {
 		if !slices.ContainsFunc(es, func(e entry) bool { return e.p == p }) {
 			return opErr(op, NotFound, "%s is not on %s", p, op.Adapter)
 		}
+	case Down, Up:
+		// Idempotent: down of a down adapter, up of an up one, succeed.
 	default:
 		return opErr(op, Invalid, "the model has no semantics for %s", op.Kind)
 	}
@@ -165,7 +188,7 @@ func (s *State) Apply(op Op) error {
 			// (__inet_insert_ifa: "if (!ifa->ifa_local) return 0").
 			return nil
 		}
-		s.addrs[op.Adapter] = append(es, entry{op.Prefix, op.Metric})
+		s.addrs[op.Adapter] = append(es, entry{p: op.Prefix, metric: op.Metric})
 	case Del:
 		i := slices.IndexFunc(es, func(e entry) bool { return e.p == op.Prefix })
 		if op.Prefix.Addr().Is4() && !s.cfg.Promote && isPrimary(es, i) {
@@ -175,6 +198,35 @@ func (s *State) Apply(op Op) error {
 			return nil
 		}
 		s.addrs[op.Adapter] = slices.Delete(es, i, i+1)
+	case Down:
+		if s.down[op.Adapter] {
+			return nil
+		}
+		s.down[op.Adapter] = true
+		// IPv4 addresses stay (with their local routes). IPv6 addresses
+		// go, unless keep_addr_on_down keeps the permanent ones, which
+		// lose their local routes until up (addrconf_ifdown).
+		out := es[:0:0]
+		for _, e := range es {
+			if !e.p.Addr().Is4() {
+				if !s.cfg.KeepAddrOnDown {
+					continue
+				}
+				e.hidden = true
+			}
+			out = append(out, e)
+		}
+		s.addrs[op.Adapter] = out
+	case Up:
+		if !s.down[op.Adapter] {
+			return nil
+		}
+		delete(s.down, op.Adapter)
+		out := slices.Clone(es)
+		for i := range out {
+			out[i].hidden = false
+		}
+		s.addrs[op.Adapter] = out
 	}
 	return nil
 }
@@ -223,6 +275,11 @@ func (s *State) computeAddrs() []Addr {
 // (masked prefix, metric) among an adapter's addresses has a connected
 // route, the metric being the address's or IPv6PrefixMetric when it has
 // none.
+//
+// An adapter that is administratively down has only local routes: its
+// IPv4 addresses' (src as above), and those of its IPv6 addresses added
+// while it was down (a kept address gets its local route back at up).
+// Up recomputes everything from the addresses as they are then.
 func (s *State) Routes() Table {
 	if s.routes == nil {
 		s.routes = s.computeRoutes()
@@ -235,10 +292,16 @@ func (s *State) computeRoutes() Table {
 	prims := make(map[netip.Prefix]entry)
 	for _, dev := range s.cfg.Adapters {
 		clear(prims)
+		down := s.down[dev]
 		for _, e := range s.addrs[dev] {
 			a, key := e.p.Addr(), e.p.Masked()
 			if !a.Is4() {
-				routes = append(routes, Route{Kind: Local, Dst: netip.PrefixFrom(a, 128), Dev: dev})
+				if !e.hidden {
+					routes = append(routes, Route{Kind: Local, Dst: netip.PrefixFrom(a, 128), Dev: dev})
+				}
+				if down {
+					continue
+				}
 				m := e.metric
 				if m == 0 {
 					m = IPv6PrefixMetric
@@ -253,7 +316,7 @@ func (s *State) computeRoutes() Table {
 			}
 			src := prim.p.Addr()
 			routes = append(routes, Route{Kind: Local, Dst: netip.PrefixFrom(a, 32), Dev: dev, Src: src})
-			if prim != e || key.Addr() == unspecified4 {
+			if down || prim != e || key.Addr() == unspecified4 {
 				// Secondaries add no subnet routes, nor do groups whose
 				// masked prefix is 0.0.0.0 (ipv4_is_zeronet(prefix) in
 				// fib_add_ifaddr; since Linux 5.3 it is only 0.0.0.0 itself).

@@ -25,6 +25,8 @@ type Config struct {
 	Adapters int
 	// Promote is the IPv4 promote_secondaries setting.
 	Promote bool
+	// KeepAddrOnDown is the IPv6 keep_addr_on_down setting.
+	KeepAddrOnDown bool
 	// IPv4 and IPv6 choose the families drawn; both if neither is set.
 	IPv4, IPv6 bool
 	// Metrics draws address metrics on some adds.
@@ -99,6 +101,9 @@ func (c Config) Restrict(stack sut.Stack) (Config, error) {
 	if len(l.Promote) > 0 && !slices.Contains(l.Promote, c.Promote) {
 		return c, fmt.Errorf("%s supports only promote %s, not promote %s", c.Name, onOff(l.Promote[0]), onOff(c.Promote))
 	}
+	if len(l.KeepAddrOnDown) > 0 && !slices.Contains(l.KeepAddrOnDown, c.KeepAddrOnDown) {
+		return c, fmt.Errorf("%s supports only keep_addr_on_down %s, not keep_addr_on_down %s", c.Name, onOff(l.KeepAddrOnDown[0]), onOff(c.KeepAddrOnDown))
+	}
 	return c, nil
 }
 
@@ -124,7 +129,7 @@ func (c Config) limits() sut.Limits {
 // property never calls t.Skip: ops that do not apply are no-ops, so it is
 // safe under go test -fuzz (rapid issue #57).
 func Property(stack sut.Stack, c Config) func(*rapid.T) {
-	cfg := model.Config{Adapters: c.adapters(), Promote: c.Promote}
+	cfg := model.Config{Adapters: c.adapters(), Promote: c.Promote, KeepAddrOnDown: c.KeepAddrOnDown}
 	g := newGen(c, cfg.Adapters)
 	if c.Stats == nil {
 		c.Stats = new(check.Stats)
@@ -138,14 +143,20 @@ func Property(stack sut.Stack, c Config) func(*rapid.T) {
 }
 
 // actions returns the state machine's alphabet for rapid's Repeat: an
-// action per op kind, named by its verb, and "odd". A kind whose ops are
+// action per op kind, named by its verb (kinds that share a
+// model.OpSpec.Draw share one action, named by it), and "odd". A kind whose ops are
 // about an address that is there (model.OpSpec.Present: del) mostly
 // takes one that is; "odd" draws one of those kinds on a drawn address,
 // present or not, or an op of any kind on an adapter that does not exist.
 func (g *gen) actions(m *machine, run *check.Run) map[string]func(*rapid.T) {
 	as := map[string]func(*rapid.T){}
 	var present []*model.OpSpec
+	shared := map[string][]*model.OpSpec{} // model.OpSpec.Draw → its kinds
 	for _, sp := range g.kinds {
+		if sp.Draw != "" {
+			shared[sp.Draw] = append(shared[sp.Draw], sp)
+			continue
+		}
 		if !sp.Present {
 			as[sp.Name] = func(t *rapid.T) { m.step(t, g.fresh(t, sp)) }
 			continue
@@ -156,6 +167,9 @@ func (g *gen) actions(m *machine, run *check.Run) map[string]func(*rapid.T) {
 				m.step(t, op)
 			}
 		}
+	}
+	for name, sps := range shared {
+		as[name] = func(t *rapid.T) { m.step(t, g.fresh(t, g.oneOf(t, sps))) }
 	}
 	as["odd"] = func(t *rapid.T) {
 		if rapid.IntRange(0, 2).Draw(t, "oddity") < 2 {

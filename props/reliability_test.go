@@ -11,20 +11,22 @@ import (
 	"github.com/routefuzz/routefuzz/sut/legacy"
 )
 
-// glitchy is the fixed stack, except that its route table read number
-// glitchAt (counting from 1 over the stack's life) drops a route: a
+// glitchy is the fixed stack, except that the first route table read from
+// number glitchAt on (counting from 1 over the stack's life) that holds a
+// route drops one: a
 // difference that comes from timing, not from the order of ops, as a
 // stale kernel notification once made.
 type glitchy struct {
 	sut.Stack
 	reads, glitchAt int
+	glitched        bool
 }
 
 func (g *glitchy) Routes() (model.Table, error) {
 	t, err := g.Stack.Routes()
 	g.reads++
-	if g.reads == g.glitchAt && len(t) > 0 {
-		t = t[1:]
+	if g.reads >= g.glitchAt && !g.glitched && len(t) > 0 {
+		t, g.glitched = t[1:], true
 	}
 	return t, err
 }

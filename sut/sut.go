@@ -41,6 +41,9 @@ type Limits struct {
 	// Promote lists the promotion settings the stack can be Reset to.
 	// Empty means both.
 	Promote []bool
+	// KeepAddrOnDown lists the IPv6 keep_addr_on_down settings the stack
+	// can be Reset to. Empty means both.
+	KeepAddrOnDown []bool
 	// IPv4 and IPv6 say which families the stack supports.
 	IPv4, IPv6 bool
 	// Metrics says whether the stack accepts address metrics

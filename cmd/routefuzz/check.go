@@ -90,6 +90,7 @@ type checkFlags struct {
 	checks, steps, adapters int
 	seed                    uint64
 	promote                 string
+	keep                    string
 	families                string
 	metrics                 bool
 	exclude                 string
@@ -104,6 +105,7 @@ func (f *checkFlags) register(fs *flag.FlagSet, defSUT string) {
 	fs.Uint64Var(&f.seed, "seed", 0, "first seed (0: random, printed)")
 	fs.IntVar(&f.adapters, "adapters", 3, "adapters per sequence")
 	fs.StringVar(&f.promote, "promote", "auto", "IPv4 promote_secondaries: on, off, or auto (the stack's only setting, else off)")
+	fs.StringVar(&f.keep, "keep-addr-on-down", "auto", "IPv6 keep_addr_on_down: on, off, or auto (the stack's only setting, else off)")
 	fs.StringVar(&f.families, "families", "4,6", "address families to draw: 4, 6 or 4,6")
 	fs.BoolVar(&f.metrics, "metrics", true, "draw address metrics (when the stack supports them)")
 	fs.StringVar(&f.exclude, "exclude", "", "comma-separated known divergences to skip, or known for all: "+strings.Join(props.ExclusionNames(), ", "))
@@ -159,6 +161,13 @@ func runCheck(f *checkFlags) (props.Result, int) {
 	default:
 		return props.Result{}, errorf("-promote: want on, off or auto, not %q", f.promote)
 	}
+	switch f.keep {
+	case "on":
+		c.KeepAddrOnDown = true
+	case "off", "auto":
+	default:
+		return props.Result{}, errorf("-keep-addr-on-down: want on, off or auto, not %q", f.keep)
+	}
 	for _, fam := range strings.Split(f.families, ",") {
 		switch strings.TrimSpace(fam) {
 		case "4":
@@ -198,6 +207,9 @@ func runCheck(f *checkFlags) (props.Result, int) {
 	if l := sut.LimitsOf(stack); f.promote == "auto" && len(l.Promote) == 1 {
 		c.Promote = l.Promote[0]
 	}
+	if l := sut.LimitsOf(stack); f.keep == "auto" && len(l.KeepAddrOnDown) == 1 {
+		c.KeepAddrOnDown = l.KeepAddrOnDown[0]
+	}
 	// What the stack supports, so that the command line below asks for
 	// what was really drawn.
 	if c, err = c.Restrict(stack); err != nil {
@@ -207,8 +219,12 @@ func runCheck(f *checkFlags) (props.Result, int) {
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano())
 	}
-	reproduce := fmt.Sprintf("%s check %s -seed %d -checks %d -steps %d -adapters %d -promote %s -families %s -metrics=%v%s",
-		progName(), f.stackArgs(), seed, f.checks, f.steps, f.adapters, onOff(c.Promote), families(c), c.Metrics, excludeNote(f.exclude))
+	keep := ""
+	if c.KeepAddrOnDown {
+		keep = " -keep-addr-on-down on"
+	}
+	reproduce := fmt.Sprintf("%s check %s -seed %d -checks %d -steps %d -adapters %d -promote %s%s -families %s -metrics=%v%s",
+		progName(), f.stackArgs(), seed, f.checks, f.steps, f.adapters, onOff(c.Promote), keep, families(c), c.Metrics, excludeNote(f.exclude))
 	saver := caseSaver{dir: f.save, reproduce: reproduce}
 	c.OnDivergence = saver.found
 	fmt.Printf("routefuzz: checking %s (%s) seed=%d checks=%d\n", f.name, stacks.Doc(f.name), seed, f.checks)

@@ -27,11 +27,15 @@ import (
 
 func main() {
 	promote := flag.Int("promote", 1, "IPv4 promote_secondaries to declare and run with: 0 or 1")
+	keep := flag.Int("keep_addr_on_down", 0, "IPv6 keep_addr_on_down to declare and run with: 0 or 1")
 	kinds := flag.String("kinds", "connected,local,broadcast", "route kinds to declare and report")
 	glitch := flag.Int("glitch", 0, "for routefuzz's own tests: leave the first route out of the Nth routes answer that has one, a difference that does not reproduce (0: never)")
 	flag.Parse()
 	if *promote != 0 && *promote != 1 {
 		log.Fatalf("fixedstack: -promote=%d: want 0 or 1", *promote)
+	}
+	if *keep != 0 && *keep != 1 {
+		log.Fatalf("fixedstack: -keep_addr_on_down=%d: want 0 or 1", *keep)
 	}
 	report := map[model.RouteKind]bool{}
 	for _, k := range strings.Split(*kinds, ",") {
@@ -41,14 +45,15 @@ func main() {
 		}
 		report[kind] = true
 	}
-	if err := serve(*promote == 1, *kinds, report, *glitch); err != nil {
+	if err := serve(*promote == 1, *keep == 1, *kinds, report, *glitch); err != nil {
 		log.Fatalf("fixedstack: %v", err)
 	}
 }
 
 // serve answers requests until quit or the end of input. It declares the
-// promotion setting it runs with and the route kinds it reports.
-func serve(promote bool, kinds string, report map[model.RouteKind]bool, glitch int) error {
+// promotion and keep_addr_on_down settings it runs with and the route
+// kinds it reports.
+func serve(promote, keep bool, kinds string, report map[model.RouteKind]bool, glitch int) error {
 	answers := 0 // routes answers with a route so far
 	in := bufio.NewScanner(os.Stdin)
 	out := bufio.NewWriter(os.Stdout)
@@ -65,9 +70,9 @@ func serve(promote bool, kinds string, report map[model.RouteKind]bool, glitch i
 			if args != "routefuzz 1" {
 				return fmt.Errorf("harness speaks %q; this adapter speaks version 1", req)
 			}
-			fmt.Fprintf(out, "hello routefuzz 1 kinds=%s promote=%d families=4,6 metrics=1 ops=%s\n", kinds, bit(promote), ops())
+			fmt.Fprintf(out, "hello routefuzz 1 kinds=%s promote=%d keep_addr_on_down=%d families=4,6 metrics=1 ops=%s\n", kinds, bit(promote), bit(keep), ops())
 		case "reset":
-			cfg := model.Config{Adapters: strings.Fields(args), Promote: promote}
+			cfg := model.Config{Adapters: strings.Fields(args), Promote: promote, KeepAddrOnDown: keep}
 			if err := stack.Reset(cfg); err != nil {
 				fmt.Fprintf(out, "err invalid %v\n", err)
 				break

@@ -13,6 +13,7 @@ import (
 // Stack is the corrected stack. The zero Stack has no adapters; Reset it.
 type Stack struct {
 	promote bool
+	keep    bool // keep_addr_on_down
 	addrs   ifaddr.Lists
 	routes  map[model.Route]int // route → how many addresses hold it
 }
@@ -26,6 +27,7 @@ func (s *Stack) Reset(cfg model.Config) error {
 		return err
 	}
 	s.promote = cfg.Promote
+	s.keep = cfg.KeepAddrOnDown
 	s.addrs.Reset(cfg.Adapters)
 	s.routes = make(map[model.Route]int)
 	return nil
@@ -40,11 +42,22 @@ func (s *Stack) Apply(op model.Op) error {
 		return err
 	}
 	dev := op.Adapter
+	switch op.Kind {
+	case model.Down:
+		s.down(dev)
+		return nil
+	case model.Up:
+		s.up(dev)
+		return nil
+	}
+	isDown := s.addrs.IsDown(dev)
 	if op.Kind == model.Add {
 		a := ifaddr.Addr{P: op.Prefix, Metric: op.Metric}
 		if !a.P.Addr().Is4() {
 			s.ref(model.Route{Kind: model.Local, Dst: ifaddr.Host(a.P), Dev: dev})
-			s.ref(model.Route{Kind: model.Connected, Dst: a.Key(), Dev: dev, Metric: ifaddr.V6Metric(a)})
+			if !isDown {
+				s.ref(prefix6(dev, a))
+			}
 		} else if prim, ok := s.addrs.Primary(dev, a.Key()); ok {
 			s.ref(local4(dev, a, prim))
 		} else {
@@ -55,8 +68,12 @@ func (s *Stack) Apply(op model.Op) error {
 	}
 	if !op.Prefix.Addr().Is4() {
 		a := s.addrs.Remove(dev, op.Prefix)
-		s.unref(model.Route{Kind: model.Local, Dst: ifaddr.Host(a.P), Dev: dev})
-		s.unref(model.Route{Kind: model.Connected, Dst: a.Key(), Dev: dev, Metric: ifaddr.V6Metric(a)})
+		if !a.Hidden {
+			s.unref(model.Route{Kind: model.Local, Dst: ifaddr.Host(a.P), Dev: dev})
+		}
+		if !isDown {
+			s.unref(prefix6(dev, a))
+		}
 		return nil
 	}
 	prim, _ := s.addrs.Primary(dev, op.Prefix.Masked())
@@ -89,18 +106,97 @@ func local4(dev string, a, prim ifaddr.Addr) model.Route {
 	return model.Route{Kind: model.Local, Dst: ifaddr.Host(a.P), Dev: dev, Src: prim.P.Addr()}
 }
 
+func prefix6(dev string, a ifaddr.Addr) model.Route {
+	return model.Route{Kind: model.Connected, Dst: a.Key(), Dev: dev, Metric: ifaddr.V6Metric(a)}
+}
+
+// addPrimary adds a primary's local route, and its subnet routes unless
+// its adapter is down.
 func (s *Stack) addPrimary(dev string, a ifaddr.Addr) {
 	s.ref(local4(dev, a, a))
-	for _, r := range ifaddr.SubnetRoutes(dev, a) {
-		s.ref(r)
+	if !s.addrs.IsDown(dev) {
+		for _, r := range ifaddr.SubnetRoutes(dev, a) {
+			s.ref(r)
+		}
 	}
 }
 
 func (s *Stack) delPrimary(dev string, a ifaddr.Addr) {
 	s.unref(local4(dev, a, a))
-	for _, r := range ifaddr.SubnetRoutes(dev, a) {
-		s.unref(r)
+	if !s.addrs.IsDown(dev) {
+		for _, r := range ifaddr.SubnetRoutes(dev, a) {
+			s.unref(r)
+		}
 	}
+}
+
+// down takes dev down: the subnet routes of its IPv4 primaries go (their
+// local routes stay); its IPv6 addresses go with their routes, except
+// that keep_addr_on_down keeps the addresses, without routes.
+func (s *Stack) down(dev string) {
+	if s.addrs.IsDown(dev) {
+		return
+	}
+	var kept []ifaddr.Addr
+	for i, a := range s.addrs.Of(dev) {
+		if a.P.Addr().Is4() {
+			if s.primaryAt(dev, i) {
+				for _, r := range ifaddr.SubnetRoutes(dev, a) {
+					s.unref(r)
+				}
+			}
+			kept = append(kept, a)
+			continue
+		}
+		if !a.Hidden {
+			s.unref(model.Route{Kind: model.Local, Dst: ifaddr.Host(a.P), Dev: dev})
+		}
+		s.unref(prefix6(dev, a))
+		if s.keep {
+			a.Hidden = true
+			kept = append(kept, a)
+		}
+	}
+	s.addrs.Set(dev, kept)
+	s.addrs.SetDown(dev, true)
+}
+
+// up brings dev up: the subnet routes of its IPv4 primaries, and the
+// prefix routes of its IPv6 addresses and the local routes of those kept
+// over down, come back.
+func (s *Stack) up(dev string) {
+	if !s.addrs.IsDown(dev) {
+		return
+	}
+	s.addrs.SetDown(dev, false)
+	as := s.addrs.Of(dev)
+	for i, a := range as {
+		if a.P.Addr().Is4() {
+			if s.primaryAt(dev, i) {
+				for _, r := range ifaddr.SubnetRoutes(dev, a) {
+					s.ref(r)
+				}
+			}
+			continue
+		}
+		if a.Hidden {
+			as[i].Hidden = false
+			s.ref(model.Route{Kind: model.Local, Dst: ifaddr.Host(a.P), Dev: dev})
+		}
+		s.ref(prefix6(dev, a))
+	}
+}
+
+// primaryAt reports whether the i-th address of dev is the oldest of its
+// group.
+func (s *Stack) primaryAt(dev string, i int) bool {
+	as := s.addrs.Of(dev)
+	for _, b := range as[:i] {
+		if b.Key() == as[i].Key() {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Stack) ref(r model.Route) { s.routes[r]++ }

@@ -24,7 +24,11 @@
 //     del a1 10.0.0.2/24
 //
 // Addresses deleted as a side effect (secondaries flushed with their
-// primary) take the correct path.
+// primary, IPv6 addresses flushed by down) take the correct path. Down
+// and up are right: while an adapter is down its subnet routes are not
+// shown (IPv4 local routes are; IPv6 addresses kept by keep_addr_on_down
+// have no local route until up), and up shows them again as the stack's
+// bookkeeping has them, stale entries included.
 package legacy
 
 import (
@@ -38,6 +42,8 @@ import (
 // Stack is the legacy stack. The zero Stack has no adapters; Reset it.
 type Stack struct {
 	promote bool
+	keep    bool                // keep_addr_on_down
+	hidden  map[model.Addr]bool // IPv6 addresses kept over down: no local route until up
 	addrs   ifaddr.Lists
 	fifo    map[netip.Prefix][]string // subnet → contributing adapter per address, oldest first
 	count   map[group]int             // contributions the stack believes each adapter makes
@@ -59,6 +65,8 @@ func (s *Stack) Reset(cfg model.Config) error {
 		return err
 	}
 	s.promote = cfg.Promote
+	s.keep = cfg.KeepAddrOnDown
+	s.hidden = make(map[model.Addr]bool)
 	s.addrs.Reset(cfg.Adapters)
 	s.fifo = make(map[netip.Prefix][]string)
 	s.count = make(map[group]int)
@@ -76,6 +84,21 @@ func (s *Stack) Apply(op model.Op) error {
 		return err
 	}
 	dev, key := op.Adapter, op.Prefix.Masked()
+	switch op.Kind {
+	case model.Down:
+		s.down(dev)
+		return nil
+	case model.Up:
+		if s.addrs.IsDown(dev) {
+			s.addrs.SetDown(dev, false)
+			for a := range s.hidden {
+				if a.Adapter == dev {
+					delete(s.hidden, a)
+				}
+			}
+		}
+		return nil
+	}
 	g := group{key, dev}
 	if op.Kind == model.Add {
 		s.addrs.Add(dev, ifaddr.Addr{P: op.Prefix, Metric: op.Metric})
@@ -104,6 +127,32 @@ func (s *Stack) Apply(op model.Op) error {
 	return nil
 }
 
+// down takes dev down. Its IPv6 addresses are flushed by the correct
+// path (each drops its own entry), or kept without local routes.
+func (s *Stack) down(dev string) {
+	if s.addrs.IsDown(dev) {
+		return
+	}
+	s.addrs.SetDown(dev, true)
+	for _, a := range slices.Clone(s.addrs.Of(dev)) {
+		if a.P.Addr().Is4() {
+			continue
+		}
+		if s.keep {
+			s.hidden[model.Addr{Adapter: dev, Prefix: a.P}] = true
+			continue
+		}
+		key := a.Key()
+		s.remove(dev, a.P)
+		// The bug may already have taken dev's entry (and count) back.
+		if i := slices.Index(s.fifo[key], dev); i >= 0 {
+			s.fifo[key] = slices.Delete(s.fifo[key], i, i+1)
+			s.uncount(group{key, dev})
+		}
+		s.refresh(group{key, dev})
+	}
+}
+
 func (s *Stack) isPrimary(dev string, p netip.Prefix) bool {
 	prim, _ := s.addrs.Primary(dev, p.Masked())
 	return prim.P == p
@@ -112,6 +161,7 @@ func (s *Stack) isPrimary(dev string, p netip.Prefix) bool {
 func (s *Stack) remove(dev string, p netip.Prefix) {
 	s.addrs.Remove(dev, p)
 	delete(s.local, model.Addr{Adapter: dev, Prefix: p})
+	delete(s.hidden, model.Addr{Adapter: dev, Prefix: p})
 }
 
 func (s *Stack) uncount(g group) {
@@ -153,11 +203,15 @@ func (s *Stack) refresh(g group) {
 // Routes returns the routes the stack holds.
 func (s *Stack) Routes() (model.Table, error) {
 	var rs []model.Route
-	for _, g := range s.subnet {
-		rs = append(rs, g...)
+	for g, r := range s.subnet {
+		if !s.addrs.IsDown(g.dev) {
+			rs = append(rs, r...)
+		}
 	}
-	for _, r := range s.local {
-		rs = append(rs, r)
+	for a, r := range s.local {
+		if !s.hidden[a] {
+			rs = append(rs, r)
+		}
 	}
 	return model.NewTable(rs), nil
 }

@@ -33,17 +33,19 @@ func TestAgreesWithModel(t *testing.T) {
 	}
 	const minSteps = 20000
 	for _, promote := range []bool{false, true} {
-		res, err := props.Hunt(s, props.Config{Name: "linux", Promote: promote, Metrics: true, Exclude: exclude},
-			props.Budget{Checks: 900, Seed: 20261125})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("promote=%v: %s retries=%d", promote, res.Summary("linux"), res.Retries)
-		if res.Minimal != nil {
-			t.Fatalf("\n%s", res.Minimal.Report())
-		}
-		if res.Steps < minSteps {
-			t.Errorf("promote=%v: only %d steps, want at least %d", promote, res.Steps, minSteps)
+		for _, keep := range []bool{false, true} {
+			res, err := props.Hunt(s, props.Config{Name: "linux", Promote: promote, KeepAddrOnDown: keep, Metrics: true, Exclude: exclude},
+				props.Budget{Checks: 780, Seed: 20261125})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("promote=%v keep_addr_on_down=%v: %s retries=%d", promote, keep, res.Summary("linux"), res.Retries)
+			if res.Minimal != nil {
+				t.Fatalf("\n%s", res.Minimal.Report())
+			}
+			if res.Steps < minSteps {
+				t.Errorf("promote=%v keep_addr_on_down=%v: only %d steps, want at least %d", promote, keep, res.Steps, minSteps)
+			}
 		}
 	}
 }

@@ -41,6 +41,15 @@
 // up to Lag before it declares a divergence; otherwise a difference is
 // final at once, which keeps shrinking a real divergence fast.
 //
+// # Down and up
+//
+// Down and up set and clear IFF_UP (RTM_NEWLINK). After up, the kernel
+// re-inserts the local route of each IPv6 address kept over down
+// (net.ipv6.conf.all.keep_addr_on_down, which Reset writes and reads
+// back) from the address's DAD work, after the call has returned; Apply
+// waits for every such route as it does after an add. Reset brings every
+// adapter up again.
+//
 // # Cleanup
 //
 // Close removes the namespace. On SIGINT and SIGTERM, internal/interrupt
@@ -88,6 +97,7 @@ type Stack struct {
 	index   map[string]uint32   // adapter → ifindex
 	names   map[uint32]string   // ifindex → adapter
 	ctl     map[string]*os.File // "all" and each adapter → its promote_secondaries
+	keepCtl *os.File            // net.ipv6.conf.all.keep_addr_on_down
 	ready   bool                // adapters exist and match cfg.Adapters
 	lag     time.Duration       // Lag, unless a test shortens it
 	// unsettled says the last Apply could not see its whole effect in
@@ -158,6 +168,10 @@ func (s *Stack) Close() error {
 		f.Close()
 	}
 	s.ctl = nil
+	if s.keepCtl != nil {
+		s.keepCtl.Close()
+		s.keepCtl = nil
+	}
 	errs = append(errs, s.c.Close(), s.events.close())
 	s.c = nil
 	errs = append(errs, s.ns.close())
@@ -192,8 +206,11 @@ func (s *Stack) Reset(cfg model.Config) error {
 	} else if err := s.flush(); err != nil {
 		return err
 	}
-	s.cfg = model.Config{Adapters: slices.Clone(cfg.Adapters), Promote: cfg.Promote}
+	s.cfg = model.Config{Adapters: slices.Clone(cfg.Adapters), Promote: cfg.Promote, KeepAddrOnDown: cfg.KeepAddrOnDown}
 	if err := s.setPromote(cfg.Promote); err != nil {
+		return err
+	}
+	if err := s.setKeep(cfg.KeepAddrOnDown); err != nil {
 		return err
 	}
 	if err := s.atBaseline(); err != nil {
@@ -202,6 +219,9 @@ func (s *Stack) Reset(cfg model.Config) error {
 			return err
 		}
 		if err := s.setPromote(cfg.Promote); err != nil {
+			return err
+		}
+		if err := s.setKeep(cfg.KeepAddrOnDown); err != nil {
 			return err
 		}
 		if err := s.atBaseline(); err != nil {
@@ -218,6 +238,10 @@ func (s *Stack) makeAdapters(names []string) error {
 		f.Close()
 	}
 	s.ctl = nil
+	if s.keepCtl != nil {
+		s.keepCtl.Close()
+		s.keepCtl = nil
+	}
 	links, err := s.c.Link.List()
 	if err != nil {
 		return fmt.Errorf("listing links: %w", err)
@@ -285,6 +309,11 @@ func (s *Stack) makeAdapters(names []string) error {
 			}
 			ctl[n] = f
 		}
+		f, err := os.OpenFile("/proc/sys/net/ipv6/conf/all/keep_addr_on_down", os.O_RDWR, 0)
+		if err != nil {
+			return err
+		}
+		s.keepCtl = f
 		return nil
 	})
 	s.ctl = ctl
@@ -302,6 +331,9 @@ func (s *Stack) makeAdapters(names []string) error {
 	}
 	s.promote = false
 	if err := s.writePromote(false); err != nil {
+		return err
+	}
+	if err := s.setKeep(false); err != nil {
 		return err
 	}
 	s.ready = true
@@ -329,6 +361,28 @@ func (s *Stack) setPromote(on bool) error {
 		}
 	}
 	s.promote = on
+	return nil
+}
+
+// setKeep sets net.ipv6.conf.all.keep_addr_on_down and reads it back. The
+// adapters' own values stay 0, so "all" decides (addrconf_ifdown reads
+// "all" first, the device's only when "all" is 0).
+func (s *Stack) setKeep(on bool) error {
+	v := []byte("0\n")
+	if on {
+		v = []byte("1\n")
+	}
+	if _, err := s.keepCtl.WriteAt(v, 0); err != nil {
+		return fmt.Errorf("setting net.ipv6.conf.all.keep_addr_on_down: %w", err)
+	}
+	var b [8]byte
+	k, err := s.keepCtl.ReadAt(b[:], 0)
+	if k == 0 {
+		return fmt.Errorf("reading net.ipv6.conf.all.keep_addr_on_down: %w", err)
+	}
+	if b[0] != v[0] {
+		return fmt.Errorf("net.ipv6.conf.all.keep_addr_on_down is %q, want %c", b[:k], v[0])
+	}
 	return nil
 }
 
@@ -363,6 +417,13 @@ func (s *Stack) flush() error {
 			Attributes: &rtnetlink.AddressAttributes{Address: m.Attributes.Address, Local: m.Attributes.Local}}
 		if err := s.c.Address.Delete(&del); err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) {
 			return fmt.Errorf("flushing addresses: %w", err)
+		}
+	}
+	// Every adapter up again (an op may have taken it down); with no
+	// addresses left, nothing is added asynchronously.
+	for _, idx := range s.index {
+		if err := s.c.Link.Set(&rtnetlink.LinkMessage{Index: idx, Flags: unix.IFF_UP, Change: unix.IFF_UP}); err != nil {
+			return fmt.Errorf("setting link %d up: %w", idx, err)
 		}
 	}
 	// Routes that outlive every address: the kernel leaves IPv6 prefix
@@ -415,6 +476,9 @@ func (s *Stack) Apply(op model.Op) error {
 	if !ok {
 		return &model.OpError{Op: op, Result: model.Invalid, Msg: fmt.Sprintf("no adapter %q (have %s)", op.Adapter, strings.Join(s.cfg.Adapters, ", "))}
 	}
+	if op.Kind == model.Down || op.Kind == model.Up {
+		return s.setLink(op, idx)
+	}
 	p := op.Prefix
 	m := rtnetlink.AddressMessage{
 		Family:       unix.AF_INET6,
@@ -451,6 +515,82 @@ func (s *Stack) Apply(op model.Op) error {
 		return opError(op, err)
 	}
 	return nil
+}
+
+// setLink takes an adapter down or up (RTM_NEWLINK changing IFF_UP). After
+// up, the kernel re-inserts the local route of every IPv6 address kept
+// over down (keep_addr_on_down) from the address's DAD work, after the
+// call has returned (addrconf_permanent_addr → addrconf_dad_start); setLink
+// waits for each, as an add waits for its own.
+func (s *Stack) setLink(op model.Op, idx uint32) error {
+	s.unsettled = false
+	var flags uint32
+	if op.Kind == model.Up {
+		flags = unix.IFF_UP
+	}
+	drained := op.Kind == model.Up && s.events.drain() == nil
+	err := s.c.Link.Set(&rtnetlink.LinkMessage{Index: idx, Flags: flags, Change: unix.IFF_UP})
+	if err != nil {
+		return opError(op, err)
+	}
+	if op.Kind != model.Up {
+		return nil
+	}
+	missing, err := s.missingLocal6(idx)
+	if err != nil {
+		return fmt.Errorf("linux: %s: %w", op, err)
+	}
+	deadline := time.Now().Add(LocalWait)
+	for len(missing) > 0 {
+		a := missing[0]
+		// A notification read while waiting for another address is gone
+		// from the socket: look at the table first.
+		if in, err := s.hasLocal6(a, idx); err == nil && in {
+			missing = missing[1:]
+			continue
+		}
+		if drained && s.events.awaitLocal6(a, idx, deadline) == nil {
+			missing = missing[1:]
+			continue
+		}
+		drained = false
+		if time.Now().After(deadline) {
+			s.unsettled = true
+			return nil
+		}
+		time.Sleep(200 * time.Microsecond)
+	}
+	return nil
+}
+
+// missingLocal6 returns the IPv6 addresses on ifindex idx whose local
+// route is not in the table.
+func (s *Stack) missingLocal6(idx uint32) ([]netip.Addr, error) {
+	msgs, err := s.c.Address.List()
+	if err != nil {
+		return nil, err
+	}
+	routes, err := s.c.Route.List()
+	if err != nil {
+		return nil, err
+	}
+	have := map[netip.Addr]bool{}
+	for i := range routes {
+		m := &routes[i]
+		if dst, ok := prefix(m.Attributes.Dst, m.DstLength, m.Family); ok && m.Type == unix.RTN_LOCAL && m.Attributes.OutIface == idx {
+			have[dst.Addr()] = true
+		}
+	}
+	var out []netip.Addr
+	for _, m := range msgs {
+		if m.Index != idx || m.Family != unix.AF_INET6 || m.Attributes == nil {
+			continue
+		}
+		if a, ok := netip.AddrFromSlice(m.Attributes.Address); ok && !have[a] {
+			out = append(out, a)
+		}
+	}
+	return out, nil
 }
 
 // settleLocal6 makes sure the local route of the IPv6 address just added

@@ -31,3 +31,36 @@ func TestBadOpsCapability(t *testing.T) {
 		wantErr(t, err, ErrCapability)
 	}
 }
+
+// keep_addr_on_down: a program that declares nothing, or does not take
+// down, runs with either setting; one that takes down and IPv6 runs only
+// with the setting it declared (0 by default).
+func TestKeepAddrOnDownCapability(t *testing.T) {
+	for _, tc := range []struct {
+		hello string
+		want  []bool
+	}{
+		{"hello routefuzz 1", nil},
+		{"hello routefuzz 1 keep_addr_on_down=1", nil},
+		{"hello routefuzz 1 ops=add,del,down,up families=4 keep_addr_on_down=1", nil},
+		{"hello routefuzz 1 ops=add,del,down,up", []bool{false}},
+		{"hello routefuzz 1 ops=add,del,down,up keep_addr_on_down=1", []bool{true}},
+	} {
+		s := start(t, Options{}, "-hello", tc.hello)
+		if l := s.Limits(); !slices.Equal(l.KeepAddrOnDown, tc.want) {
+			t.Errorf("%q: keep_addr_on_down %v, want %v", tc.hello, l.KeepAddrOnDown, tc.want)
+		}
+		for _, keep := range []bool{false, true} {
+			c := cfg
+			c.KeepAddrOnDown = keep
+			err := s.Reset(c)
+			if ok := tc.want == nil || tc.want[0] == keep; ok != (err == nil) {
+				t.Errorf("%q: Reset with keep_addr_on_down=%v: %v", tc.hello, keep, err)
+			}
+		}
+	}
+	for _, hello := range []string{"hello routefuzz 1 keep_addr_on_down=2", "hello routefuzz 1 keep_addr_on_down=0 keep_addr_on_down=1"} {
+		_, err := Start(helperCmd("-hello", hello), Options{})
+		wantErr(t, err, ErrCapability)
+	}
+}

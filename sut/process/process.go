@@ -158,6 +158,7 @@ type Stack struct {
 	shook   bool   // whether a handshake has succeeded
 	limits  sut.Limits
 	promote bool // the promotion the program declared
+	keep    bool // the keep_addr_on_down the program declared
 
 	p      *proc // the running program; nil when it is not running
 	failed error // after a timeout, every call returns this
@@ -220,6 +221,7 @@ func (s *Stack) Limits() sut.Limits {
 	l := s.limits
 	l.Kinds = slices.Clone(l.Kinds)
 	l.Promote = slices.Clone(l.Promote)
+	l.KeepAddrOnDown = slices.Clone(l.KeepAddrOnDown)
 	l.Ops = slices.Clone(l.Ops)
 	return l
 }
@@ -235,6 +237,9 @@ func (s *Stack) Reset(cfg model.Config) error {
 	}
 	if s.limits.IPv4 && cfg.Promote != s.promote {
 		return fmt.Errorf("%w: program %q declared promote=%s", sut.ErrUnsupported, s.cmdline, bit(s.promote))
+	}
+	if len(s.limits.KeepAddrOnDown) > 0 && cfg.KeepAddrOnDown != s.keep {
+		return fmt.Errorf("%w: program %q declared keep_addr_on_down=%s", sut.ErrUnsupported, s.cmdline, bit(s.keep))
 	}
 	if err := s.usable(); err != nil {
 		return err
@@ -427,6 +432,7 @@ func (s *Stack) handshake() error {
 		return s.fail(req, ErrCapability, "answered %q to %q: %v", a, req, err)
 	}
 	s.caps, s.limits, s.promote, s.shook = caps, l, promote, true
+	s.keep = len(l.KeepAddrOnDown) > 0 && l.KeepAddrOnDown[0]
 	return nil
 }
 
@@ -434,10 +440,10 @@ func (s *Stack) handshake() error {
 // program takes (ops=) and the attribute capabilities (metrics=) come from
 // the op alphabet; a program that declares no ops= takes model.V1Ops.
 func parseCaps(caps []string) (l sut.Limits, promote bool, err error) {
-	l = sut.Limits{IPv4: true, IPv6: true, Promote: []bool{true}, Ops: model.V1Ops()}
+	l = sut.Limits{IPv4: true, IPv6: true, Promote: []bool{true}, KeepAddrOnDown: []bool{false}, Ops: model.V1Ops()}
 	promote = true
 	seen := map[string]bool{}
-	known := []string{"kinds", "promote", "families", "ops"}
+	known := []string{"kinds", "promote", "keep_addr_on_down", "families", "ops"}
 	for _, a := range model.Attrs() {
 		known = append(known, a.Capability)
 	}
@@ -487,6 +493,12 @@ func parseCaps(caps []string) (l sut.Limits, promote bool, err error) {
 			promote = v == "1"
 			l.Promote = []bool{promote}
 			continue
+		case "keep_addr_on_down":
+			if v != "0" && v != "1" {
+				return l, false, bad("0 or 1")
+			}
+			l.KeepAddrOnDown = []bool{v == "1"}
+			continue
 		case "families":
 			l.IPv4, l.IPv6 = false, false
 			for _, w := range strings.Split(v, ",") {
@@ -512,6 +524,11 @@ func parseCaps(caps []string) (l sut.Limits, promote bool, err error) {
 	}
 	if !l.IPv4 {
 		l.Promote = nil // promotion is IPv4's: any setting does
+	}
+	if !l.IPv6 || !l.TakesKind(model.Down) {
+		// keep_addr_on_down is about IPv6 addresses on down: any
+		// setting does (a protocol-1 program that declares nothing).
+		l.KeepAddrOnDown = nil
 	}
 	return l, promote, nil
 }

@@ -17,21 +17,27 @@ import (
 type Addr struct {
 	P      netip.Prefix
 	Metric uint32
+	// Hidden marks an IPv6 address kept over down (keep_addr_on_down):
+	// it has no local route until up.
+	Hidden bool
 }
 
 // Key returns the group key: the masked prefix.
 func (a Addr) Key() netip.Prefix { return a.P.Masked() }
 
-// Lists holds the address list of each adapter.
+// Lists holds the address list of each adapter, and which adapters are
+// administratively down.
 type Lists struct {
 	names []string
 	m     map[string][]Addr
+	down  map[string]bool
 }
 
 // Reset forgets every address; the adapters are now names.
 func (l *Lists) Reset(names []string) {
 	l.names = slices.Clone(names)
 	l.m = make(map[string][]Addr, len(names))
+	l.down = map[string]bool{}
 	for _, n := range names {
 		l.m[n] = nil
 	}
@@ -62,6 +68,8 @@ func (l *Lists) Check(op model.Op) error {
 		if !slices.ContainsFunc(as, func(a Addr) bool { return a.P == p }) {
 			return &model.OpError{Op: op, Result: model.NotFound, Msg: "address not found"}
 		}
+	case model.Down, model.Up:
+		// Always succeed: down twice and up twice are no-ops.
 	default:
 		return &model.OpError{Op: op, Result: model.Invalid, Msg: "unknown operation"}
 	}
@@ -73,6 +81,21 @@ func (l *Lists) Check(op model.Op) error {
 func Ignored(op model.Op) bool {
 	return op.Kind == model.Add && op.Prefix.Addr() == netip.IPv4Unspecified()
 }
+
+// IsDown reports whether dev is administratively down.
+func (l *Lists) IsDown(dev string) bool { return l.down[dev] }
+
+// SetDown records dev as down or up.
+func (l *Lists) SetDown(dev string, down bool) {
+	if down {
+		l.down[dev] = true
+	} else {
+		delete(l.down, dev)
+	}
+}
+
+// Set replaces dev's list; as is the caller's no more.
+func (l *Lists) Set(dev string, as []Addr) { l.m[dev] = as }
 
 // Add appends a to dev's list.
 func (l *Lists) Add(dev string, a Addr) { l.m[dev] = append(l.m[dev], a) }
