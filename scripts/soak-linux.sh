@@ -23,8 +23,9 @@ pids=()
 for ((i = 0; i < runs; i++)); do
   promote=$([ $((i % 2)) -eq 0 ] && echo off || echo on)
   adapters=$((2 + i % 3))
+  keep=$([ $((i / 2 % 2)) -eq 1 ] && echo on || echo off)
   timeout --preserve-status -s INT "$secs" ./bin/routefuzz check -sut linux -exclude known -checks 100000000 \
-    -seed $((seed + i)) -promote "$promote" -adapters "$adapters" -save "$dir/found" >"$dir/run$i.log" 2>&1 &
+    -seed $((seed + i)) -promote "$promote" -keep-addr-on-down "$keep" -adapters "$adapters" -save "$dir/found" >"$dir/run$i.log" 2>&1 &
   pids+=($!)
 done
 bad=0
