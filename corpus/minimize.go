@@ -43,7 +43,7 @@ func Minimize(cfg model.Config, ops []model.Op, fails func(model.Config, []model
 		if o := ddmin(cfg, ops, try); len(o) < len(ops) {
 			ops, changed = o, true
 		}
-		for _, pass := range []func(model.Config, []model.Op) []edit{zeroAttrs, plainLengths, simpleAddrs, mergeAdapters, canonical} {
+		for _, pass := range []func(model.Config, []model.Op) []edit{zeroAttrs, defaultSettings, plainLengths, simpleAddrs, mergeAdapters, canonical} {
 			// The edits are planned on the order as the pass finds it, and
 			// each is applied to the order as it is when its turn comes, so
 			// an accepted edit is never undone by a later one.
@@ -92,6 +92,7 @@ func ddmin(cfg model.Config, ops []model.Op, fails func(model.Config, []model.Op
 type cost struct {
 	ops      int   // ops in the order
 	attrs    int   // attributes set, over all ops (metrics)
+	settings int   // settings away from the kernel's default (keep_addr_on_down on)
 	adapters int   // distinct adapters the ops name
 	lengths  int   // ops whose length is not /24 (IPv4) or /64 (IPv6)
 	addrs    int   // distinct addresses
@@ -101,6 +102,9 @@ type cost struct {
 
 func costOf(cfg model.Config, ops []model.Op) cost {
 	c := cost{ops: len(ops)}
+	if cfg.KeepAddrOnDown {
+		c.settings++
+	}
 	var ads []string
 	for _, op := range ops {
 		for _, a := range model.Attrs() {
@@ -127,7 +131,7 @@ func costOf(cfg model.Config, ops []model.Op) cost {
 }
 
 func (c cost) less(d cost) bool {
-	if x := slices.Compare([]int{c.ops, c.attrs, c.adapters, c.lengths, c.addrs}, []int{d.ops, d.attrs, d.adapters, d.lengths, d.addrs}); x != 0 {
+	if x := slices.Compare([]int{c.ops, c.attrs, c.settings, c.adapters, c.lengths, c.addrs}, []int{d.ops, d.attrs, d.settings, d.adapters, d.lengths, d.addrs}); x != 0 {
 		return x < 0
 	}
 	if x := slices.Compare(c.ranks, d.ranks); x != 0 {
@@ -161,6 +165,19 @@ func mapOps(ops []model.Op, f func(model.Op) model.Op) []model.Op {
 // removing it from every op at once, then each of its values from all the
 // ops that share it (addresses that share a prefix route must keep equal
 // metrics), then from one op at a time.
+// defaultSettings puts keep_addr_on_down back to the kernel's default,
+// off, where the failure does not need it on. (The promotion setting
+// stays: neither is simpler, and a stack may take only one.)
+func defaultSettings(cfg model.Config, _ []model.Op) []edit {
+	if !cfg.KeepAddrOnDown {
+		return nil
+	}
+	return []edit{func(cfg model.Config, ops []model.Op) (model.Config, []model.Op) {
+		cfg.KeepAddrOnDown = false
+		return cfg, ops
+	}}
+}
+
 func zeroAttrs(_ model.Config, ops []model.Op) []edit {
 	var es []edit
 	for _, a := range model.Attrs() {

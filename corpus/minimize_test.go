@@ -251,3 +251,14 @@ func TestMinimizeRemovesDownUp(t *testing.T) {
 		}
 	}
 }
+
+// keep_addr_on_down goes back to off when the failure does not need it:
+// the KB287032 case is IPv4, which the setting does not touch.
+func TestMinimizeDefaultsKeepAddrOnDown(t *testing.T) {
+	cfg := model.Config{Adapters: []string{"a0", "a1"}, KeepAddrOnDown: true}
+	ops := parseOps(t, "add a0 10.0.0.1/24", "add a1 10.0.0.2/24", "del a1 10.0.0.2/24")
+	got, _, _ := minimizeLegacy(t, cfg, ops)
+	if got.KeepAddrOnDown {
+		t.Errorf("keep_addr_on_down stayed on: %s", got)
+	}
+}
