@@ -105,7 +105,8 @@ def answer(stack, line):
         if words[1:] != ["routefuzz", "1"]:
             print("buggy_stack: harness speaks %r, not version 1" % line, file=sys.stderr)
             return None
-        return ["hello routefuzz 1 families=6 metrics=1"]
+        # A subset of the op alphabet: addresses only, no down or up.
+        return ["hello routefuzz 1 families=6 metrics=1 ops=add,del"]
     if verb == "reset":
         stack.reset(words[1:])
         return ["ok"]
