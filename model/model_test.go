@@ -9,19 +9,7 @@ import (
 // run applies ops (one per line) to a fresh model and returns its table.
 func run(t *testing.T, promote bool, adapters string, ops string) *State {
 	t.Helper()
-	s, err := New(Config{Adapters: strings.Fields(adapters), Promote: promote})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(strings.TrimSpace(ops), "\n") {
-		if line = strings.TrimSpace(line); line == "" {
-			continue
-		}
-		if err := s.Apply(MustParseOp(line)); err != nil {
-			t.Fatalf("%s: %v", line, err)
-		}
-	}
-	return s
+	return runCfg(t, Config{Adapters: strings.Fields(adapters), Promote: promote}, ops)
 }
 
 func wantTable(t *testing.T, s *State, want string) {
