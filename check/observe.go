@@ -3,6 +3,7 @@ package check
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/routefuzz/routefuzz/model"
@@ -23,6 +24,16 @@ type Observable interface {
 	String() string
 	// Aspect is its bit in a divergence's Aspects.
 	Aspect() Aspect
+	// ModelValue is the model's value, as a stack that supports
+	// everything shows it: what a corpus want section records.
+	ModelValue(m *model.State) any
+	// Format writes a value as the lines of a want section, in the one
+	// grammar; Parse reads them back, and its error says which line.
+	Format(v any) string
+	Parse(lines []string) (any, error)
+	// EqualValues compares two values; TextValues shows them side by side.
+	EqualValues(a, b any) bool
+	TextValues(aName, bName string, a, b any) string
 	equal(want, got any) bool
 	fromModel(m *model.State, l sut.Limits) any
 	text(wantName, gotName string, want, got any) string
@@ -60,7 +71,22 @@ type Def[T any] struct {
 	Note string
 	// Describe says in a phrase how they differ, for a corpus header.
 	Describe func(want, got T) string
+	// Line formats one element; ParseLine reads one back. Together they
+	// are the value's text in a corpus want section, one element a line.
+	Lines     func(v T) []string
+	ParseLine func(line string) (T, error) // a one-element value
+	Join      func(parts []T) T
 }
+
+// A LineError is an error in line Line (counting from 0) of a want
+// section.
+type LineError struct {
+	Line int
+	Err  error
+}
+
+func (e *LineError) Error() string { return e.Err.Error() }
+func (e *LineError) Unwrap() error { return e.Err }
 
 // A Row is one row of an observable's two-column table: the model's side
 // and the stack's, "" where a side lacks it.
@@ -98,6 +124,39 @@ func (d *Def[T]) values(want, got any) (T, T) {
 }
 
 func (d *Def[T]) equal(want, got any) bool { return d.Equal(d.values(want, got)) }
+
+// ModelValue implements Observable.
+func (d *Def[T]) ModelValue(m *model.State) any { return d.Model(m, sut.All) }
+
+// Format implements Observable.
+func (d *Def[T]) Format(v any) string {
+	t, _ := v.(T)
+	var b strings.Builder
+	for _, l := range d.Lines(t) {
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// Parse implements Observable.
+func (d *Def[T]) Parse(lines []string) (any, error) {
+	var parts []T
+	for i, l := range lines {
+		v, err := d.ParseLine(l)
+		if err != nil {
+			return nil, &LineError{Line: i, Err: err}
+		}
+		parts = append(parts, v)
+	}
+	return d.Join(parts), nil
+}
+
+// EqualValues implements Observable.
+func (d *Def[T]) EqualValues(a, b any) bool { return d.equal(a, b) }
+
+// TextValues implements Observable.
+func (d *Def[T]) TextValues(aName, bName string, a, b any) string { return d.text(aName, bName, a, b) }
 
 func (d *Def[T]) fromModel(m *model.State, l sut.Limits) any { return d.Model(m, l) }
 
@@ -240,6 +299,18 @@ var Routes = &Def[model.Table]{
 		}
 		return ""
 	},
+	Lines: func(t model.Table) []string {
+		lines := make([]string, len(t))
+		for i, r := range t {
+			lines[i] = r.String()
+		}
+		return lines
+	},
+	ParseLine: func(line string) (model.Table, error) {
+		r, err := model.ParseRoute(line)
+		return model.Table{r}, err
+	},
+	Join: func(parts []model.Table) model.Table { return model.NewTable(slices.Concat(parts...)) },
 }
 
 // Addrs is the address list, sorted by model.Addr.Compare.
@@ -258,6 +329,22 @@ var Addrs = &Def[[]model.Addr]{
 		return rows
 	},
 	Describe: func(want, got []model.Addr) string { return "the addresses differ" },
+	Lines: func(as []model.Addr) []string {
+		lines := make([]string, len(as))
+		for i, a := range as {
+			lines[i] = a.String()
+		}
+		return lines
+	},
+	ParseLine: func(line string) ([]model.Addr, error) {
+		a, err := model.ParseAddr(line)
+		return []model.Addr{a}, err
+	},
+	Join: func(parts [][]model.Addr) []model.Addr {
+		as := slices.Concat(parts...)
+		slices.SortFunc(as, model.Addr.Compare)
+		return as
+	},
 }
 
 // SameModel reports whether two models show the same value of every

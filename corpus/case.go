@@ -13,9 +13,11 @@
 //	add a0 10.0.0.1/24
 //	add a1 10.0.0.2/24
 //	del a1 10.0.0.2/24
-//	-- want --
+//	-- want routes --
 //	10.0.0.0/24 dev a0 src 10.0.0.1
 //	...
+//	-- want addresses --
+//	a0 10.0.0.1/24
 //
 // Every header line is blank, commentary (its first non-blank character is
 // '#'), or a directive: "key: value" with one of the keys below, lower
@@ -37,9 +39,10 @@
 // must agree with the model; a stack may be named by one of them only.
 //
 // The ops section is required, one op per line; blank lines and lines
-// starting with '#' are skipped. The want section, if present, is the
-// model's route table after the last op; `go test ./corpus -update`
-// rewrites it.
+// starting with '#' are skipped. A want section, "-- want NAME --" for
+// each observable of check.Observables ("-- want --" is read as the
+// routes), records the model's value after the last op, in the one
+// grammar; `go test ./corpus -update` rewrites them.
 package corpus
 
 import (
@@ -52,6 +55,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/routefuzz/routefuzz/check"
 	"github.com/routefuzz/routefuzz/model"
 )
 
@@ -69,9 +73,13 @@ type Case struct {
 	// without reproducing. A stack in none of them must agree.
 	Diverges, Crashes, Hangs, Flaky []string
 
-	Ops     []model.Op   // the order of operations
-	OpLines []int        // the line of each op in Path, from 1
-	Want    *model.Table // the model's final table, if recorded
+	Ops     []model.Op // the order of operations
+	OpLines []int      // the line of each op in Path, from 1
+	// Want records, for each observable it names, the model's value
+	// after the ops (`-- want routes --`, `-- want addresses --`), so
+	// that a change of the model shows up in review. `-- want --` is read
+	// as `-- want routes --`.
+	Want []Want
 
 	lines map[string]int // the line of each directive in Path
 }
@@ -179,20 +187,45 @@ func Parse(path string, data []byte) (*Case, error) {
 	section := ""
 	seen := map[string]int{}
 	var comment []string
-	var want []model.Route
+	var want *Want // the want section being read
+	var wantLines []string
+	var wantAt []int // the file line of each of wantLines
+	endWant := func() {
+		if want == nil {
+			return
+		}
+		v, err := want.Of.Parse(wantLines)
+		var le *check.LineError
+		switch {
+		case errors.As(err, &le):
+			bad(wantAt[le.Line], "%v", le.Err)
+		case err != nil:
+			bad(wantAt[0], "%v", err)
+		default:
+			want.Value = v
+			c.Want = append(c.Want, *want)
+		}
+		want, wantLines, wantAt = nil, nil, nil
+	}
 	for i, raw := range lines {
 		n := i + 1
 		raw = strings.TrimSuffix(raw, "\r")
 		line := strings.TrimSpace(raw)
 		if name, ok := sectionName(line); ok {
+			endWant()
+			if name == "want" {
+				name = "want " + check.Routes.String()
+			}
 			if prev, dup := seen[name]; dup {
 				bad(n, "section %q repeated (first at line %d)", name, prev)
 			}
-			if name != "ops" && name != "want" {
-				bad(n, "unknown section %q (want ops or want)", name)
-			}
 			seen[name] = n
 			section = name
+			if o, ok := wantSection(name); ok {
+				want, section = &Want{Of: o}, "want"
+			} else if name != "ops" {
+				bad(n, "unknown section %q (want ops, or want followed by one of %s)", name, observableNames())
+			}
 			continue
 		}
 		switch section {
@@ -226,17 +259,13 @@ func Parse(path string, data []byte) (*Case, error) {
 			c.Ops = append(c.Ops, op)
 			c.OpLines = append(c.OpLines, n)
 		case "want":
-			if line == "" || strings.HasPrefix(line, "#") {
+			if line == "" || strings.HasPrefix(line, "#") || want == nil {
 				continue
 			}
-			r, err := model.ParseRoute(line)
-			if err != nil {
-				bad(n, "%v", err)
-				continue
-			}
-			want = append(want, r)
+			wantLines, wantAt = append(wantLines, line), append(wantAt, n)
 		}
 	}
+	endWant()
 	// A stack has one verdict.
 	first := map[string]string{}
 	for _, v := range verdicts {
@@ -253,10 +282,6 @@ func Parse(path string, data []byte) (*Case, error) {
 	} else if len(c.Ops) == 0 && len(errs) == 0 {
 		bad(seen["ops"], "the ops section is empty")
 	}
-	if _, ok := seen["want"]; ok {
-		t := model.NewTable(want)
-		c.Want = &t
-	}
 	if err := c.Config().Validate(); err != nil && len(errs) == 0 {
 		bad(1, "%v", err)
 	}
@@ -265,6 +290,35 @@ func Parse(path string, data []byte) (*Case, error) {
 		return nil, errors.Join(errs...)
 	}
 	return c, nil
+}
+
+// A Want is one recorded want section: the model's value of one
+// observable after a case's ops.
+type Want struct {
+	Of    check.Observable
+	Value any
+}
+
+// wantSection returns the observable a section named "want NAME" records.
+func wantSection(name string) (check.Observable, bool) {
+	rest, ok := strings.CutPrefix(name, "want ")
+	if !ok {
+		return nil, false
+	}
+	for _, o := range check.Observables {
+		if o.String() == rest {
+			return o, true
+		}
+	}
+	return nil, false
+}
+
+func observableNames() string {
+	var names []string
+	for _, o := range check.Observables {
+		names = append(names, o.String())
+	}
+	return strings.Join(names, ", ")
 }
 
 func sectionName(line string) (string, bool) {
@@ -380,9 +434,9 @@ func (c *Case) Format() []byte {
 		b.WriteString(op.String())
 		b.WriteByte('\n')
 	}
-	if c.Want != nil {
-		b.WriteString("-- want --\n")
-		b.WriteString(c.Want.String())
+	for _, w := range c.Want {
+		b.WriteString("-- want " + w.Of.String() + " --\n")
+		b.WriteString(w.Of.Format(w.Value))
 	}
 	return b.Bytes()
 }

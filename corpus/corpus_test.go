@@ -31,11 +31,11 @@ func TestReplay(t *testing.T) {
 	}
 	for _, c := range cases {
 		if *update {
-			tbl, err := ModelTable(c)
+			w, err := ModelWant(c)
 			if err != nil {
 				t.Fatal(err)
 			}
-			c.Want = &tbl
+			c.Want = w
 			if err := os.WriteFile(c.Path, c.Format(), 0o644); err != nil {
 				t.Fatal(err)
 			}
@@ -246,4 +246,36 @@ func FuzzParseCase(f *testing.F) {
 			t.Fatalf("Format not stable for %q", s)
 		}
 	})
+}
+
+// Want sections: one per observable, named for it; `-- want --` is read
+// as the routes; a wrong value, an unknown observable and a bad line are
+// reported.
+func TestWantSections(t *testing.T) {
+	const ops = "adapters: a0\n-- ops --\nadd a0 10.0.0.1/32\n"
+	c, err := Parse("old.txtar", []byte(ops+"-- want --\nlocal 10.0.0.1/32 dev a0 src 10.0.0.1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Want) != 1 || c.Want[0].Of != check.Routes || CheckWant(c) != nil {
+		t.Fatalf("-- want -- read as %v, check %v", c.Want, CheckWant(c))
+	}
+	if !strings.Contains(string(c.Format()), "-- want routes --\n") {
+		t.Errorf("written as:\n%s", c.Format())
+	}
+	c, err = Parse("addrs.txtar", []byte(ops+"-- want addresses --\na0 10.0.0.2/32\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckWant(c); err == nil || !strings.Contains(err.Error(), "the want addresses section differs") {
+		t.Errorf("a wrong address list: %v", err)
+	}
+	_, err = Parse("bad.txtar", []byte(ops+"-- want lookups --\n"))
+	if err == nil || !strings.Contains(err.Error(), `bad.txtar:4: unknown section "want lookups"`) {
+		t.Errorf("an unknown observable: %v", err)
+	}
+	_, err = Parse("line.txtar", []byte(ops+"-- want addresses --\na0 10.0.0.1/32\nnot an address\n"))
+	if err == nil || !strings.Contains(err.Error(), "line.txtar:6:") {
+		t.Errorf("a bad line: %v", err)
+	}
 }

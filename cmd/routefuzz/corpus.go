@@ -261,11 +261,9 @@ func cmdPromote(args []string) int {
 		}
 	}
 	c.Diverges, c.Crashes, c.Hangs = diverging, crashing, hanging
-	t, err := corpus.ModelTable(c)
-	if err != nil {
+	if c.Want, err = corpus.ModelWant(c); err != nil {
 		return errorf("%v", err)
 	}
-	c.Want = &t
 	src := c.Path
 	path, err := corpus.Save(*dir, c)
 	if err != nil {
