@@ -375,6 +375,9 @@ func simpleAddrs(_ model.Config, ops []model.Op) []edit {
 	var seen []netip.Prefix
 	addrs := distinctAddrs(ops)
 	for _, op := range ops {
+		if !op.Prefix.IsValid() {
+			continue // an op without an address (down, up, unplug, plug)
+		}
 		a := op.Prefix.Addr()
 		for _, bits := range []int{op.Prefix.Bits(), plainBits(a)} {
 			if n, err := a.Prefix(bits); err == nil && bits <= plainBits(a) && !slices.Contains(seen, n) {

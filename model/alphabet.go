@@ -31,6 +31,13 @@ const (
 	Down
 	// Up brings an adapter administratively up (ip link set ADAPTER up).
 	Up
+	// Unplug removes an adapter, with its addresses and routes (on the
+	// kernel: ip link del ADAPTER). Every op on it but plug is invalid
+	// until it is plugged again.
+	Unplug
+	// Plug brings an unplugged adapter back: up, with carrier, and no
+	// addresses (on the kernel: the veth created again, as Reset makes it).
+	Plug
 )
 
 // An Operand is a positional argument of an op, after its verb.
@@ -122,6 +129,8 @@ var Alphabet = []*OpSpec{
 	{Kind: Del, Name: "del", Operands: []Operand{AdapterOperand, PrefixOperand}, Present: true, V1: true},
 	{Kind: Down, Name: "down", Operands: []Operand{AdapterOperand}, Draw: "link"},
 	{Kind: Up, Name: "up", Operands: []Operand{AdapterOperand}, Draw: "link"},
+	{Kind: Unplug, Name: "unplug", Operands: []Operand{AdapterOperand}, Draw: "link"},
+	{Kind: Plug, Name: "plug", Operands: []Operand{AdapterOperand}, Draw: "link"},
 }
 
 // Spec returns the definition of k, or nil when k is no kind.

@@ -66,6 +66,7 @@ type State struct {
 	cfg    Config
 	addrs  map[string][]entry // adapter → addresses, oldest first
 	down   map[string]bool    // adapters that are administratively down
+	absent map[string]bool    // adapters that are unplugged
 	routes Table              // Routes' result, nil until computed after a change
 	sorted []Addr             // Addrs' result, nil until computed after a change
 }
@@ -83,7 +84,7 @@ func New(cfg Config) (*State, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &State{cfg: cfg, addrs: make(map[string][]entry, len(cfg.Adapters)), down: map[string]bool{}}
+	s := &State{cfg: cfg, addrs: make(map[string][]entry, len(cfg.Adapters)), down: map[string]bool{}, absent: map[string]bool{}}
 	s.cfg.Adapters = slices.Clone(cfg.Adapters)
 	for _, a := range cfg.Adapters {
 		s.addrs[a] = nil
@@ -96,7 +97,10 @@ func (s *State) Config() Config { return s.cfg }
 
 // Clone returns an independent copy of s.
 func (s *State) Clone() *State {
-	c := &State{cfg: s.cfg, addrs: make(map[string][]entry, len(s.addrs)), down: make(map[string]bool, len(s.down))}
+	c := &State{cfg: s.cfg, addrs: make(map[string][]entry, len(s.addrs)), down: make(map[string]bool, len(s.down)), absent: make(map[string]bool, len(s.absent))}
+	for a, u := range s.absent {
+		c.absent[a] = u
+	}
 	for a, es := range s.addrs {
 		c.addrs[a] = slices.Clone(es)
 	}
@@ -136,6 +140,9 @@ func (s *State) On(adapter string) []Entry {
 // IsDown reports whether adapter is administratively down.
 func (s *State) IsDown(adapter string) bool { return s.down[adapter] }
 
+// IsUnplugged reports whether adapter is unplugged.
+func (s *State) IsUnplugged(adapter string) bool { return s.absent[adapter] }
+
 // Has reports whether the exact prefix (address and length) is on adapter.
 func (s *State) Has(adapter string, p netip.Prefix) bool {
 	return slices.ContainsFunc(s.addrs[adapter], func(e entry) bool { return e.p == p })
@@ -152,6 +159,12 @@ func (s *State) Check(op Op) error {
 		return opErr(op, Invalid, "unknown adapter %q (have %s)", op.Adapter, strings.Join(s.cfg.Adapters, ", "))
 	}
 	p := op.Prefix
+	if s.absent[op.Adapter] && op.Kind != Plug && !(op.Kind == Add && p.Addr() == unspecified4) {
+		// The kernel answers ENODEV, as for a name it never had; but
+		// it accepts adding 0.0.0.0, which it ignores, before it looks
+		// for the device (seen on Linux 6.18).
+		return opErr(op, Invalid, "%s is unplugged", op.Adapter)
+	}
 	switch op.Kind {
 	case Add:
 		// IPv4: the same address at another length is another primary.
@@ -167,6 +180,12 @@ func (s *State) Check(op Op) error {
 		}
 	case Down, Up:
 		// Idempotent: down of a down adapter, up of an up one, succeed.
+	case Unplug:
+	case Plug:
+		if !s.absent[op.Adapter] {
+			// The kernel answers EEXIST: the device's name is taken.
+			return opErr(op, Exists, "%s is plugged in", op.Adapter)
+		}
 	default:
 		return opErr(op, Invalid, "the model has no semantics for %s", op.Kind)
 	}
@@ -227,6 +246,15 @@ func (s *State) Apply(op Op) error {
 			out[i].hidden = false
 		}
 		s.addrs[op.Adapter] = out
+	case Unplug:
+		// Every address and route goes, whatever keep_addr_on_down
+		// says (the device is unregistered).
+		s.addrs[op.Adapter] = nil
+		delete(s.down, op.Adapter)
+		s.absent[op.Adapter] = true
+	case Plug:
+		// Back up, with no addresses.
+		delete(s.absent, op.Adapter)
 	}
 	return nil
 }

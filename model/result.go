@@ -14,7 +14,8 @@ var (
 	ErrExists = errors.New("exists")
 	// ErrNotFound: the address to delete is not on the adapter (EADDRNOTAVAIL).
 	ErrNotFound = errors.New("notfound")
-	// ErrInvalid: the operation is malformed or names an unknown adapter.
+	// ErrInvalid: the operation is malformed or names an unknown adapter
+	// or an unplugged one (ENODEV on the kernel, which tells them not apart).
 	ErrInvalid = errors.New("invalid")
 )
 

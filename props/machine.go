@@ -169,7 +169,15 @@ func (g *gen) actions(m *machine, run *check.Run) map[string]func(*rapid.T) {
 		}
 	}
 	for name, sps := range shared {
-		as[name] = func(t *rapid.T) { m.step(t, g.fresh(t, g.oneOf(t, sps))) }
+		// Each kind of the action equally often (down, up, unplug and
+		// plug: each a quarter of "link"), shrinking toward the first.
+		as[name] = func(t *rapid.T) {
+			sp := sps[0]
+			if len(sps) > 1 {
+				sp = sps[rapid.IntRange(0, len(sps)-1).Draw(t, name)]
+			}
+			m.step(t, g.fresh(t, sp))
+		}
 	}
 	as["odd"] = func(t *rapid.T) {
 		if rapid.IntRange(0, 2).Draw(t, "oddity") < 2 {

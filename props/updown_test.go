@@ -63,3 +63,21 @@ func TestLegacyDownUpSingleAdapter(t *testing.T) {
 		}
 	}
 }
+
+// The fixed stack agrees with the model with unplug and plug drawn, and
+// they are drawn often enough to matter.
+func TestFixedAgreesWithModelUnplugPlug(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		s := &counting{Stack: fixed.New(), n: map[model.OpKind]int{}}
+		res, err := Hunt(s, Config{Name: "fixed", Promote: true, KeepAddrOnDown: keep, Metrics: true}, Budget{Seed: 44, Checks: 800})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Minimal != nil {
+			t.Fatalf("keep_addr_on_down=%v: fixed diverges:\n%s", keep, res.Minimal.Report())
+		}
+		if s.n[model.Unplug] < res.Steps/20 || s.n[model.Plug] < res.Steps/20 {
+			t.Errorf("unplug %d and plug %d times in %d steps: too rare", s.n[model.Unplug], s.n[model.Plug], res.Steps)
+		}
+	}
+}

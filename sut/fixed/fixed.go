@@ -49,6 +49,12 @@ func (s *Stack) Apply(op model.Op) error {
 	case model.Up:
 		s.up(dev)
 		return nil
+	case model.Unplug:
+		s.unplug(dev)
+		return nil
+	case model.Plug:
+		s.addrs.SetUnplugged(dev, false)
+		return nil
 	}
 	isDown := s.addrs.IsDown(dev)
 	if op.Kind == model.Add {
@@ -185,6 +191,33 @@ func (s *Stack) up(dev string) {
 		}
 		s.ref(prefix6(dev, a))
 	}
+}
+
+// unplug removes dev: down takes its subnet routes and IPv6 routes, then
+// the local routes that are left go (those of its IPv4 addresses, and of
+// IPv6 addresses added while it was down), and with them every address.
+func (s *Stack) unplug(dev string) {
+	s.down(dev)
+	as := s.addrs.Of(dev)
+	for i, a := range as {
+		if !a.P.Addr().Is4() {
+			// Added while down (down of a down adapter does nothing),
+			// it has its local route; kept over down, it has none.
+			if !a.Hidden {
+				s.unref(model.Route{Kind: model.Local, Dst: ifaddr.Host(a.P), Dev: dev})
+			}
+			continue
+		}
+		prim := a
+		for _, b := range as[:i] {
+			if b.Key() == a.Key() {
+				prim = b
+				break
+			}
+		}
+		s.unref(local4(dev, a, prim))
+	}
+	s.addrs.SetUnplugged(dev, true)
 }
 
 // primaryAt reports whether the i-th address of dev is the oldest of its

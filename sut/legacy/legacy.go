@@ -24,7 +24,9 @@
 //     del a1 10.0.0.2/24
 //
 // Addresses deleted as a side effect (secondaries flushed with their
-// primary, IPv6 addresses flushed by down) take the correct path. Down
+// primary, IPv6 addresses flushed by down, every address of an unplugged
+// adapter) take the correct path; unplug also drops every route the
+// stack holds for the adapter, stale ones included. Down
 // and up are right: while an adapter is down its subnet routes are not
 // shown (IPv4 local routes are; IPv6 addresses kept by keep_addr_on_down
 // have no local route until up), and up shows them again as the stack's
@@ -98,6 +100,12 @@ func (s *Stack) Apply(op model.Op) error {
 			}
 		}
 		return nil
+	case model.Unplug:
+		s.unplug(dev)
+		return nil
+	case model.Plug:
+		s.addrs.SetUnplugged(dev, false)
+		return nil
 	}
 	g := group{key, dev}
 	if op.Kind == model.Add {
@@ -151,6 +159,38 @@ func (s *Stack) down(dev string) {
 		}
 		s.refresh(group{key, dev})
 	}
+}
+
+// unplug removes dev. Down flushes (or keeps) its IPv6 addresses; then
+// each remaining address drops its own entry by the correct path, as
+// down's flush does, and whatever the stack still holds for dev (stale
+// routes of KB287032 included) goes with the device.
+func (s *Stack) unplug(dev string) {
+	s.down(dev)
+	for _, a := range slices.Clone(s.addrs.Of(dev)) {
+		key := a.Key()
+		s.remove(dev, a.P)
+		if i := slices.Index(s.fifo[key], dev); i >= 0 {
+			s.fifo[key] = slices.Delete(s.fifo[key], i, i+1)
+			s.uncount(group{key, dev})
+		}
+	}
+	for g := range s.count {
+		if g.dev == dev {
+			delete(s.count, g)
+		}
+	}
+	for g := range s.subnet {
+		if g.dev == dev {
+			delete(s.subnet, g)
+		}
+	}
+	for a := range s.local {
+		if a.Adapter == dev {
+			delete(s.local, a)
+		}
+	}
+	s.addrs.SetUnplugged(dev, true)
 }
 
 func (s *Stack) isPrimary(dev string, p netip.Prefix) bool {

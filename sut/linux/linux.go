@@ -96,6 +96,7 @@ type Stack struct {
 	promote bool                // current promote_secondaries
 	index   map[string]uint32   // adapter → ifindex
 	names   map[uint32]string   // ifindex → adapter
+	gone    map[string]uint32   // unplugged adapter → the ifindex it had
 	ctl     map[string]*os.File // "all" and each adapter → its promote_secondaries
 	keepCtl *os.File            // net.ipv6.conf.all.keep_addr_on_down
 	ready   bool                // adapters exist and match cfg.Adapters
@@ -205,6 +206,8 @@ func (s *Stack) Reset(cfg model.Config) error {
 		}
 	} else if err := s.flush(); err != nil {
 		return err
+	} else if err := s.replug(cfg.Adapters); err != nil {
+		return err
 	}
 	s.cfg = model.Config{Adapters: slices.Clone(cfg.Adapters), Promote: cfg.Promote, KeepAddrOnDown: cfg.KeepAddrOnDown}
 	if err := s.setPromote(cfg.Promote); err != nil {
@@ -257,6 +260,7 @@ func (s *Stack) makeAdapters(names []string) error {
 	}
 	s.index = make(map[string]uint32, len(names))
 	s.names = make(map[uint32]string, len(names))
+	s.gone = map[string]uint32{}
 	peers := make([]string, len(names))
 	for i, name := range names {
 		peers[i] = fmt.Sprintf("peer~%d", i)
@@ -337,6 +341,105 @@ func (s *Stack) makeAdapters(names []string) error {
 		return err
 	}
 	s.ready = true
+	return nil
+}
+
+// replug creates again, as makeAdapters made them, the adapters that an
+// op unplugged.
+func (s *Stack) replug(names []string) error {
+	for _, n := range names {
+		if _, ok := s.gone[n]; ok {
+			if err := s.plug(model.Op{Kind: model.Plug, Adapter: n}); err != nil {
+				return fmt.Errorf("linux: reset: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// unplug deletes the adapter's veth (and with it its peer): the kernel
+// removes its addresses and routes as it unregisters the device.
+func (s *Stack) unplug(op model.Op, idx uint32) error {
+	s.unsettled = false
+	if err := s.c.Link.Delete(idx); err != nil {
+		return opError(op, err)
+	}
+	delete(s.index, op.Adapter)
+	delete(s.names, idx)
+	s.gone[op.Adapter] = idx
+	if f := s.ctl[op.Adapter]; f != nil {
+		f.Close()
+		delete(s.ctl, op.Adapter)
+	}
+	return nil
+}
+
+// plug creates the adapter's veth again with the setup makeAdapters
+// gives it: the peer's IPv6 disabled, promote_secondaries written (the
+// new device starts from conf.default), both NOARP and up. The kernel
+// answers a present adapter with EEXIST. The adapter has a new ifindex.
+func (s *Stack) plug(op model.Op) error {
+	s.unsettled = false
+	name := op.Adapter
+	peer := fmt.Sprintf("peer~%d", slices.Index(s.cfg.Adapters, name))
+	err := s.c.Link.New(&rtnetlink.LinkMessage{
+		Attributes: &rtnetlink.LinkAttributes{
+			Name: name,
+			Info: &rtnetlink.LinkInfo{Kind: "veth", Data: &driver.Veth{
+				PeerInfo: &rtnetlink.LinkMessage{Attributes: &rtnetlink.LinkAttributes{Name: peer}},
+			}},
+		},
+	})
+	if err != nil {
+		return opError(op, err)
+	}
+	links, err := s.c.Link.List()
+	if err != nil {
+		return fmt.Errorf("linux: %s: listing links: %w", op, err)
+	}
+	var idx, peerIdx uint32
+	for _, l := range links {
+		if l.Attributes == nil {
+			continue
+		}
+		switch l.Attributes.Name {
+		case name:
+			idx = l.Index
+		case peer:
+			peerIdx = l.Index
+		}
+	}
+	if idx == 0 || peerIdx == 0 {
+		return fmt.Errorf("linux: %s: created veth %s/%s not found", op, name, peer)
+	}
+	err = s.ns.do(func() error {
+		if err := writeSysctls([]sysctl{{"net/ipv6/conf/" + peer + "/disable_ipv6", "1"}}); err != nil {
+			return err
+		}
+		f, err := os.OpenFile("/proc/sys/net/ipv4/conf/"+name+"/promote_secondaries", os.O_RDWR, 0)
+		if err != nil {
+			return err
+		}
+		s.ctl[name] = f
+		v := []byte("0\n")
+		if s.promote {
+			v = []byte("1\n")
+		}
+		_, err = f.WriteAt(v, 0)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("linux: %s: %w", op, err)
+	}
+	for _, i := range []uint32{peerIdx, idx} {
+		flags := uint32(unix.IFF_UP | unix.IFF_NOARP)
+		if err := s.c.Link.Set(&rtnetlink.LinkMessage{Index: i, Flags: flags, Change: flags}); err != nil {
+			return fmt.Errorf("linux: %s: setting link %d up: %w", op, i, err)
+		}
+	}
+	delete(s.gone, name)
+	s.index[name] = idx
+	s.names[idx] = name
 	return nil
 }
 
@@ -474,10 +577,20 @@ func (s *Stack) Apply(op model.Op) error {
 	}
 	idx, ok := s.index[op.Adapter]
 	if !ok {
-		return &model.OpError{Op: op, Result: model.Invalid, Msg: fmt.Sprintf("no adapter %q (have %s)", op.Adapter, strings.Join(s.cfg.Adapters, ", "))}
+		if !slices.Contains(s.cfg.Adapters, op.Adapter) {
+			return &model.OpError{Op: op, Result: model.Invalid, Msg: fmt.Sprintf("no adapter %q (have %s)", op.Adapter, strings.Join(s.cfg.Adapters, ", "))}
+		}
+		// Unplugged: the request goes to the kernel by the ifindex the
+		// adapter had, which is not reused, and the kernel says ENODEV.
+		idx = s.gone[op.Adapter]
 	}
-	if op.Kind == model.Down || op.Kind == model.Up {
+	switch op.Kind {
+	case model.Down, model.Up:
 		return s.setLink(op, idx)
+	case model.Unplug:
+		return s.unplug(op, idx)
+	case model.Plug:
+		return s.plug(op)
 	}
 	p := op.Prefix
 	m := rtnetlink.AddressMessage{
@@ -654,7 +767,8 @@ func opError(op model.Op, err error) error {
 		return &model.OpError{Op: op, Result: model.Exists, Msg: msg}
 	case unix.EADDRNOTAVAIL:
 		return &model.OpError{Op: op, Result: model.NotFound, Msg: msg}
-	case unix.EINVAL, unix.EOPNOTSUPP, unix.ERANGE, unix.EAFNOSUPPORT:
+	case unix.EINVAL, unix.EOPNOTSUPP, unix.ERANGE, unix.EAFNOSUPPORT,
+		unix.ENODEV: // an op on an unplugged adapter
 		return &model.OpError{Op: op, Result: model.Invalid, Msg: msg}
 	}
 	return fmt.Errorf("linux: %s: %s: %w", op, msg, err)

@@ -31,6 +31,7 @@ type Lists struct {
 	names []string
 	m     map[string][]Addr
 	down  map[string]bool
+	gone  map[string]bool // unplugged adapters
 }
 
 // Reset forgets every address; the adapters are now names.
@@ -38,6 +39,7 @@ func (l *Lists) Reset(names []string) {
 	l.names = slices.Clone(names)
 	l.m = make(map[string][]Addr, len(names))
 	l.down = map[string]bool{}
+	l.gone = map[string]bool{}
 	for _, n := range names {
 		l.m[n] = nil
 	}
@@ -58,6 +60,9 @@ func (l *Lists) Check(op model.Op) error {
 	if !ok {
 		return &model.OpError{Op: op, Result: model.Invalid, Msg: fmt.Sprintf("no adapter %q (have %s)", op.Adapter, strings.Join(l.names, ", "))}
 	}
+	if l.gone[op.Adapter] && op.Kind != model.Plug && !Ignored(op) {
+		return &model.OpError{Op: op, Result: model.Invalid, Msg: "no such device (unplugged)"}
+	}
 	p := op.Prefix
 	switch op.Kind {
 	case model.Add:
@@ -70,6 +75,11 @@ func (l *Lists) Check(op model.Op) error {
 		}
 	case model.Down, model.Up:
 		// Always succeed: down twice and up twice are no-ops.
+	case model.Unplug:
+	case model.Plug:
+		if !l.gone[op.Adapter] {
+			return &model.OpError{Op: op, Result: model.Exists, Msg: "device exists"}
+		}
 	default:
 		return &model.OpError{Op: op, Result: model.Invalid, Msg: "unknown operation"}
 	}
@@ -91,6 +101,21 @@ func (l *Lists) SetDown(dev string, down bool) {
 		l.down[dev] = true
 	} else {
 		delete(l.down, dev)
+	}
+}
+
+// IsUnplugged reports whether dev is unplugged.
+func (l *Lists) IsUnplugged(dev string) bool { return l.gone[dev] }
+
+// SetUnplugged records dev as unplugged (with no addresses, and up for
+// when it comes back) or plugged.
+func (l *Lists) SetUnplugged(dev string, gone bool) {
+	if gone {
+		l.gone[dev] = true
+		l.m[dev] = nil
+		delete(l.down, dev)
+	} else {
+		delete(l.gone, dev)
 	}
 }
 
