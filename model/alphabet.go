@@ -117,6 +117,11 @@ type OpSpec struct {
 	// as often as a kind alone. Empty means an action of its own, named
 	// by the verb.
 	Draw string
+	// Share is the kind's share of its Draw action: the kinds of one
+	// action are drawn in proportion to their shares (0 counts as 1).
+	// Kinds that are costly to run on a real stack (unplug and plug
+	// re-create a device) take a smaller share.
+	Share int
 	// V1 says that a protocol-1 program that declares no ops= capability
 	// takes the kind (add and del, the kinds the protocol began with).
 	V1 bool
@@ -127,10 +132,10 @@ type OpSpec struct {
 var Alphabet = []*OpSpec{
 	{Kind: Add, Name: "add", Operands: []Operand{AdapterOperand, PrefixOperand}, Attrs: []*Attr{MetricAttr}, V1: true},
 	{Kind: Del, Name: "del", Operands: []Operand{AdapterOperand, PrefixOperand}, Present: true, V1: true},
-	{Kind: Down, Name: "down", Operands: []Operand{AdapterOperand}, Draw: "link"},
-	{Kind: Up, Name: "up", Operands: []Operand{AdapterOperand}, Draw: "link"},
-	{Kind: Unplug, Name: "unplug", Operands: []Operand{AdapterOperand}, Draw: "link"},
-	{Kind: Plug, Name: "plug", Operands: []Operand{AdapterOperand}, Draw: "link"},
+	{Kind: Down, Name: "down", Operands: []Operand{AdapterOperand}, Draw: "link", Share: 3},
+	{Kind: Up, Name: "up", Operands: []Operand{AdapterOperand}, Draw: "link", Share: 3},
+	{Kind: Unplug, Name: "unplug", Operands: []Operand{AdapterOperand}, Draw: "link", Share: 1},
+	{Kind: Plug, Name: "plug", Operands: []Operand{AdapterOperand}, Draw: "link", Share: 1},
 }
 
 // Spec returns the definition of k, or nil when k is no kind.

@@ -169,12 +169,18 @@ func (g *gen) actions(m *machine, run *check.Run) map[string]func(*rapid.T) {
 		}
 	}
 	for name, sps := range shared {
-		// Each kind of the action equally often (down, up, unplug and
-		// plug: each a quarter of "link"), shrinking toward the first.
+		// Each kind of the action in proportion to its Share, shrinking
+		// toward the first.
+		var pool []*model.OpSpec
+		for _, sp := range sps {
+			for range max(sp.Share, 1) {
+				pool = append(pool, sp)
+			}
+		}
 		as[name] = func(t *rapid.T) {
-			sp := sps[0]
-			if len(sps) > 1 {
-				sp = sps[rapid.IntRange(0, len(sps)-1).Draw(t, name)]
+			sp := pool[0]
+			if len(pool) > 1 {
+				sp = pool[rapid.IntRange(0, len(pool)-1).Draw(t, name)]
 			}
 			m.step(t, g.fresh(t, sp))
 		}

@@ -76,7 +76,8 @@ func TestFixedAgreesWithModelUnplugPlug(t *testing.T) {
 		if res.Minimal != nil {
 			t.Fatalf("keep_addr_on_down=%v: fixed diverges:\n%s", keep, res.Minimal.Report())
 		}
-		if s.n[model.Unplug] < res.Steps/20 || s.n[model.Plug] < res.Steps/20 {
+		// Each is an eighth of the "link" action, a quarter of all actions.
+		if s.n[model.Unplug] < res.Steps/40 || s.n[model.Plug] < res.Steps/40 {
 			t.Errorf("unplug %d and plug %d times in %d steps: too rare", s.n[model.Unplug], s.n[model.Plug], res.Steps)
 		}
 	}
