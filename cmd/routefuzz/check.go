@@ -229,14 +229,26 @@ func runCheck(f *checkFlags) (props.Result, int) {
 	c.OnDivergence = saver.found
 	fmt.Printf("routefuzz: checking %s (%s) seed=%d checks=%d\n", f.name, stacks.Doc(f.name), seed, f.checks)
 	res, err := props.Hunt(stack, c, props.Budget{Checks: f.checks, Steps: f.steps, Seed: seed})
+	code := exitOK
+	// The rest is printed whole, apart from a signal's cleanups, so the
+	// summary stays the last line whenever the signal comes.
+	interrupt.Exclusive(func() {
+		unregister()
+		code = printHunt(f, res, err, reproduce, &saver)
+	})
+	return res, code
+}
+
+// printHunt prints what a hunt found, ending with the summary line, and
+// returns the exit status.
+func printHunt(f *checkFlags, res props.Result, err error, reproduce string, saver *caseSaver) int {
 	if f.verbose {
 		fmt.Print(res.Log)
 	}
 	if err != nil {
 		errorf("harness failure (not a divergence): %v", err)
-		unregister() // this summary is the last line
 		fmt.Println(res.Summary(f.name))
-		return res, exitError
+		return exitError
 	}
 	switch {
 	case res.Flaky:
@@ -262,9 +274,8 @@ func runCheck(f *checkFlags) (props.Result, int) {
 		fmt.Printf("routefuzz: %d route re-reads while waiting for the stack to settle: %d differences went away, %d outlasted the wait (real divergences, mostly while shrinking)\n",
 			res.Retries, res.Settled, res.GaveUp)
 	}
-	unregister() // this summary is the last line
 	fmt.Println(res.Summary(f.name))
-	return res, exitOK
+	return exitOK
 }
 
 // progName returns how the user ran this program, for command lines to

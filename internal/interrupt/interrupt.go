@@ -85,6 +85,7 @@ func Register(f func()) (remove func()) {
 // exits. Cleanups registered later never run; removing one while it runs
 // has no effect.
 func handle(sig syscall.Signal) {
+	outMu.Lock() // held until the exit: Exclusive output is whole, or not at all
 	mu.Lock()
 	handling = true
 	var run []func()
@@ -127,4 +128,22 @@ func Wait() {
 	if Handling() {
 		select {}
 	}
+}
+
+// outMu orders a command's final output (Exclusive) with the cleanups.
+var outMu sync.Mutex
+
+// Exclusive runs f, a command's final output, apart from the signal
+// cleanups: if a signal's cleanups have begun, it blocks until they end
+// the process, and a signal that arrives while f runs is handled once f
+// returns. So the summary line a cleanup prints is never followed by the
+// command's own output, and the command's own summary is never followed
+// by a cleanup's.
+func Exclusive(f func()) {
+	outMu.Lock()
+	defer outMu.Unlock()
+	if Handling() {
+		select {}
+	}
+	f()
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -148,6 +149,45 @@ func TestHandle(t *testing.T) {
 	if strings.Join(got, ",") != "c,a,late" {
 		t.Errorf("ran %v; want the late cleanup run at once", got)
 	}
+	outMu.Unlock() // handle holds it for the exit that did not come
+	mu.Lock()
+	handling = false
+	mu.Unlock()
+}
+
+// A signal that arrives while a command prints its final output
+// (Exclusive) is handled only once that output is whole: the cleanups'
+// output never lands in the middle or after it.
+func TestExclusiveHoldsTheCleanups(t *testing.T) {
+	var omu sync.Mutex
+	var order []string
+	add := func(s string) {
+		omu.Lock()
+		defer omu.Unlock()
+		order = append(order, s)
+	}
+	remove := Register(func() { add("cleanup") })
+	defer remove()
+	exited := make(chan int, 1)
+	exitFunc = func(code int) { exited <- code }
+	defer func() { exitFunc = os.Exit }()
+	Exclusive(func() {
+		go handle(syscall.SIGINT)
+		// Time for a handler that did not wait to run its cleanup first.
+		time.Sleep(20 * time.Millisecond)
+		add("output")
+	})
+	if code := <-exited; code != 130 {
+		t.Errorf("exit status %d, want 130", code)
+	}
+	omu.Lock()
+	got := strings.Join(order, ",")
+	omu.Unlock()
+	if got != "output,cleanup" {
+		t.Errorf("ran %s; want the output whole before the cleanup", got)
+	}
+	// Undo what the handler left for the process's exit.
+	outMu.Unlock()
 	mu.Lock()
 	handling = false
 	mu.Unlock()
