@@ -179,7 +179,7 @@ func TestMinimizeLegacyTo3Ops(t *testing.T) {
 		t.Fatalf("the 40-op order does not fail at its last op on legacy: %v %v", err, d)
 	}
 	ops = d.Ops
-	mcfg, min, tries := Minimize(cfg, ops, SameFailure("legacy", stack, d.Aspects()))
+	mcfg, min, tries := Minimize(cfg, ops, SameFailureAs("legacy", stack, d))
 	if len(min) != 3 {
 		t.Fatalf("minimized %d ops to %d, want 3:\n%s", len(ops), len(min), check.FormatOps(min))
 	}

@@ -491,17 +491,6 @@ func distinctAddrs(ops []model.Op) []netip.Addr {
 	return addrs
 }
 
-// SameFailure returns a fails function for Minimize: an order fails when
-// it makes stack diverge from the model in the same aspects (result,
-// routes, addresses) as want, or fail the same way (check.CrashAspect,
-// check.HangAspect). Harness errors do not count as failing.
-func SameFailure(name string, stack sut.Stack, want check.Aspect) func(model.Config, []model.Op) bool {
-	return func(cfg model.Config, ops []model.Op) bool {
-		d, err := check.Replay(name, stack, cfg, ops, nil)
-		return err == nil && d != nil && d.Aspects() == want
-	}
-}
-
 // SameFailureAs returns a fails function for Minimize: an order fails when
 // it makes stack fail as d does (see FailsAs). Harness errors do not count
 // as failing.

@@ -53,7 +53,7 @@ func minimizeLegacy(t *testing.T, cfg model.Config, ops []model.Op) (model.Confi
 	if err != nil || d == nil || len(d.Ops) != len(ops) {
 		t.Fatalf("the order does not fail at its last op on legacy: %v %v\n%s", err, d, opLines(ops))
 	}
-	return Minimize(cfg, ops, SameFailure("legacy", stack, d.Aspects()))
+	return Minimize(cfg, ops, SameFailureAs("legacy", stack, d))
 }
 
 // The 40-op order of TestMinimizeLegacyTo3Ops ends as KB287032 is written:
