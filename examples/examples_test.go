@@ -79,7 +79,7 @@ func open(t *testing.T, cmdline string) sut.Stack {
 
 // config takes the promotion setting from what the program declared.
 func config(s sut.Stack) props.Config {
-	c := props.Config{Name: "exec", Metrics: true}
+	c := props.Config{Name: "exec", Attrs: true}
 	if p := sut.LimitsOf(s).Promote; len(p) == 1 {
 		c.Promote = p[0]
 	}

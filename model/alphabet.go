@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -38,6 +39,12 @@ const (
 	// Plug brings an unplugged adapter back: up, with carrier, and no
 	// addresses (on the kernel: the veth created again, as Reset makes it).
 	Plug
+	// Change replaces the metric, noprefixroute flag and lifetimes of an
+	// address that is on the adapter (ip addr change).
+	Change
+	// Carrier sets whether the adapter has carrier (Op.On): a cable
+	// pulled or put back (on the kernel: the veth's peer down or up).
+	Carrier
 )
 
 // An Operand is a positional argument of an op, after its verb.
@@ -48,56 +55,161 @@ const (
 	AdapterOperand Operand = iota + 1
 	// PrefixOperand is ADDRESS/LENGTH, host bits kept (Op.Prefix).
 	PrefixOperand
+	// SwitchOperand is "on" or "off" (Op.On).
+	SwitchOperand
 )
 
 // usage returns the operand as a usage message writes it.
 func (x Operand) usage() string {
-	if x == AdapterOperand {
+	switch x {
+	case AdapterOperand:
 		return "ADAPTER"
+	case SwitchOperand:
+		return "on|off"
 	}
 	return "ADDRESS/LENGTH"
 }
 
 // noun returns what the operand is, for "unexpected ... after the address".
 func (x Operand) noun() string {
-	if x == AdapterOperand {
+	switch x {
+	case AdapterOperand:
 		return "adapter"
+	case SwitchOperand:
+		return "on or off"
 	}
 	return "address"
 }
 
-// An Attr is an optional attribute of an op, written after its operands
-// as its name and a number from 0 to 4294967295 ("metric 100"). Zero
-// means absent and is not written. Attrs are compared by pointer.
+// An Attr is an optional attribute of an op, written after its operands:
+// its name and a number from 0 to 4294967295 ("metric 100"), or its name
+// alone for a flag ("noprefixroute"). Zero means absent and is not
+// written; a flag set is 1. Attrs are compared by pointer.
 type Attr struct {
 	// Name is the word that introduces it: "metric".
 	Name string
+	// Flag says the attribute is written as its name alone.
+	Flag bool
 	// Capability is the hello capability by which a program says it
 	// takes the attribute ("metrics=1"); without it, it is never sent.
+	// Attributes that go together share one.
 	Capability string
 	// Get returns the attribute's value in an op; Set sets it.
 	Get func(Op) uint32
 	Set func(*Op, uint32)
+	// With is the attribute that is set exactly when this one is and is
+	// written right after it (valid_lft's is preferred_lft). The
+	// generator draws the two together, With's value being its
+	// Samples[i] when this one's is Samples[i]; the minimizer drops
+	// them together.
+	With *Attr
+	// Rule, if not nil, says what is wrong with the attribute's value in
+	// a well-formed op, or "" when nothing is. It sees the whole op.
+	Rule func(Op) string
 	// Samples are the values the generator draws, the simplest first.
 	// The minimizer simplifies any value toward zero, then drops it.
 	Samples []uint32
 }
 
-// MetricAttr is the address metric (IFA_RT_PRIORITY), Op.Metric.
-var MetricAttr = &Attr{
-	Name:       "metric",
-	Capability: "metrics",
-	Get:        func(o Op) uint32 { return o.Metric },
-	Set:        func(o *Op, v uint32) { o.Metric = v },
-	Samples:    []uint32{0, 100, 200, 0},
+// MinLifetime is the shortest lifetime an op may give an address: one
+// that could expire during a run would make its tables depend on time.
+const MinLifetime = 300
+
+// The attributes of the ops that configure an address (add, change).
+var (
+	// MetricAttr is the address metric (IFA_RT_PRIORITY), Op.Metric.
+	MetricAttr = &Attr{
+		Name:       "metric",
+		Capability: "metrics",
+		Get:        func(o Op) uint32 { return o.Metric },
+		Set:        func(o *Op, v uint32) { o.Metric = v },
+		Samples:    []uint32{0, 100, 200, 0},
+	}
+	// NoPrefixRouteAttr is the noprefixroute flag (IFA_F_NOPREFIXROUTE),
+	// Op.NoPrefixRoute: the address gets no prefix route.
+	NoPrefixRouteAttr = &Attr{
+		Name:       "noprefixroute",
+		Flag:       true,
+		Capability: "noprefixroute",
+		Get:        func(o Op) uint32 { return b2u(o.NoPrefixRoute) },
+		Set:        func(o *Op, v uint32) { o.NoPrefixRoute = v != 0 },
+		Samples:    []uint32{0, 0, 1},
+	}
+	// ValidLftAttr is the address's valid lifetime in seconds,
+	// Op.ValidLft; with PreferredLftAttr it makes the address
+	// non-permanent (the kernel clears IFA_F_PERMANENT), as DHCP and
+	// SLAAC addresses are.
+	ValidLftAttr = &Attr{
+		Name:       "valid_lft",
+		Capability: "lifetimes",
+		Get:        func(o Op) uint32 { return o.ValidLft },
+		Set:        func(o *Op, v uint32) { o.ValidLft = v },
+		With:       PreferredLftAttr,
+		Rule:       lifetimeRule,
+		Samples:    []uint32{0, 0, 600},
+	}
+	// PreferredLftAttr is the address's preferred lifetime in seconds,
+	// Op.PreferredLft. It comes with ValidLftAttr.
+	PreferredLftAttr = &Attr{
+		Name:       "preferred_lft",
+		Capability: "lifetimes",
+		Get:        func(o Op) uint32 { return o.PreferredLft },
+		Set:        func(o *Op, v uint32) { o.PreferredLft = v },
+		Samples:    []uint32{0, 0, 300},
+	}
+)
+
+// lifetimeRule is the rule of valid_lft and preferred_lft: at least
+// MinLifetime, preferred no longer than valid, and finite (an address
+// that never expires is written without lifetimes).
+func lifetimeRule(o Op) string {
+	v, p := o.ValidLft, o.PreferredLft
+	switch {
+	case v == 0 && p == 0:
+		return ""
+	case v < MinLifetime || p < MinLifetime:
+		return fmt.Sprintf("lifetimes under %d s could expire during a run", MinLifetime)
+	case p > v:
+		return fmt.Sprintf("preferred_lft %d is longer than valid_lft %d", p, v)
+	case v == forever:
+		return "valid_lft 4294967295 is forever: write no lifetimes"
+	}
+	return ""
+}
+
+// forever is the kernel's infinite lifetime (INFINITY_LIFE_TIME).
+const forever = 1<<32 - 1
+
+func b2u(b bool) uint32 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // attrs lists every attribute, in the order Op.String writes them.
-var attrs = []*Attr{MetricAttr}
+var attrs = []*Attr{MetricAttr, NoPrefixRouteAttr, ValidLftAttr, PreferredLftAttr}
 
 // Attrs returns every attribute any op kind takes, in the order ops are
 // written with them. The slice is shared: do not modify it.
 func Attrs() []*Attr { return attrs }
+
+// Capabilities returns the capability of every attribute, each once.
+func Capabilities() []string {
+	var cs []string
+	for _, a := range attrs {
+		if !slices.Contains(cs, a.Capability) {
+			cs = append(cs, a.Capability)
+		}
+	}
+	return cs
+}
+
+// Leads reports whether a is drawn and dropped on its own or leads a
+// pair: it is not another attribute's With.
+func (a *Attr) Leads() bool {
+	return !slices.ContainsFunc(attrs, func(b *Attr) bool { return b.With == a })
+}
 
 // OpSpec is the definition of one op kind.
 type OpSpec struct {
@@ -130,13 +242,17 @@ type OpSpec struct {
 // Alphabet is every op kind, Alphabet[k-1] being kind k's definition.
 // Do not modify it.
 var Alphabet = []*OpSpec{
-	{Kind: Add, Name: "add", Operands: []Operand{AdapterOperand, PrefixOperand}, Attrs: []*Attr{MetricAttr}, V1: true},
+	{Kind: Add, Name: "add", Operands: []Operand{AdapterOperand, PrefixOperand}, Attrs: addressAttrs, V1: true},
 	{Kind: Del, Name: "del", Operands: []Operand{AdapterOperand, PrefixOperand}, Present: true, V1: true},
 	{Kind: Down, Name: "down", Operands: []Operand{AdapterOperand}, Draw: "link", Share: 3},
 	{Kind: Up, Name: "up", Operands: []Operand{AdapterOperand}, Draw: "link", Share: 3},
 	{Kind: Unplug, Name: "unplug", Operands: []Operand{AdapterOperand}, Draw: "link", Share: 1},
 	{Kind: Plug, Name: "plug", Operands: []Operand{AdapterOperand}, Draw: "link", Share: 1},
+	{Kind: Change, Name: "change", Operands: []Operand{AdapterOperand, PrefixOperand}, Attrs: addressAttrs, Present: true},
+	{Kind: Carrier, Name: "carrier", Operands: []Operand{AdapterOperand, SwitchOperand}, Draw: "link", Share: 2},
 }
+
+var addressAttrs = []*Attr{MetricAttr, NoPrefixRouteAttr, ValidLftAttr, PreferredLftAttr}
 
 // Spec returns the definition of k, or nil when k is no kind.
 func (k OpKind) Spec() *OpSpec {
@@ -197,9 +313,24 @@ func (sp *OpSpec) Usage() string {
 	var b strings.Builder
 	b.WriteString(sp.operandUsage())
 	for _, a := range sp.Attrs {
-		b.WriteString(" [" + a.Name + " N]")
+		if !a.Leads() {
+			continue
+		}
+		b.WriteString(" [" + a.usage())
+		if a.With != nil {
+			b.WriteString(" " + a.With.usage())
+		}
+		b.WriteString("]")
 	}
 	return b.String()
+}
+
+// usage returns "metric N" or "noprefixroute".
+func (a *Attr) usage() string {
+	if a.Flag {
+		return a.Name
+	}
+	return a.Name + " N"
 }
 
 // operandUsage returns the kind's grammar without its attributes.
@@ -255,6 +386,9 @@ func (o Op) As(k OpKind) Op {
 	if !sp.Has(PrefixOperand) {
 		o.Prefix = netip.Prefix{}
 	}
+	if !sp.Has(SwitchOperand) {
+		o.On = false
+	}
 	for _, a := range attrs {
 		if !sp.Takes(a) {
 			a.Set(&o, 0)
@@ -290,9 +424,23 @@ func (o Op) Validate() error {
 	if !sp.Has(AdapterOperand) && o.Adapter != "" {
 		return opErr(o, Invalid, "%s takes no adapter", sp.Name)
 	}
+	if !sp.Has(SwitchOperand) && o.On {
+		return opErr(o, Invalid, "%s takes no on or off", sp.Name)
+	}
 	for _, a := range attrs {
-		if a.Get(o) != 0 && !sp.Takes(a) {
+		v := a.Get(o)
+		switch {
+		case v != 0 && !sp.Takes(a):
 			return opErr(o, Invalid, "%s takes no %s", sp.Name, a.Name)
+		case a.Flag && v > 1:
+			return opErr(o, Invalid, "flag %s is %d", a.Name, v)
+		case a.With != nil && (v == 0) != (a.With.Get(o) == 0):
+			return opErr(o, Invalid, "%s and %s go together", a.Name, a.With.Name)
+		}
+		if a.Rule != nil {
+			if msg := a.Rule(o); msg != "" {
+				return opErr(o, Invalid, "%s", msg)
+			}
 		}
 	}
 	return nil

@@ -18,10 +18,24 @@ func randomOp(r *rand.Rand, k OpKind) Op {
 			o.Adapter = []string{"a0", "eth1", "br-x.2", "A_b-9"}[r.IntN(4)]
 		case PrefixOperand:
 			o.Prefix = randomPrefix(r)
+		case SwitchOperand:
+			o.On = r.IntN(2) == 0
 		}
 	}
 	for _, a := range sp.Attrs {
-		if r.IntN(2) == 0 {
+		if !a.Leads() || r.IntN(2) == 0 {
+			continue
+		}
+		switch {
+		case a.Flag:
+			a.Set(&o, 1)
+		case a.With != nil:
+			// A pair: both set, the second no larger than the first
+			// and neither under MinLifetime (the lifetimes' rule).
+			v := MinLifetime + r.Uint32N(forever-MinLifetime)
+			a.Set(&o, v)
+			a.With.Set(&o, MinLifetime+r.Uint32N(v-MinLifetime+1))
+		default:
 			a.Set(&o, r.Uint32())
 		}
 	}
@@ -87,6 +101,16 @@ func TestValidate(t *testing.T) {
 		{MustParseOp("del a0 10.0.0.1/24").As(Del), ""},
 		{func() Op { o := MustParseOp("del a0 10.0.0.1/24"); o.Metric = 5; return o }(), "del takes no metric"},
 		{MustParseOp("add a0 10.0.0.1/24 metric 5").As(Del), ""},
+		{MustParseOp("add a0 10.0.0.1/24 valid_lft 600"), "valid_lft and preferred_lft go together"},
+		{MustParseOp("change a0 10.0.0.1/24 preferred_lft 600"), "valid_lft and preferred_lft go together"},
+		{MustParseOp("add a0 10.0.0.1/24 valid_lft 600 preferred_lft 700"), "preferred_lft 700 is longer than valid_lft 600"},
+		{MustParseOp("add a0 10.0.0.1/24 valid_lft 299 preferred_lft 299"), "lifetimes under 300 s"},
+		{MustParseOp("add a0 10.0.0.1/24 valid_lft 4294967295 preferred_lft 300"), "forever"},
+		{MustParseOp("add a0 2001:db8::1/64 valid_lft 300 preferred_lft 300 noprefixroute metric 1"), ""},
+		{MustParseOp("carrier a0 on").As(Down), ""},
+		{func() Op { o := MustParseOp("down a0"); o.On = true; return o }(), "down takes no on or off"},
+		{func() Op { o := MustParseOp("add a0 10.0.0.1/24"); o.NoPrefixRoute = true; return o.As(Carrier) }(), ""},
+		{func() Op { o := MustParseOp("carrier a0 on"); o.NoPrefixRoute = true; return o }(), "carrier takes no noprefixroute"},
 	} {
 		err := tc.op.Validate()
 		if tc.msg == "" {

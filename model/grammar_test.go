@@ -44,6 +44,7 @@ func TestRouteRoundTrip(t *testing.T) {
 		if r.IntN(2) == 0 {
 			rt.Src = randomPrefix(r).Addr()
 		}
+		rt.Linkdown = r.IntN(2) == 0
 		got, err := ParseRoute(rt.String())
 		if err != nil || got != rt {
 			t.Fatalf("ParseRoute(%q) = %v, %v; want %v", rt.String(), got, err, rt)
@@ -77,6 +78,13 @@ func TestParseErrors(t *testing.T) {
 		{"add a0 10.0.0.1/24 metric 5 extra", `unexpected "extra"`},
 		{"del a0 10.0.0.1/24 metric 5", `unexpected "metric"`},
 		{"add a0 10.0.0.1/24 proto kernel", `unexpected "proto"`},
+		{"add a0 10.0.0.1/24 noprefixroute noprefixroute", `unexpected "noprefixroute" after the noprefixroute`},
+		{"add a0 10.0.0.1/24 noprefixroute 1", `unexpected "1" after the noprefixroute`},
+		{"add a0 10.0.0.1/24 valid_lft", "valid_lft needs a value"},
+		{"carrier a0", "want carrier ADAPTER on|off"},
+		{"carrier a0 up", `bad state "up": want on or off`},
+		{"carrier a0 on metric 5", `unexpected "metric" after the on or off`},
+		{"down a0 off", `unexpected "off" after the adapter`},
 	} {
 		_, err := ParseOp(tc.in)
 		if err == nil || !strings.Contains(err.Error(), tc.msg) {

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -23,8 +24,8 @@ type Config struct {
 	Promote bool
 	// KeepAddrOnDown is net.ipv6.conf.all.keep_addr_on_down. When false
 	// (the kernel's default), taking an adapter down deletes its IPv6
-	// addresses; when true, it keeps its permanent ones (every address
-	// the op grammar makes is permanent).
+	// addresses; when true, it keeps its permanent ones (those without
+	// lifetimes).
 	KeepAddrOnDown bool
 }
 
@@ -59,21 +60,25 @@ func (c Config) String() string {
 // addresses alone, never kept incrementally, so it is a specification
 // rather than an implementation.
 //
-// An adapter is up (administratively) unless down says otherwise.
+// An adapter is up (administratively) and has carrier unless down and
+// nocarrier say otherwise.
 //
 // The zero State has no adapters; use New.
 type State struct {
-	cfg    Config
-	addrs  map[string][]entry // adapter → addresses, oldest first
-	down   map[string]bool    // adapters that are administratively down
-	absent map[string]bool    // adapters that are unplugged
-	routes Table              // Routes' result, nil until computed after a change
-	sorted []Addr             // Addrs' result, nil until computed after a change
+	cfg       Config
+	addrs     map[string][]entry // adapter → addresses, oldest first
+	down      map[string]bool    // adapters that are administratively down
+	nocarrier map[string]bool    // adapters without carrier
+	absent    map[string]bool    // adapters that are unplugged
+	routes    Table              // Routes' result, nil until computed after a change
+	sorted    []Addr             // Addrs' result, nil until computed after a change
 }
 
 type entry struct {
-	p      netip.Prefix
-	metric uint32
+	p        netip.Prefix
+	metric   uint32
+	noprefix bool // noprefixroute
+	dynamic  bool // has lifetimes: not permanent
 	// hidden: an IPv6 address kept over down (keep_addr_on_down) has no
 	// local route until up; one added while down has its local route.
 	hidden bool
@@ -84,7 +89,7 @@ func New(cfg Config) (*State, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &State{cfg: cfg, addrs: make(map[string][]entry, len(cfg.Adapters)), down: map[string]bool{}, absent: map[string]bool{}}
+	s := &State{cfg: cfg, addrs: make(map[string][]entry, len(cfg.Adapters)), down: map[string]bool{}, nocarrier: map[string]bool{}, absent: map[string]bool{}}
 	s.cfg.Adapters = slices.Clone(cfg.Adapters)
 	for _, a := range cfg.Adapters {
 		s.addrs[a] = nil
@@ -97,15 +102,9 @@ func (s *State) Config() Config { return s.cfg }
 
 // Clone returns an independent copy of s.
 func (s *State) Clone() *State {
-	c := &State{cfg: s.cfg, addrs: make(map[string][]entry, len(s.addrs)), down: make(map[string]bool, len(s.down)), absent: make(map[string]bool, len(s.absent))}
-	for a, u := range s.absent {
-		c.absent[a] = u
-	}
+	c := &State{cfg: s.cfg, addrs: make(map[string][]entry, len(s.addrs)), down: maps.Clone(s.down), nocarrier: maps.Clone(s.nocarrier), absent: maps.Clone(s.absent)}
 	for a, es := range s.addrs {
 		c.addrs[a] = slices.Clone(es)
-	}
-	for a, d := range s.down {
-		c.down[a] = d
 	}
 	return c
 }
@@ -119,26 +118,33 @@ func (s *State) Len() int {
 	return n
 }
 
-// Entry is one address on an adapter with its metric (zero: none).
+// Entry is one address on an adapter with its attributes: its metric
+// (zero: none), whether it has noprefixroute, and whether it has
+// lifetimes (Dynamic: it is not permanent).
 type Entry struct {
-	Prefix netip.Prefix
-	Metric uint32
+	Prefix        netip.Prefix
+	Metric        uint32
+	NoPrefixRoute bool
+	Dynamic       bool
 }
 
-// On returns the addresses on adapter, oldest first, with their metrics:
-// the order that decides which IPv4 address of a group is primary and
-// which secondary is promoted. The slice is a copy.
+// On returns the addresses on adapter, oldest first, with their
+// attributes: the order that decides which IPv4 address of a group is
+// primary and which secondary is promoted. The slice is a copy.
 func (s *State) On(adapter string) []Entry {
 	es := s.addrs[adapter]
 	out := make([]Entry, len(es))
 	for i, e := range es {
-		out[i] = Entry{e.p, e.metric}
+		out[i] = Entry{e.p, e.metric, e.noprefix, e.dynamic}
 	}
 	return out
 }
 
 // IsDown reports whether adapter is administratively down.
 func (s *State) IsDown(adapter string) bool { return s.down[adapter] }
+
+// HasCarrier reports whether adapter has carrier.
+func (s *State) HasCarrier(adapter string) bool { return !s.nocarrier[adapter] }
 
 // IsUnplugged reports whether adapter is unplugged.
 func (s *State) IsUnplugged(adapter string) bool { return s.absent[adapter] }
@@ -174,12 +180,16 @@ func (s *State) Check(op Op) error {
 		}) {
 			return opErr(op, Exists, "%s is already on %s", p.Addr(), op.Adapter)
 		}
-	case Del:
+	case Del, Change:
+		// Change, like del, is of the exact address and length. (The
+		// kernel creates an address that is missing, and changes an
+		// IPv6 address given at another length; a stack must not.)
 		if !slices.ContainsFunc(es, func(e entry) bool { return e.p == p }) {
 			return opErr(op, NotFound, "%s is not on %s", p, op.Adapter)
 		}
-	case Down, Up:
-		// Idempotent: down of a down adapter, up of an up one, succeed.
+	case Down, Up, Carrier:
+		// Idempotent: down of a down adapter, up of an up one, carrier
+		// on with carrier, succeed.
 	case Unplug:
 	case Plug:
 		if !s.absent[op.Adapter] {
@@ -207,7 +217,7 @@ func (s *State) Apply(op Op) error {
 			// (__inet_insert_ifa: "if (!ifa->ifa_local) return 0").
 			return nil
 		}
-		s.addrs[op.Adapter] = append(es, entry{p: op.Prefix, metric: op.Metric})
+		s.addrs[op.Adapter] = append(es, entry{p: op.Prefix, metric: op.Metric, noprefix: op.NoPrefixRoute, dynamic: op.ValidLft != 0})
 	case Del:
 		i := slices.IndexFunc(es, func(e entry) bool { return e.p == op.Prefix })
 		if op.Prefix.Addr().Is4() && !s.cfg.Promote && isPrimary(es, i) {
@@ -217,6 +227,30 @@ func (s *State) Apply(op Op) error {
 			return nil
 		}
 		s.addrs[op.Adapter] = slices.Delete(es, i, i+1)
+	case Change:
+		i := slices.IndexFunc(es, func(e entry) bool { return e.p == op.Prefix })
+		out := slices.Clone(es)
+		e := &out[i]
+		// The metric is replaced, an absent one meaning none, except
+		// that IPv6 keeps the old metric when the change gives none
+		// (inet6_addr_modify: "if (cfg->rt_priority && ...)"; IPv4's
+		// inet_rtm_newaddr sets it whatever it is).
+		if op.Metric != 0 || e.p.Addr().Is4() {
+			e.metric = op.Metric
+		}
+		// Flags and lifetimes are replaced, as ip-address(8) says:
+		// "changing an address to add this flag will remove the
+		// automatically added prefix route, changing it to remove this
+		// flag will create the prefix route automatically".
+		e.noprefix = op.NoPrefixRoute
+		e.dynamic = op.ValidLft != 0
+		s.addrs[op.Adapter] = out
+	case Carrier:
+		if op.On {
+			delete(s.nocarrier, op.Adapter)
+		} else {
+			s.nocarrier[op.Adapter] = true
+		}
 	case Down:
 		if s.down[op.Adapter] {
 			return nil
@@ -228,7 +262,7 @@ func (s *State) Apply(op Op) error {
 		out := es[:0:0]
 		for _, e := range es {
 			if !e.p.Addr().Is4() {
-				if !s.cfg.KeepAddrOnDown {
+				if !s.cfg.KeepAddrOnDown || e.dynamic {
 					continue
 				}
 				e.hidden = true
@@ -251,9 +285,10 @@ func (s *State) Apply(op Op) error {
 		// says (the device is unregistered).
 		s.addrs[op.Adapter] = nil
 		delete(s.down, op.Adapter)
+		delete(s.nocarrier, op.Adapter)
 		s.absent[op.Adapter] = true
 	case Plug:
-		// Back up, with no addresses.
+		// Back up, with carrier and no addresses.
 		delete(s.absent, op.Adapter)
 	}
 	return nil
@@ -294,20 +329,23 @@ func (s *State) computeAddrs() []Addr {
 // IPv4: on one adapter, addresses with the same masked prefix and length
 // form a group whose oldest address is the primary. Each group has one
 // connected route (src the primary, metric the primary's) unless it is a
-// /32 or its masked prefix is 0.0.0.0; groups shorter than /31 whose masked
-// prefix is not 0.0.0.0 also have a broadcast route. Adding 0.0.0.0 itself
-// succeeds and keeps nothing. Every address has a local route whose src
-// is its group's primary.
+// /32, its masked prefix is 0.0.0.0 or its primary has noprefixroute;
+// groups shorter than /31 whose masked prefix is not 0.0.0.0 also have a
+// broadcast route. Adding 0.0.0.0 itself succeeds and keeps nothing. Every
+// address has a local route whose src is its group's primary.
 //
 // IPv6: each address has a local route (metric 0, no src); each distinct
-// (masked prefix, metric) among an adapter's addresses has a connected
-// route, the metric being the address's or IPv6PrefixMetric when it has
-// none.
+// (masked prefix, metric) among an adapter's addresses without
+// noprefixroute has a connected route, the metric being the address's or
+// IPv6PrefixMetric when it has none. Lifetimes change no route (the
+// kernel's expiry of a prefix route is not compared).
 //
 // An adapter that is administratively down has only local routes: its
 // IPv4 addresses' (src as above), and those of its IPv6 addresses added
 // while it was down (a kept address gets its local route back at up).
-// Up recomputes everything from the addresses as they are then.
+// Up recomputes everything from the addresses as they are then. On an
+// adapter that is up without carrier, every route but the local ones is
+// marked Linkdown.
 func (s *State) Routes() Table {
 	if s.routes == nil {
 		s.routes = s.computeRoutes()
@@ -320,21 +358,21 @@ func (s *State) computeRoutes() Table {
 	prims := make(map[netip.Prefix]entry)
 	for _, dev := range s.cfg.Adapters {
 		clear(prims)
-		down := s.down[dev]
+		down, linkdown := s.down[dev], s.nocarrier[dev]
 		for _, e := range s.addrs[dev] {
 			a, key := e.p.Addr(), e.p.Masked()
 			if !a.Is4() {
 				if !e.hidden {
 					routes = append(routes, Route{Kind: Local, Dst: netip.PrefixFrom(a, 128), Dev: dev})
 				}
-				if down {
+				if down || e.noprefix {
 					continue
 				}
 				m := e.metric
 				if m == 0 {
 					m = IPv6PrefixMetric
 				}
-				routes = append(routes, Route{Kind: Connected, Dst: key, Dev: dev, Metric: m})
+				routes = append(routes, Route{Kind: Connected, Dst: key, Dev: dev, Metric: m, Linkdown: linkdown})
 				continue
 			}
 			prim, ok := prims[key]
@@ -350,11 +388,11 @@ func (s *State) computeRoutes() Table {
 				// fib_add_ifaddr; since Linux 5.3 it is only 0.0.0.0 itself).
 				continue
 			}
-			if key.Bits() < 32 {
-				routes = append(routes, Route{Kind: Connected, Dst: key, Dev: dev, Src: src, Metric: prim.metric})
+			if key.Bits() < 32 && !prim.noprefix {
+				routes = append(routes, Route{Kind: Connected, Dst: key, Dev: dev, Src: src, Metric: prim.metric, Linkdown: linkdown})
 			}
 			if key.Bits() < 31 {
-				routes = append(routes, Route{Kind: Broadcast, Dst: netip.PrefixFrom(broadcast(key), 32), Dev: dev, Src: src})
+				routes = append(routes, Route{Kind: Broadcast, Dst: netip.PrefixFrom(broadcast(key), 32), Dev: dev, Src: src, Linkdown: linkdown})
 			}
 		}
 	}

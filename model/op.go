@@ -32,13 +32,21 @@ import (
 // not take are zero. It is a comparable value.
 //
 // Prefix keeps its host bits: 10.0.0.1/24 is the address 10.0.0.1 with a
-// 24-bit mask. Metric is the address metric (IFA_RT_PRIORITY, MetricAttr),
-// which Add takes; zero means none. The zero Op is invalid.
+// 24-bit mask. On is the state a Carrier op sets. The other fields are the
+// attributes of the ops that configure an address (Add, Change): the
+// metric (IFA_RT_PRIORITY, MetricAttr; zero means none), noprefixroute
+// (NoPrefixRouteAttr) and the lifetimes in seconds (ValidLftAttr,
+// PreferredLftAttr; zero means a permanent address). The zero Op is
+// invalid.
 type Op struct {
-	Kind    OpKind
-	Adapter string
-	Prefix  netip.Prefix
-	Metric  uint32
+	Kind          OpKind
+	Adapter       string
+	Prefix        netip.Prefix
+	On            bool
+	Metric        uint32
+	NoPrefixRoute bool
+	ValidLft      uint32
+	PreferredLft  uint32
 }
 
 // String returns the op in the op grammar, e.g. "add a0 10.0.0.1/24 metric 5":
@@ -57,10 +65,17 @@ func (o Op) String() string {
 			b.WriteString(o.Adapter)
 		case PrefixOperand:
 			b.WriteString(o.Prefix.String())
+		case SwitchOperand:
+			b.WriteString(onOff(o.On))
 		}
 	}
 	for _, a := range attrs {
-		if v := a.Get(o); v != 0 {
+		v := a.Get(o)
+		switch {
+		case v == 0:
+		case a.Flag && v == 1:
+			b.WriteString(" " + a.Name)
+		default:
 			b.WriteString(" " + a.Name + " ")
 			b.WriteString(strconv.FormatUint(uint64(v), 10))
 		}
@@ -104,14 +119,29 @@ func ParseOp(s string) (Op, error) {
 				return Op{}, &SyntaxError{Input: s, Msg: err.Error()}
 			}
 			o.Prefix = p
+		case SwitchOperand:
+			switch w {
+			case "on":
+				o.On = true
+			case "off":
+			default:
+				return Op{}, &SyntaxError{Input: s, Msg: fmt.Sprintf("bad state %q: want on or off", w)}
+			}
 		}
 		after = "the " + x.noun()
 	}
 	seen := make([]*Attr, 0, len(sp.Attrs))
-	for rest := f[1+len(sp.Operands):]; len(rest) > 0; rest = rest[2:] {
+	for rest := f[1+len(sp.Operands):]; len(rest) > 0; {
 		a := sp.attr(rest[0])
 		if a == nil || slices.Contains(seen, a) {
 			return Op{}, &SyntaxError{Input: s, Msg: fmt.Sprintf("unexpected %q after %s", rest[0], after)}
+		}
+		seen = append(seen, a)
+		after = "the " + a.Name
+		if a.Flag {
+			a.Set(&o, 1)
+			rest = rest[1:]
+			continue
 		}
 		if len(rest) < 2 {
 			return Op{}, &SyntaxError{Input: s, Msg: a.Name + " needs a value"}
@@ -121,8 +151,7 @@ func ParseOp(s string) (Op, error) {
 			return Op{}, &SyntaxError{Input: s, Msg: fmt.Sprintf("bad %s %q: want a number from 0 to 4294967295", a.Name, rest[1])}
 		}
 		a.Set(&o, uint32(v))
-		seen = append(seen, a)
-		after = "the " + a.Name
+		rest = rest[2:]
 	}
 	return o, nil
 }
@@ -206,4 +235,12 @@ func (a Addr) Compare(b Addr) int {
 		return c
 	}
 	return a.Prefix.Compare(b.Prefix)
+}
+
+// onOff returns "on" or "off".
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
 }

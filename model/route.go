@@ -51,13 +51,15 @@ func ParseRouteKind(s string) (RouteKind, error) {
 //
 // Dst is masked (10.0.0.0/24, local 10.0.0.1/32). Src is the preferred
 // source address, the zero Addr when the route has none (IPv6). Metric is
-// the route priority.
+// the route priority. Linkdown is the kernel's RTNH_F_LINKDOWN: the route's
+// adapter is up without carrier.
 type Route struct {
-	Kind   RouteKind
-	Dst    netip.Prefix
-	Dev    string
-	Src    netip.Addr
-	Metric uint32
+	Kind     RouteKind
+	Dst      netip.Prefix
+	Dev      string
+	Src      netip.Addr
+	Metric   uint32
+	Linkdown bool
 }
 
 // String returns the route in `ip route` style:
@@ -65,6 +67,7 @@ type Route struct {
 //	10.0.0.0/24 dev a0 src 10.0.0.1
 //	local 10.0.0.1/32 dev a0 src 10.0.0.1
 //	broadcast 10.0.0.255/32 dev a0 src 10.0.0.1 metric 5
+//	10.0.0.0/24 dev a0 src 10.0.0.1 linkdown
 func (r Route) String() string {
 	var b strings.Builder
 	if r.Kind != Connected {
@@ -82,11 +85,15 @@ func (r Route) String() string {
 		b.WriteString(" metric ")
 		b.WriteString(strconv.FormatUint(uint64(r.Metric), 10))
 	}
+	if r.Linkdown {
+		b.WriteString(" linkdown")
+	}
 	return b.String()
 }
 
 // ParseRoute parses one route line in the form that Route.String prints.
-// The "src" and "metric" attributes are optional and may come in any order.
+// The "src" and "metric" attributes and the "linkdown" flag are optional
+// and may come in any order.
 func ParseRoute(s string) (Route, error) {
 	f := strings.Fields(s)
 	var r Route
@@ -96,7 +103,7 @@ func ParseRoute(s string) (Route, error) {
 		f = f[1:]
 	}
 	if len(f) < 3 || f[1] != "dev" {
-		return Route{}, &SyntaxError{Input: s, Msg: "want [local|broadcast] PREFIX dev ADAPTER [src ADDRESS] [metric N]"}
+		return Route{}, &SyntaxError{Input: s, Msg: "want [local|broadcast] PREFIX dev ADAPTER [src ADDRESS] [metric N] [linkdown]"}
 	}
 	dst, err := parsePrefix(f[0])
 	if err != nil {
@@ -112,6 +119,13 @@ func ParseRoute(s string) (Route, error) {
 	r.Dev = f[2]
 	var seenSrc, seenMetric bool
 	for rest := f[3:]; len(rest) > 0; rest = rest[2:] {
+		if rest[0] == "linkdown" && !r.Linkdown {
+			r.Linkdown = true
+			rest = rest[1:]
+			if len(rest) == 0 {
+				break
+			}
+		}
 		if len(rest) < 2 {
 			return Route{}, &SyntaxError{Input: s, Msg: fmt.Sprintf("%q needs a value", rest[0])}
 		}
@@ -145,7 +159,7 @@ func MustParseRoute(s string) Route {
 }
 
 // Compare gives routes a total order: by family, then kind, then
-// destination, adapter, source and metric.
+// destination, adapter, source, metric and linkdown.
 func (r Route) Compare(o Route) int {
 	if a, b := r.Dst.Addr().Is4(), o.Dst.Addr().Is4(); a != b {
 		if a {
@@ -169,6 +183,11 @@ func (r Route) Compare(o Route) int {
 	case r.Metric < o.Metric:
 		return -1
 	case r.Metric > o.Metric:
+		return 1
+	case r.Linkdown != o.Linkdown:
+		if o.Linkdown {
+			return -1
+		}
 		return 1
 	}
 	return 0

@@ -39,7 +39,7 @@ func BenchmarkRapidBaseline(b *testing.B) {
 // stack, and the comparison.
 func BenchmarkHuntStep(b *testing.B) {
 	var stats check.Stats
-	prop := Property(fixed.New(), Config{Name: "fixed", Metrics: true, Stats: &stats})
+	prop := Property(fixed.New(), Config{Name: "fixed", Attrs: true, Stats: &stats})
 	runRapid(b, func() int { return stats.Steps }, prop)
 }
 

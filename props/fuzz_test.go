@@ -32,7 +32,7 @@ import (
 
 func FuzzFixed(f *testing.F) {
 	addSeeds(f)
-	f.Fuzz(rapid.MakeFuzz(fuzzProperty(f, fixed.New(), Config{Name: "fixed", Metrics: true})))
+	f.Fuzz(rapid.MakeFuzz(fuzzProperty(f, fixed.New(), Config{Name: "fixed", Attrs: true})))
 }
 
 // FuzzLinux drives the kernel (root only), with the recorded kernel
@@ -47,7 +47,7 @@ func FuzzLinux(f *testing.F) {
 		f.Fatal(err)
 	}
 	addSeeds(f)
-	f.Fuzz(rapid.MakeFuzz(fuzzProperty(f, stack, Config{Name: "linux", Metrics: true, Exclude: exclude})))
+	f.Fuzz(rapid.MakeFuzz(fuzzProperty(f, stack, Config{Name: "linux", Attrs: true, Exclude: exclude})))
 }
 
 // FuzzExec drives the external program in $ROUTEFUZZ_EXEC, when set.
@@ -70,7 +70,7 @@ func FuzzExec(f *testing.F) {
 	if l := sut.LimitsOf(stack); len(l.Promote) == 1 {
 		c.Promote = l.Promote[0]
 	}
-	c.Name, c.Metrics = "exec", true
+	c.Name, c.Attrs = "exec", true
 	addSeeds(f)
 	f.Fuzz(rapid.MakeFuzz(fuzzProperty(f, stack, c)))
 }
@@ -80,7 +80,7 @@ func FuzzLegacy(f *testing.F) {
 		f.Skip("expected to fail; runs only when asked: make fuzz SUT=legacy")
 	}
 	addSeeds(f)
-	f.Fuzz(rapid.MakeFuzz(fuzzProperty(f, legacy.New(), Config{Name: "legacy", Metrics: true})))
+	f.Fuzz(rapid.MakeFuzz(fuzzProperty(f, legacy.New(), Config{Name: "legacy", Attrs: true})))
 }
 
 // fuzzProperty is Property with divergences saved to $ROUTEFUZZ_FOUND.

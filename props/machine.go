@@ -29,8 +29,11 @@ type Config struct {
 	KeepAddrOnDown bool
 	// IPv4 and IPv6 choose the families drawn; both if neither is set.
 	IPv4, IPv6 bool
-	// Metrics draws address metrics on some adds.
-	Metrics bool
+	// Attrs draws address attributes (metric, noprefixroute, lifetimes:
+	// model.Attrs) on some adds and changes: those the stack takes, once
+	// Restrict has seen it.
+	Attrs bool
+	caps  []string // the attribute capabilities Restrict found; nil: all
 	// Ops lists the op kinds drawn; every kind of model.Alphabet if empty.
 	Ops []model.OpKind
 	// Exclude, if not nil, turns ops it returns true for into no-ops before
@@ -75,7 +78,7 @@ func (c Config) adapters() []string {
 }
 
 // Restrict narrows c to what stack supports: its families, op kinds,
-// attributes (metrics) and promotion setting. It returns an error when c
+// attributes and promotion setting. It returns an error when c
 // asks for a promotion setting the stack does not have.
 func (c Config) Restrict(stack sut.Stack) (Config, error) {
 	l := sut.LimitsOf(stack)
@@ -84,7 +87,8 @@ func (c Config) Restrict(stack sut.Stack) (Config, error) {
 	}
 	c.IPv4 = c.IPv4 && l.IPv4
 	c.IPv6 = c.IPv6 && l.IPv6
-	c.Metrics = c.Metrics && l.Metrics
+	c.caps = l.Attrs
+	c.Attrs = c.Attrs && len(c.caps) > 0
 	var ops []model.OpKind
 	for _, sp := range c.kinds() {
 		if l.TakesKind(sp.Kind) {
@@ -121,7 +125,15 @@ func (c Config) kinds() []*model.OpSpec {
 // limits returns what c draws as a stack's limits, which say which
 // attributes it draws.
 func (c Config) limits() sut.Limits {
-	return sut.Limits{IPv4: c.IPv4, IPv6: c.IPv6, Metrics: c.Metrics, Ops: c.Ops}
+	l := sut.Limits{IPv4: c.IPv4, IPv6: c.IPv6, Ops: c.Ops}
+	switch {
+	case !c.Attrs:
+	case c.caps != nil:
+		l.Attrs = c.caps
+	default:
+		l.Attrs = model.Capabilities()
+	}
+	return l
 }
 
 // Property returns the rapid property that checks stack against the model.
@@ -241,9 +253,10 @@ type gen struct {
 	adapters []string
 	kinds    []*model.OpSpec // the kinds drawn, in alphabet order
 	family   *rapid.Generator[bool]
+	on       *rapid.Generator[bool] // the state of a switch (carrier): off first, as the fault
 	v4       *rapid.Generator[netip.Prefix]
 	v6       *rapid.Generator[netip.Prefix]
-	attrs    map[*model.Attr]*rapid.Generator[uint32] // the attributes drawn
+	attrs    map[*model.Attr]*rapid.Generator[int] // the attributes drawn: an index into their Samples
 }
 
 var (
@@ -256,10 +269,11 @@ var (
 )
 
 func newGen(c Config, adapters []string) *gen {
-	g := &gen{c: c, adapters: adapters, kinds: c.kinds(), attrs: map[*model.Attr]*rapid.Generator[uint32]{}}
+	g := &gen{c: c, adapters: adapters, kinds: c.kinds(), attrs: map[*model.Attr]*rapid.Generator[int]{}}
 	g.family = rapid.Custom(func(t *rapid.T) bool {
 		return rapid.IntRange(0, 2).Draw(t, "family") < 2 // two in three IPv4
 	})
+	g.on = rapid.Bool()
 	g.v4 = rapid.Custom(func(t *rapid.T) netip.Prefix {
 		b := rapid.SampledFrom(v4Nets).Draw(t, "net").As4()
 		b[3] = rapid.SampledFrom(v4Hosts).Draw(t, "host")
@@ -271,8 +285,8 @@ func newGen(c Config, adapters []string) *gen {
 		return netip.PrefixFrom(netip.AddrFrom16(b), rapid.SampledFrom(v6Lengths).Draw(t, "len"))
 	})
 	for _, a := range model.Attrs() {
-		if c.limits().Takes(a) {
-			g.attrs[a] = rapid.SampledFrom(a.Samples)
+		if a.Leads() && c.limits().Takes(a) {
+			g.attrs[a] = rapid.IntRange(0, len(a.Samples)-1)
 		}
 	}
 	return g
@@ -299,15 +313,23 @@ func (g *gen) fresh(t *rapid.T, sp *model.OpSpec) model.Op {
 			op.Adapter = g.adapter(t)
 		case model.PrefixOperand:
 			op.Prefix = g.prefix(t)
+		case model.SwitchOperand:
+			op.On = g.on.Draw(t, "on")
 		}
 	}
 	return g.attributes(t, sp, op)
 }
 
+// attributes draws each attribute sp takes that g draws; a pair
+// (model.Attr.With) is drawn as one, its values the same sample's.
 func (g *gen) attributes(t *rapid.T, sp *model.OpSpec, op model.Op) model.Op {
 	for _, a := range sp.Attrs {
 		if d, ok := g.attrs[a]; ok {
-			a.Set(&op, d.Draw(t, a.Name))
+			i := d.Draw(t, a.Name)
+			a.Set(&op, a.Samples[i])
+			if a.With != nil {
+				a.With.Set(&op, a.With.Samples[i])
+			}
 		}
 	}
 	return op

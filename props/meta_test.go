@@ -38,7 +38,7 @@ func TestLegacyBugFoundAndShrunkTo3Ops(t *testing.T) {
 func TestFixedAgreesWithModel(t *testing.T) {
 	for _, promote := range []bool{false, true} {
 		t.Run(fmt.Sprintf("promote=%v", promote), func(t *testing.T) {
-			res, err := Hunt(fixed.New(), Config{Name: "fixed", Promote: promote, Metrics: true}, Budget{Seed: 42, Checks: 800})
+			res, err := Hunt(fixed.New(), Config{Name: "fixed", Promote: promote, Attrs: true}, Budget{Seed: 42, Checks: 800})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -90,9 +90,9 @@ func TestLegacyWorkaroundHolds(t *testing.T) {
 // false, of any present address, and requires agreement throughout.
 func checkLegacy(t rapid.TB, n int, promote bool, fifo bool) int {
 	stack := legacy.New()
-	c := Config{Name: "legacy", Adapters: n, Promote: promote, Metrics: true}
+	c := Config{Name: "legacy", Adapters: n, Promote: promote, Attrs: true}
 	cfg := model.Config{Adapters: c.adapters(), Promote: promote}
-	g := newGen(Config{IPv4: true, IPv6: true, Metrics: true}, cfg.Adapters)
+	g := newGen(Config{IPv4: true, IPv6: true, Attrs: true}, cfg.Adapters)
 	var steps int
 	rapid.Check(t, func(rt *rapid.T) {
 		run, d, err := check.Start("legacy", stack, cfg, nil)

@@ -29,7 +29,7 @@ func TestFixedAgreesWithModelDownUp(t *testing.T) {
 		for _, keep := range []bool{false, true} {
 			t.Run(fmt.Sprintf("promote=%v/keep_addr_on_down=%v", promote, keep), func(t *testing.T) {
 				s := &counting{Stack: fixed.New(), n: map[model.OpKind]int{}}
-				res, err := Hunt(s, Config{Name: "fixed", Promote: promote, KeepAddrOnDown: keep, Metrics: true}, Budget{Seed: 43, Checks: 800})
+				res, err := Hunt(s, Config{Name: "fixed", Promote: promote, KeepAddrOnDown: keep, Attrs: true}, Budget{Seed: 43, Checks: 800})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -53,7 +53,7 @@ func TestFixedAgreesWithModelDownUp(t *testing.T) {
 func TestLegacyDownUpSingleAdapter(t *testing.T) {
 	for _, promote := range []bool{false, true} {
 		for _, keep := range []bool{false, true} {
-			res, err := Hunt(legacy.New(), Config{Name: "legacy", Adapters: 1, Promote: promote, KeepAddrOnDown: keep, Metrics: true}, Budget{Seed: 5, Checks: 300})
+			res, err := Hunt(legacy.New(), Config{Name: "legacy", Adapters: 1, Promote: promote, KeepAddrOnDown: keep, Attrs: true}, Budget{Seed: 5, Checks: 300})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -69,7 +69,7 @@ func TestLegacyDownUpSingleAdapter(t *testing.T) {
 func TestFixedAgreesWithModelUnplugPlug(t *testing.T) {
 	for _, keep := range []bool{false, true} {
 		s := &counting{Stack: fixed.New(), n: map[model.OpKind]int{}}
-		res, err := Hunt(s, Config{Name: "fixed", Promote: true, KeepAddrOnDown: keep, Metrics: true}, Budget{Seed: 44, Checks: 800})
+		res, err := Hunt(s, Config{Name: "fixed", Promote: true, KeepAddrOnDown: keep, Attrs: true}, Budget{Seed: 44, Checks: 800})
 		if err != nil {
 			t.Fatal(err)
 		}

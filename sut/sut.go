@@ -46,16 +46,17 @@ type Limits struct {
 	KeepAddrOnDown []bool
 	// IPv4 and IPv6 say which families the stack supports.
 	IPv4, IPv6 bool
-	// Metrics says whether the stack accepts address metrics
-	// (model.MetricAttr).
-	Metrics bool
+	// Attrs lists the capabilities (model.Attr.Capability) of the
+	// address attributes the stack takes: "metrics", "noprefixroute",
+	// "lifetimes". An op that sets another is not sent to it.
+	Attrs []string
 	// Ops lists the op kinds the stack takes. Empty means every kind of
 	// model.Alphabet.
 	Ops []model.OpKind
 }
 
 // All is the Limits of a stack that supports everything.
-var All = Limits{IPv4: true, IPv6: true, Metrics: true}
+var All = Limits{IPv4: true, IPv6: true, Attrs: model.Capabilities()}
 
 // TakesKind reports whether the stack takes ops of kind k.
 func (l Limits) TakesKind(k model.OpKind) bool {
@@ -65,18 +66,14 @@ func (l Limits) TakesKind(k model.OpKind) bool {
 // Takes reports whether the stack takes attribute a (see
 // model.Attr.Capability).
 func (l Limits) Takes(a *model.Attr) bool {
-	switch a {
-	case model.MetricAttr:
-		return l.Metrics
-	}
-	return false
+	return slices.Contains(l.Attrs, a.Capability)
 }
 
 // SetTakes records whether the stack takes attribute a.
 func (l *Limits) SetTakes(a *model.Attr, ok bool) {
-	switch a {
-	case model.MetricAttr:
-		l.Metrics = ok
+	l.Attrs = slices.DeleteFunc(slices.Clone(l.Attrs), func(c string) bool { return c == a.Capability })
+	if ok {
+		l.Attrs = append(l.Attrs, a.Capability)
 	}
 }
 

@@ -153,7 +153,7 @@ func runCheck(f *checkFlags) (props.Result, int) {
 	// Every flag is checked before the stack is opened: a bad one must
 	// not start a program or create a namespace first.
 	var progress props.Progress
-	c := props.Config{Name: f.name, Adapters: f.adapters, Metrics: f.metrics, Progress: &progress}
+	c := props.Config{Name: f.name, Adapters: f.adapters, Attrs: f.metrics, Progress: &progress}
 	switch f.promote {
 	case "on":
 		c.Promote = true
@@ -224,7 +224,7 @@ func runCheck(f *checkFlags) (props.Result, int) {
 		keep = " -keep-addr-on-down on"
 	}
 	reproduce := fmt.Sprintf("%s check %s -seed %d -checks %d -steps %d -adapters %d -promote %s%s -families %s -metrics=%v%s",
-		progName(), f.stackArgs(), seed, f.checks, f.steps, f.adapters, onOff(c.Promote), keep, families(c), c.Metrics, excludeNote(f.exclude))
+		progName(), f.stackArgs(), seed, f.checks, f.steps, f.adapters, onOff(c.Promote), keep, families(c), c.Attrs, excludeNote(f.exclude))
 	saver := caseSaver{dir: f.save, reproduce: reproduce}
 	c.OnDivergence = saver.found
 	fmt.Printf("routefuzz: checking %s (%s) seed=%d checks=%d\n", f.name, stacks.Doc(f.name), seed, f.checks)

@@ -34,7 +34,7 @@ func TestAgreesWithModel(t *testing.T) {
 	const minSteps = 20000
 	for _, promote := range []bool{false, true} {
 		for _, keep := range []bool{false, true} {
-			res, err := props.Hunt(s, props.Config{Name: "linux", Promote: promote, KeepAddrOnDown: keep, Metrics: true, Exclude: exclude},
+			res, err := props.Hunt(s, props.Config{Name: "linux", Promote: promote, KeepAddrOnDown: keep, Attrs: true, Exclude: exclude},
 				props.Budget{Checks: 780, Seed: 20261125})
 			if err != nil {
 				t.Fatal(err)
@@ -107,7 +107,7 @@ func BenchmarkLinuxStep(b *testing.B) {
 	var steps, retries int
 	start := time.Now()
 	for b.Loop() {
-		res, err := props.Hunt(s, props.Config{Name: "linux", Metrics: true, Exclude: exclude},
+		res, err := props.Hunt(s, props.Config{Name: "linux", Attrs: true, Exclude: exclude},
 			props.Budget{Checks: 20, Seed: uint64(steps + 1)})
 		if err != nil || res.Minimal != nil {
 			b.Fatal(err, res.Minimal)

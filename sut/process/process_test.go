@@ -557,7 +557,7 @@ func showsExtra(report string, r model.Route) bool {
 // repetition is found and shrunk to two addresses sharing a prefix route.
 func TestDuplicateRouteHunt(t *testing.T) {
 	s := start(t, Options{}, "-dup")
-	res, err := props.Hunt(s, props.Config{Name: "exec", Promote: true, Metrics: true}, props.Budget{Seed: 1, Checks: 100})
+	res, err := props.Hunt(s, props.Config{Name: "exec", Promote: true, Attrs: true}, props.Budget{Seed: 1, Checks: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
