@@ -161,10 +161,6 @@ func mapOps(ops []model.Op, f func(model.Op) model.Op) []model.Op {
 	return out
 }
 
-// zeroAttrs tries, for each attribute of the op alphabet (the metric),
-// removing it from every op at once, then each of its values from all the
-// ops that share it (addresses that share a prefix route must keep equal
-// metrics), then from one op at a time.
 // defaultSettings puts keep_addr_on_down back to the kernel's default,
 // off, where the failure does not need it on. (The promotion setting
 // stays: neither is simpler, and a stack may take only one.)
@@ -178,14 +174,28 @@ func defaultSettings(cfg model.Config, _ []model.Op) []edit {
 	}}
 }
 
+// zeroAttrs tries, for each attribute of the op alphabet (metric,
+// noprefixroute, lifetimes, a pair of attributes counting as one),
+// removing it from every op at once, then each of its values from all the
+// ops that share it (addresses that share a prefix route must keep equal
+// metrics), then from one op at a time.
 func zeroAttrs(_ model.Config, ops []model.Op) []edit {
 	var es []edit
 	for _, a := range model.Attrs() {
+		if !a.Leads() {
+			continue // dropped with the attribute it goes with
+		}
+		drop := func(op *model.Op) {
+			a.Set(op, 0)
+			if a.With != nil {
+				a.With.Set(op, 0)
+			}
+		}
 		zero := func(keep func(model.Op) bool) edit {
 			return func(cfg model.Config, ops []model.Op) (model.Config, []model.Op) {
 				return cfg, mapOps(ops, func(op model.Op) model.Op {
 					if !keep(op) {
-						a.Set(&op, 0)
+						drop(&op)
 					}
 					return op
 				})
@@ -203,7 +213,7 @@ func zeroAttrs(_ model.Config, ops []model.Op) []edit {
 			if a.Get(op) != 0 {
 				es = append(es, func(cfg model.Config, ops []model.Op) (model.Config, []model.Op) {
 					o := slices.Clone(ops)
-					a.Set(&o[i], 0)
+					drop(&o[i])
 					return cfg, o
 				})
 			}

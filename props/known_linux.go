@@ -2,6 +2,7 @@ package props
 
 import (
 	"net/netip"
+	"slices"
 
 	"github.com/routefuzz/routefuzz/model"
 )
@@ -18,10 +19,45 @@ func init() {
 	})
 	RegisterExclusion(Exclusion{
 		Name: "linux-ipv6-prefix-metric",
-		Doc: "IPv6: deleting an address keeps every prefix route of its prefix while another address shares the prefix, " +
-			"whatever their metrics, so a route no address needs is left behind (corpus/linux-ipv6-prefix-metric-bad.txtar)",
+		Doc: "IPv6: the kernel finds an address's prefix route by prefix and length whatever its metric, so deleting an address " +
+			"keeps a route no address needs while another address shares the prefix, and changing the metric of one replaces " +
+			"another's route (corpus/linux-ipv6-prefix-metric-bad.txtar, linux-ipv6-change-metric-sibling-bad.txtar)",
 		Match: v6PrefixMetric,
 	})
+	RegisterExclusion(Exclusion{
+		Name: "linux-ipv6-noprefixroute-sibling",
+		Doc: "IPv6: deleting an address, or changing it to noprefixroute, keeps its prefix route while another address of " +
+			"the prefix has noprefixroute, though no address needs the route (check_cleanup_prefix_route; " +
+			"corpus/linux-ipv6-noprefixroute-sibling-bad.txtar)",
+		Match: v6NoPrefixRouteSibling,
+	})
+	RegisterExclusion(Exclusion{
+		Name: "linux-ipv6-nonpermanent",
+		Doc: "IPv6: the kernel keeps the prefix route of an address with lifetimes as SLAAC's, not the address's: deleting the " +
+			"address or changing it leaves or leaks routes, one added while down never gets its route, and one changed to " +
+			"lifetimes while kept over down loses every route (corpus/linux-ipv6-nonpermanent-*-bad.txtar)",
+		Match: v6NonPermanent,
+	})
+	RegisterExclusion(Exclusion{
+		Name: "linux-ipv4-change-noprefixroute",
+		Doc: "IPv4: ip addr change cannot set or clear noprefixroute: inet_rtm_newaddr changes only the metric and lifetimes " +
+			"of an address that exists (corpus/linux-ipv4-change-noprefixroute-bad.txtar)",
+		Match: v4ChangeNoPrefixRoute,
+	})
+}
+
+// entryOf returns op's address as it is on its adapter, and its siblings:
+// the other addresses of the adapter with the same prefix and length.
+func entryOf(st *model.State, op model.Op) (e model.Entry, sibs []model.Entry, ok bool) {
+	for _, x := range st.On(op.Adapter) {
+		switch {
+		case x.Prefix == op.Prefix:
+			e, ok = x, true
+		case x.Prefix.Masked() == op.Prefix.Masked():
+			sibs = append(sibs, x)
+		}
+	}
+	return e, sibs, ok
 }
 
 // srcIsBroadcast matches an IPv4 op after which the kernel adds routes with
@@ -42,7 +78,10 @@ func srcIsBroadcast(st *model.State, op model.Op) bool {
 		return false
 	}
 	if op.Kind == model.Add {
-		return isBroadcast(a)
+		// A secondary adds only its local route, whose src is the
+		// primary's.
+		secondary := slices.ContainsFunc(st.On(op.Adapter), func(e model.Entry) bool { return e.Prefix.Masked() == op.Prefix.Masked() })
+		return isBroadcast(a) && !secondary
 	}
 	if !st.Config().Promote {
 		return false
@@ -66,35 +105,79 @@ func srcIsBroadcast(st *model.State, op model.Op) bool {
 	return false
 }
 
-// v6PrefixMetric matches deleting an IPv6 address whose prefix another
-// address on the adapter shares, none of them with its metric: the model
-// removes the deleted address's prefix route, the kernel keeps it.
+// v6PrefixMetric matches, on IPv6, deleting an address with a prefix
+// route, or changing it to noprefixroute, while other addresses on the
+// adapter share its prefix, none of them with its metric (the model
+// removes the address's prefix route, the kernel keeps it); and any other
+// change of an address with a prefix route while another address shares
+// the prefix (modify_prefix_route takes the first prefix route it finds,
+// whatever its metric, and replaces it if its metric is not the changed
+// address's).
 func v6PrefixMetric(st *model.State, op model.Op) bool {
-	if op.Kind != model.Del || op.Prefix.Addr().Is4() {
+	if op.Prefix.Addr().Is4() || op.Kind != model.Del && op.Kind != model.Change {
 		return false
 	}
-	es := st.On(op.Adapter)
-	var mine uint32
-	found := false
-	for _, e := range es {
-		if e.Prefix == op.Prefix {
-			mine, found = v6Metric(e.Metric), true
-		}
+	e, sibs, ok := entryOf(st, op)
+	if !ok || len(sibs) == 0 || e.NoPrefixRoute || st.IsDown(op.Adapter) {
+		return false // (a down adapter has no prefix routes; up restores them right)
 	}
-	if !found {
+	if op.Kind == model.Change && !op.NoPrefixRoute {
+		return true
+	}
+	mine := v6Metric(e.Metric)
+	return !slices.ContainsFunc(sibs, func(x model.Entry) bool { return v6Metric(x.Metric) == mine })
+}
+
+// v6NoPrefixRouteSibling matches, on IPv6, deleting an address with a
+// prefix route, or changing it to noprefixroute, while another address of
+// its prefix and length has noprefixroute and none without it has its
+// metric: check_cleanup_prefix_route leaves the route to the user when an
+// address with IFA_F_NOPREFIXROUTE shares the prefix.
+func v6NoPrefixRouteSibling(st *model.State, op model.Op) bool {
+	if op.Prefix.Addr().Is4() || !(op.Kind == model.Del || op.Kind == model.Change && op.NoPrefixRoute) {
 		return false
 	}
-	shared := false
-	for _, e := range es {
-		if e.Prefix == op.Prefix || e.Prefix.Masked() != op.Prefix.Masked() {
-			continue
-		}
-		if v6Metric(e.Metric) == mine {
+	e, sibs, ok := entryOf(st, op)
+	if !ok || e.NoPrefixRoute || st.IsDown(op.Adapter) {
+		return false
+	}
+	mine := v6Metric(e.Metric)
+	return slices.ContainsFunc(sibs, func(x model.Entry) bool { return x.NoPrefixRoute }) &&
+		!slices.ContainsFunc(sibs, func(x model.Entry) bool { return !x.NoPrefixRoute && v6Metric(x.Metric) == mine })
+}
+
+// v6NonPermanent matches, on IPv6: adding an address with lifetimes to an
+// adapter that is down (its prefix route fails with ENETDOWN and
+// addrconf_permanent_addr never restores it); deleting or changing an
+// address that has lifetimes (ipv6_del_addr and inet6_addr_modify handle
+// the prefix route of IFA_F_PERMANENT addresses only); and giving
+// lifetimes to an address of an adapter that is down (an address kept
+// over down is restored at up only if permanent).
+func v6NonPermanent(st *model.State, op model.Op) bool {
+	if op.Prefix.Addr().Is4() {
+		return false
+	}
+	switch op.Kind {
+	case model.Add:
+		return op.ValidLft != 0 && st.IsDown(op.Adapter)
+	case model.Del, model.Change:
+		e, _, ok := entryOf(st, op)
+		if !ok {
 			return false
 		}
-		shared = true
+		return e.Dynamic || op.Kind == model.Change && op.ValidLft != 0 && st.IsDown(op.Adapter)
 	}
-	return shared
+	return false
+}
+
+// v4ChangeNoPrefixRoute matches an IPv4 change that sets or clears
+// noprefixroute.
+func v4ChangeNoPrefixRoute(st *model.State, op model.Op) bool {
+	if op.Kind != model.Change || !op.Prefix.Addr().Is4() {
+		return false
+	}
+	e, _, ok := entryOf(st, op)
+	return ok && e.NoPrefixRoute != op.NoPrefixRoute
 }
 
 func v6Metric(m uint32) uint32 {

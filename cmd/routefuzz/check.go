@@ -92,7 +92,7 @@ type checkFlags struct {
 	promote                 string
 	keep                    string
 	families                string
-	metrics                 bool
+	attrs                   bool
 	exclude                 string
 	save                    string
 	verbose                 bool
@@ -107,7 +107,8 @@ func (f *checkFlags) register(fs *flag.FlagSet, defSUT string) {
 	fs.StringVar(&f.promote, "promote", "auto", "IPv4 promote_secondaries: on, off, or auto (the stack's only setting, else off)")
 	fs.StringVar(&f.keep, "keep-addr-on-down", "auto", "IPv6 keep_addr_on_down: on, off, or auto (the stack's only setting, else off)")
 	fs.StringVar(&f.families, "families", "4,6", "address families to draw: 4, 6 or 4,6")
-	fs.BoolVar(&f.metrics, "metrics", true, "draw address metrics (when the stack supports them)")
+	fs.BoolVar(&f.attrs, "attrs", true, "draw address attributes: metric, noprefixroute, lifetimes (those the stack supports)")
+	fs.BoolVar(&f.attrs, "metrics", true, "the old name of -attrs")
 	fs.StringVar(&f.exclude, "exclude", "", "comma-separated known divergences to skip, or known for all: "+strings.Join(props.ExclusionNames(), ", "))
 	fs.StringVar(&f.save, "save", "", "directory to write the minimal failing order to, as a corpus case")
 	fs.BoolVar(&f.verbose, "v", false, "print rapid's log")
@@ -153,7 +154,7 @@ func runCheck(f *checkFlags) (props.Result, int) {
 	// Every flag is checked before the stack is opened: a bad one must
 	// not start a program or create a namespace first.
 	var progress props.Progress
-	c := props.Config{Name: f.name, Adapters: f.adapters, Attrs: f.metrics, Progress: &progress}
+	c := props.Config{Name: f.name, Adapters: f.adapters, Attrs: f.attrs, Progress: &progress}
 	switch f.promote {
 	case "on":
 		c.Promote = true
@@ -223,7 +224,7 @@ func runCheck(f *checkFlags) (props.Result, int) {
 	if c.KeepAddrOnDown {
 		keep = " -keep-addr-on-down on"
 	}
-	reproduce := fmt.Sprintf("%s check %s -seed %d -checks %d -steps %d -adapters %d -promote %s%s -families %s -metrics=%v%s",
+	reproduce := fmt.Sprintf("%s check %s -seed %d -checks %d -steps %d -adapters %d -promote %s%s -families %s -attrs=%v%s",
 		progName(), f.stackArgs(), seed, f.checks, f.steps, f.adapters, onOff(c.Promote), keep, families(c), c.Attrs, excludeNote(f.exclude))
 	saver := caseSaver{dir: f.save, reproduce: reproduce}
 	c.OnDivergence = saver.found

@@ -43,7 +43,7 @@ func TestExecOnlyWithExec(t *testing.T) {
 }
 
 // The reproduce line asks for what was drawn: an IPv6-only program without
-// metrics gets -families 6 -metrics=false, not the defaults.
+// metrics gets -families 6 -attrs=false, not the defaults.
 func TestReproduceLineSaysWhatWasDrawn(t *testing.T) {
 	dir := t.TempDir()
 	prog := filepath.Join(dir, "v6only.sh")
@@ -66,7 +66,7 @@ done
 		}
 	}
 	require.Contains(t, line, " -families 6 ", out)
-	require.Contains(t, line, " -metrics=false", out)
+	require.Contains(t, line, " -attrs=false", out)
 	require.Contains(t, line, " -promote off ", out)
 }
 
