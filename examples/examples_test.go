@@ -96,8 +96,15 @@ func TestFixedStackPasses(t *testing.T) {
 			// keep_addr_on_down as promote, so that both settings run.
 			s := open(t, process.Quote(bin)+" -promote="+promote+" -keep_addr_on_down="+promote)
 			l := sut.LimitsOf(s)
-			want := sut.Limits{Kinds: model.AllKinds, Promote: []bool{promote == "1"}, KeepAddrOnDown: []bool{promote == "1"}, IPv4: true, IPv6: true, Metrics: true}
-			if !slices.Equal(l.Kinds, want.Kinds) || !slices.Equal(l.Promote, want.Promote) || !slices.Equal(l.KeepAddrOnDown, want.KeepAddrOnDown) || l.IPv4 != want.IPv4 || l.IPv6 != want.IPv6 || l.Metrics != want.Metrics {
+			// It declares everything: every op kind and every
+			// attribute capability of the alphabet.
+			var every []model.OpKind
+			for _, sp := range model.Alphabet {
+				every = append(every, sp.Kind)
+			}
+			want := sut.Limits{Kinds: model.AllKinds, Promote: []bool{promote == "1"}, KeepAddrOnDown: []bool{promote == "1"}, IPv4: true, IPv6: true, Attrs: model.Capabilities(), Ops: every}
+			if !slices.Equal(l.Kinds, want.Kinds) || !slices.Equal(l.Promote, want.Promote) || !slices.Equal(l.KeepAddrOnDown, want.KeepAddrOnDown) || l.IPv4 != want.IPv4 || l.IPv6 != want.IPv6 ||
+				!slices.Equal(l.Attrs, want.Attrs) || !slices.Equal(l.Ops, want.Ops) {
 				t.Fatalf("limits %+v, want %+v", l, want)
 			}
 			res, err := props.Hunt(s, config(s), props.Budget{Seed: 1, Checks: 200})
@@ -144,12 +151,62 @@ var wantMinimal = []string{
 	"del a0 2001:db8::1/64",
 }
 
-func TestBuggyPythonStackIsFound(t *testing.T) {
-	s := open(t, process.Quote(python(t))+" buggy_stack.py")
-	l := sut.LimitsOf(s)
-	if l.IPv4 || !l.IPv6 || !l.Metrics || l.Promote != nil || l.Kinds != nil {
-		t.Fatalf("limits %+v, want IPv6 only with metrics", l)
+// buggyOps and buggyAttrs are what buggy_stack.py declares: a subset of
+// the op alphabet and of its attributes.
+var (
+	buggyOps   = []model.OpKind{model.Add, model.Del}
+	buggyAttrs = []string{"metrics"}
+)
+
+// startTraced starts cmdline as stacks.Open does, with a trace of every
+// line exchanged.
+func startTraced(t *testing.T, cmdline string) (*process.Stack, *syncBuf) {
+	t.Helper()
+	trace := &syncBuf{}
+	s, err := process.Start(cmdline, process.Options{Timeout: time.Minute, Trace: trace})
+	if err != nil {
+		t.Fatal(err)
 	}
+	t.Cleanup(func() { s.Close() })
+	return s, trace
+}
+
+// checkSent fails unless every op in trace is of a kind in ops and sets
+// only attributes whose capability is in attrs.
+func checkSent(t *testing.T, trace string, ops []model.OpKind, attrs []string) {
+	t.Helper()
+	n := 0
+	for _, l := range strings.Split(trace, "\n") {
+		req, ok := strings.CutPrefix(l, "> ")
+		if !ok {
+			continue
+		}
+		op, err := model.ParseOp(req)
+		if err != nil {
+			continue // hello, reset, routes, addrs, quit
+		}
+		n++
+		if !slices.Contains(ops, op.Kind) {
+			t.Errorf("sent %q, an op it did not declare", req)
+		}
+		for _, a := range model.Attrs() {
+			if a.Get(op) != 0 && !slices.Contains(attrs, a.Capability) {
+				t.Errorf("sent %q, with %s, which it did not declare", req, a.Name)
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("sent no op")
+	}
+}
+
+func TestBuggyPythonStackIsFound(t *testing.T) {
+	s, trace := startTraced(t, process.Quote(python(t))+" buggy_stack.py")
+	l := sut.LimitsOf(s)
+	if l.IPv4 || !l.IPv6 || !slices.Equal(l.Attrs, buggyAttrs) || !slices.Equal(l.Ops, buggyOps) || l.Promote != nil || l.Kinds != nil {
+		t.Fatalf("limits %+v, want IPv6 only, ops %v, attributes %q", l, buggyOps, buggyAttrs)
+	}
+	defer func() { checkSent(t, trace.String(), buggyOps, buggyAttrs) }()
 	var first *check.Divergence
 	c := config(s)
 	c.OnDivergence = func(d *check.Divergence) {
@@ -186,7 +243,8 @@ func TestBuggyPythonStackIsFound(t *testing.T) {
 // TestFixedPythonStackPasses shows that the seeded bug is the Python
 // stack's only divergence: with --fixed it passes.
 func TestFixedPythonStackPasses(t *testing.T) {
-	s := open(t, process.Quote(python(t))+" buggy_stack.py --fixed")
+	s, trace := startTraced(t, process.Quote(python(t))+" buggy_stack.py --fixed")
+	defer func() { checkSent(t, trace.String(), buggyOps, buggyAttrs) }()
 	res, err := props.Hunt(s, config(s), props.Budget{Seed: 1, Checks: 200})
 	if err != nil {
 		t.Fatal(err)
@@ -277,4 +335,21 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *syncBuf) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuf) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

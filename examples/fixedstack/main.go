@@ -64,13 +64,14 @@ func serve(promote, keep bool, kinds string, report map[model.RouteKind]bool, gl
 		switch verb {
 		case "hello":
 			// Answer with our version and what we support: both
-			// families and metrics, which are not the defaults, our
-			// promotion setting, the route kinds we report, and every
-			// op kind routefuzz knows, since the fixed stack takes them.
+			// families, our promotion and keep_addr_on_down settings,
+			// the route kinds we report, every attribute (metrics=1
+			// noprefixroute=1 lifetimes=1) and every op kind routefuzz
+			// knows, since the fixed stack takes them all.
 			if args != "routefuzz 1" {
 				return fmt.Errorf("harness speaks %q; this adapter speaks version 1", req)
 			}
-			fmt.Fprintf(out, "hello routefuzz 1 kinds=%s promote=%d keep_addr_on_down=%d families=4,6 metrics=1 ops=%s\n", kinds, bit(promote), bit(keep), ops())
+			fmt.Fprintf(out, "hello routefuzz 1 kinds=%s promote=%d keep_addr_on_down=%d families=4,6 %s ops=%s\n", kinds, bit(promote), bit(keep), attrs(), ops())
 		case "reset":
 			cfg := model.Config{Adapters: strings.Fields(args), Promote: promote, KeepAddrOnDown: keep}
 			if err := stack.Reset(cfg); err != nil {
@@ -87,7 +88,9 @@ func serve(promote, keep bool, kinds string, report map[model.RouteKind]bool, gl
 			}
 			for _, r := range t {
 				if report[r.Kind] {
-					fmt.Fprintln(out, r) // e.g. "local 10.0.0.1/32 dev a0 src 10.0.0.1"
+					// e.g. "local 10.0.0.1/32 dev a0 src 10.0.0.1", or
+					// "10.0.0.0/24 dev a0 src 10.0.0.1 linkdown" without carrier
+					fmt.Fprintln(out, r)
 				}
 			}
 			fmt.Fprintln(out, ".")
@@ -104,7 +107,9 @@ func serve(promote, keep bool, kinds string, report map[model.RouteKind]bool, gl
 				fmt.Fprintln(out, "err unsupported")
 				break
 			}
-			// An op: "add a0 10.0.0.1/24", "del a0 10.0.0.1/24", ...
+			// An op: "add a0 10.0.0.1/24 metric 5 noprefixroute",
+			// "change a0 10.0.0.1/24 valid_lft 600 preferred_lft 300",
+			// "carrier a0 off", ...
 			op, err := model.ParseOp(req)
 			if err != nil {
 				fmt.Fprintf(out, "err invalid %v\n", err)
@@ -136,7 +141,17 @@ func result(err error) string {
 	return "err " + r.String() + " " + msg
 }
 
-// ops returns the verbs of every op kind: "add,del".
+// attrs returns every attribute capability, each declared taken:
+// "metrics=1 noprefixroute=1 lifetimes=1".
+func attrs() string {
+	var cs []string
+	for _, c := range model.Capabilities() {
+		cs = append(cs, c+"=1")
+	}
+	return strings.Join(cs, " ")
+}
+
+// ops returns the verbs of every op kind: "add,del,down,...".
 func ops() string {
 	var vs []string
 	for _, sp := range model.Alphabet {

@@ -78,7 +78,7 @@ func helper(args []string) {
 	fs := flag.NewFlagSet(helperArg, flag.ExitOnError)
 	hello := fs.String("hello", goodHello, "answer to hello")
 	on := fs.String("on", "", "misbehave at the first request starting with this")
-	do := fs.String("do", "", "how: crash, sigkill, hang, spawnhang, exitheld, setsid, setsidcrash, garbage, badroute, unsupported, extra, close, endless, longline, escape, flood")
+	do := fs.String("do", "", "how: crash, sigkill, hang, spawnhang, exitheld, setsid, setsidcrash, garbage, linkdown, badroute, unsupported, extra, close, endless, longline, escape, flood")
 	pids := fs.String("pids", "", "setsid, setsidcrash: write the program's pid and its grandchild's to this file")
 	clearenv := fs.Bool("clearenv", false, "setsid, setsidcrash: start the grandchild with an empty environment")
 	dup := fs.Bool("dup", false, "list a connected route once per address needing it, as a stack that does not reference-count it would")
@@ -169,6 +169,15 @@ func helper(args []string) {
 				fmt.Fprintln(out, "bonjour")
 				out.Flush()
 				continue
+			case "linkdown":
+				// Routes without carrier, as a kernel lists them.
+				fmt.Fprintln(out, "10.0.0.0/24 dev a0 src 10.0.0.1 linkdown")
+				fmt.Fprintln(out, "broadcast 10.0.0.255/32  dev a0 src 10.0.0.1\tlinkdown")
+				fmt.Fprintln(out, "2001:db8::/64 dev a0 linkdown metric 256")
+				fmt.Fprintln(out, "local 10.0.0.1/32 dev a0 src 10.0.0.1")
+				fmt.Fprintln(out, ".")
+				out.Flush()
+				continue
 			case "badroute":
 				fmt.Fprintln(out, "10.0.0.1/24 dev a0 src 10.0.0.1") // host bits set
 				fmt.Fprintln(out, ".")
@@ -192,20 +201,6 @@ func helper(args []string) {
 		case "reset":
 			stack.Reset(model.Config{Adapters: strings.Fields(rest), Promote: true})
 			fmt.Fprintln(out, "ok")
-		case "add", "del":
-			op, err := model.ParseOp(req)
-			if err == nil {
-				err = stack.Apply(op)
-			}
-			var oe *model.OpError
-			switch {
-			case err == nil:
-				fmt.Fprintln(out, "ok")
-			case errors.As(err, &oe):
-				fmt.Fprintf(out, "err %s %s\n", oe.Result, oe.Msg)
-			default:
-				fmt.Fprintf(out, "err invalid %v\n", err)
-			}
 		case "routes":
 			t, _ := stack.Routes()
 			if *dup {
@@ -223,7 +218,25 @@ func helper(args []string) {
 			out.Flush()
 			return
 		default:
-			fmt.Fprintln(out, "err unsupported")
+			if _, err := model.ParseOpKind(verb); err != nil {
+				fmt.Fprintln(out, "err unsupported")
+				break
+			}
+			// Every op of the alphabet goes to the fixed stack, which
+			// answers "err invalid" to a kind it does not implement.
+			op, err := model.ParseOp(req)
+			if err == nil {
+				err = stack.Apply(op)
+			}
+			var oe *model.OpError
+			switch {
+			case err == nil:
+				fmt.Fprintln(out, "ok")
+			case errors.As(err, &oe):
+				fmt.Fprintf(out, "err %s %s\n", oe.Result, oe.Msg)
+			default:
+				fmt.Fprintf(out, "err invalid %v\n", err)
+			}
 		}
 		out.Flush()
 	}

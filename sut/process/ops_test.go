@@ -1,10 +1,13 @@
 package process
 
 import (
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/routefuzz/routefuzz/model"
+	"github.com/routefuzz/routefuzz/sut"
 )
 
 func TestOpsCapability(t *testing.T) {
@@ -62,5 +65,130 @@ func TestKeepAddrOnDownCapability(t *testing.T) {
 	for _, hello := range []string{"hello routefuzz 1 keep_addr_on_down=2", "hello routefuzz 1 keep_addr_on_down=0 keep_addr_on_down=1"} {
 		_, err := Start(helperCmd("-hello", hello), Options{})
 		wantErr(t, err, ErrCapability)
+	}
+}
+
+// sameSet reports whether a and b hold the same strings, in any order.
+func sameSet(a, b []string) bool {
+	return slices.Equal(slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b)))
+}
+
+// The attribute capabilities are those of the op alphabet, each 0 or 1:
+// an op that sets an attribute whose capability the program did not
+// declare is never sent, and the conversation goes on.
+func TestAttrCapabilities(t *testing.T) {
+	ops := []string{
+		"add a0 2001:db8::1/64 metric 5",
+		"add a0 2001:db8::2/64 noprefixroute",
+		"add a0 2001:db8::3/64 valid_lft 600 preferred_lft 300",
+		"add a0 10.0.0.1/24 metric 7 noprefixroute valid_lft 900 preferred_lft 900",
+	}
+	for _, tc := range []struct {
+		hello string
+		want  []string // capabilities taken
+		sent  []bool   // whether each of ops is sent
+	}{
+		{"hello routefuzz 1", nil, []bool{false, false, false, false}},
+		{"hello routefuzz 1 metrics=1", []string{"metrics"}, []bool{true, false, false, false}},
+		{"hello routefuzz 1 noprefixroute=1", []string{"noprefixroute"}, []bool{false, true, false, false}},
+		{"hello routefuzz 1 lifetimes=1 noprefixroute=0", []string{"lifetimes"}, []bool{false, false, true, false}},
+		{"hello routefuzz 1 metrics=1 noprefixroute=1 lifetimes=1", []string{"metrics", "noprefixroute", "lifetimes"}, []bool{true, true, true, true}},
+	} {
+		var trace syncBuf
+		s := start(t, Options{Trace: &trace}, "-hello", tc.hello)
+		if got := s.Limits().Attrs; !sameSet(got, tc.want) {
+			t.Errorf("%q: attribute capabilities %q, want %q", tc.hello, got, tc.want)
+		}
+		if err := s.Reset(cfg); err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range ops {
+			op := model.MustParseOp(line)
+			err := s.Apply(op)
+			sent := strings.Contains(trace.String(), "> "+line+"\n")
+			if sent != tc.sent[i] {
+				t.Errorf("%q: %q sent: %v, want %v (%v)", tc.hello, line, sent, tc.sent[i], err)
+			}
+			if !tc.sent[i] {
+				why := sut.LimitsOf(s).Unsupported(op)
+				wantErr(t, err, ErrUnsupported, "so routefuzz does not send")
+				if !strings.HasSuffix(why, " not supported") {
+					t.Errorf("%q: Unsupported(%q) = %q", tc.hello, line, why)
+				}
+				continue
+			}
+			var pe *Error
+			if errors.As(err, &pe) {
+				t.Errorf("%q: %q: %v", tc.hello, line, err) // ok or a result, not a harness failure
+			}
+		}
+		// Undeclared attributes never break the conversation.
+		if _, err := s.Routes(); err != nil {
+			t.Errorf("%q: %v", tc.hello, err)
+		}
+	}
+}
+
+// ops= may list every kind of the alphabet; change and carrier are sent
+// only to a program that declares them.
+func TestChangeCarrierOps(t *testing.T) {
+	change := model.MustParseOp("change a0 10.0.0.1/24 metric 9")
+	carrier := model.MustParseOp("carrier a0 off")
+	var trace syncBuf
+	s := start(t, Options{Trace: &trace}, "-hello", "hello routefuzz 1 metrics=1 ops=carrier,add,del,change")
+	if l := s.Limits(); !slices.Equal(l.Ops, []model.OpKind{model.Add, model.Del, model.Change, model.Carrier}) {
+		t.Errorf("ops=carrier,add,del,change: takes %v", l.Ops)
+	}
+	if err := s.Reset(cfg); err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range []model.Op{model.MustParseOp("add a0 10.0.0.1/24"), change, carrier, model.MustParseOp("carrier a0 on")} {
+		var pe *Error
+		if err := s.Apply(op); errors.As(err, &pe) {
+			t.Errorf("%s: %v", op, err)
+		}
+		if !strings.Contains(trace.String(), "> "+op.String()+"\n") {
+			t.Errorf("%s was not sent", op)
+		}
+	}
+
+	s = start(t, Options{}, "-hello", "hello routefuzz 1 metrics=1 ops=add,del,down,up")
+	if err := s.Reset(cfg); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, s.Apply(change), ErrUnsupported, "declared ops=add,del,down,up, so routefuzz does not send")
+	wantErr(t, s.Apply(carrier), ErrUnsupported, "declared ops=add,del,down,up, so routefuzz does not send")
+	// change with an undeclared attribute, though change is declared.
+	s = start(t, Options{}, "-hello", "hello routefuzz 1 ops=add,del,change")
+	if err := s.Reset(cfg); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, s.Apply(change), ErrUnsupported, "metrics=0")
+}
+
+// Route lines may end in "linkdown" (routes of an adapter without
+// carrier), in any order with src and metric.
+func TestLinkdownRoutes(t *testing.T) {
+	s := start(t, Options{}, "-on", "routes", "-do", "linkdown")
+	if err := s.Reset(cfg); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := s.Routes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := model.SortRoutes([]model.Route{
+		model.MustParseRoute("10.0.0.0/24 dev a0 src 10.0.0.1 linkdown"),
+		model.MustParseRoute("broadcast 10.0.0.255/32 dev a0 src 10.0.0.1 linkdown"),
+		model.MustParseRoute("2001:db8::/64 dev a0 metric 256 linkdown"),
+		model.MustParseRoute("local 10.0.0.1/32 dev a0 src 10.0.0.1"),
+	})
+	if !slices.Equal(rs, want) {
+		t.Errorf("routes:\n%s\nwant:\n%s", rs, want)
+	}
+	for _, r := range rs {
+		if r.Linkdown != (r.Kind != model.Local) {
+			t.Errorf("%s: linkdown %v", r, r.Linkdown)
+		}
 	}
 }

@@ -223,6 +223,7 @@ func (s *Stack) Limits() sut.Limits {
 	l.Promote = slices.Clone(l.Promote)
 	l.KeepAddrOnDown = slices.Clone(l.KeepAddrOnDown)
 	l.Ops = slices.Clone(l.Ops)
+	l.Attrs = slices.Clone(l.Attrs)
 	return l
 }
 
@@ -437,16 +438,15 @@ func (s *Stack) handshake() error {
 }
 
 // parseCaps reads the capabilities of a hello answer. The op kinds a
-// program takes (ops=) and the attribute capabilities (metrics=) come from
-// the op alphabet; a program that declares no ops= takes model.V1Ops.
+// program takes (ops=) and the attribute capabilities (model.Capabilities:
+// metrics=, noprefixroute=, lifetimes=) come from the op alphabet; a
+// program that declares no ops= takes model.V1Ops, and one that declares
+// no attribute capability is sent no attribute.
 func parseCaps(caps []string) (l sut.Limits, promote bool, err error) {
 	l = sut.Limits{IPv4: true, IPv6: true, Promote: []bool{true}, KeepAddrOnDown: []bool{false}, Ops: model.V1Ops()}
 	promote = true
 	seen := map[string]bool{}
-	known := []string{"kinds", "promote", "keep_addr_on_down", "families", "ops"}
-	for _, a := range model.Attrs() {
-		known = append(known, a.Capability)
-	}
+	known := append([]string{"kinds", "promote", "keep_addr_on_down", "families", "ops"}, model.Capabilities()...)
 	for _, c := range caps {
 		k, v, ok := strings.Cut(c, "=")
 		if !ok {
@@ -513,14 +513,18 @@ func parseCaps(caps []string) (l sut.Limits, promote bool, err error) {
 			}
 			continue
 		}
-		i := slices.IndexFunc(model.Attrs(), func(a *model.Attr) bool { return a.Capability == k })
-		if i < 0 {
+		// An attribute capability: "metrics=1", "noprefixroute=1",
+		// "lifetimes=1", one for each capability of the alphabet's
+		// attributes (attributes that go together share one).
+		if !slices.Contains(model.Capabilities(), k) {
 			return l, false, fmt.Errorf("capability %q is unknown (want %s)", k, strings.Join(known, ", "))
 		}
 		if v != "0" && v != "1" {
 			return l, false, bad("0 or 1")
 		}
-		l.SetTakes(model.Attrs()[i], v == "1")
+		if v == "1" {
+			l.Attrs = append(l.Attrs, k)
+		}
 	}
 	if !l.IPv4 {
 		l.Promote = nil // promotion is IPv4's: any setting does

@@ -116,7 +116,8 @@ func TestCapabilities(t *testing.T) {
 		want  sut.Limits
 	}{
 		{"hello routefuzz 1", sut.Limits{Promote: []bool{true}, IPv4: true, IPv6: true}},
-		{"hello routefuzz 1 promote=0 metrics=1", sut.Limits{Promote: []bool{false}, IPv4: true, IPv6: true, Metrics: true}},
+		{"hello routefuzz 1 promote=0 metrics=1", sut.Limits{Promote: []bool{false}, IPv4: true, IPv6: true, Attrs: []string{"metrics"}}},
+		{"hello routefuzz 1 lifetimes=1 metrics=0 noprefixroute=1", sut.Limits{Promote: []bool{true}, IPv4: true, IPv6: true, Attrs: []string{"lifetimes", "noprefixroute"}}},
 		{"hello routefuzz 1 kinds=local,connected families=4", sut.Limits{Kinds: []model.RouteKind{c, l}, Promote: []bool{true}, IPv4: true}},
 		{"hello routefuzz 1 families=6 promote=1", sut.Limits{IPv6: true}}, // promotion is IPv4's
 	}
@@ -124,7 +125,7 @@ func TestCapabilities(t *testing.T) {
 		s := start(t, Options{}, "-hello", tt.hello)
 		got := s.Limits()
 		if !slices.Equal(got.Kinds, tt.want.Kinds) || !slices.Equal(got.Promote, tt.want.Promote) ||
-			got.IPv4 != tt.want.IPv4 || got.IPv6 != tt.want.IPv6 || got.Metrics != tt.want.Metrics {
+			got.IPv4 != tt.want.IPv4 || got.IPv6 != tt.want.IPv6 || !sameSet(got.Attrs, tt.want.Attrs) {
 			t.Errorf("%q: limits %+v, want %+v", tt.hello, got, tt.want)
 		}
 	}
@@ -140,6 +141,12 @@ func TestBadCapabilities(t *testing.T) {
 		"hello routefuzz 1 metrics=yes",
 		"hello routefuzz 1 colour=blue",
 		"hello routefuzz 1 metrics",
+		"hello routefuzz 1 noprefixroute",
+		"hello routefuzz 1 noprefixroute=yes",
+		"hello routefuzz 1 lifetimes=2",
+		"hello routefuzz 1 lifetimes=1 lifetimes=1",
+		"hello routefuzz 1 valid_lft=1",
+		"hello routefuzz 1 metric=1",
 		"hello routefuzz 1 promote=0 promote=1",
 	} {
 		_, err := Start(helperCmd("-hello", hello), Options{})
