@@ -29,8 +29,9 @@ func (c *counting) Apply(op model.Op) error {
 	return c.Stack.Apply(op)
 }
 
-// checksPerSetting is how many sequences each setting runs: enough for
-// 20,000 steps. ROUTEFUZZ_FIXED_CHECKS overrides it (a longer soak).
+// checksPerSetting is how many sequences each setting runs: about 50,000
+// steps, about a second per setting. ROUTEFUZZ_FIXED_CHECKS overrides it
+// (a longer soak).
 func checksPerSetting(t *testing.T) int {
 	if v := os.Getenv("ROUTEFUZZ_FIXED_CHECKS"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -39,7 +40,16 @@ func checksPerSetting(t *testing.T) int {
 		}
 		return n
 	}
-	return 800
+	return 2000
+}
+
+// minSteps is the fewest steps a setting must check: 20,000, or none with
+// -short, under which rapid runs a fifth of the checks, each half as long.
+func minSteps() int {
+	if testing.Short() {
+		return 0
+	}
+	return 20000
 }
 
 // The fixed stack agrees with the model over at least 20,000 random steps
@@ -58,8 +68,8 @@ func TestAgreesWithModelEverySetting(t *testing.T) {
 				if res.Minimal != nil {
 					t.Fatalf("fixed diverges:\n%s", res.Minimal.Report())
 				}
-				if res.Steps < 20000 {
-					t.Fatalf("only %d steps checked, want at least 20000", res.Steps)
+				if res.Steps < minSteps() {
+					t.Fatalf("only %d steps checked, want at least %d", res.Steps, minSteps())
 				}
 				for _, sp := range model.Alphabet {
 					if s.n[sp.Kind] < res.Steps/100 {
