@@ -17,7 +17,9 @@ type Stack struct {
 	promote bool
 	keep    bool // keep_addr_on_down
 	addrs   ifaddr.Lists
-	routes  map[model.Route]int // route → how many addresses hold it
+	// routes maps each route to how many addresses hold it. A route's
+	// identity includes Linkdown: carrier re-keys an adapter's routes.
+	routes map[model.Route]int
 }
 
 // New returns a stack with no adapters.
