@@ -6,6 +6,8 @@
 package fixed
 
 import (
+	"net/netip"
+
 	"github.com/routefuzz/routefuzz/model"
 	"github.com/routefuzz/routefuzz/sut/internal/ifaddr"
 )
@@ -15,7 +17,9 @@ type Stack struct {
 	promote bool
 	keep    bool // keep_addr_on_down
 	addrs   ifaddr.Lists
-	routes  map[model.Route]int // route → how many addresses hold it
+	// routes maps each route to how many addresses hold it. A route's
+	// identity includes Linkdown: carrier re-keys an adapter's routes.
+	routes map[model.Route]int
 }
 
 // New returns a stack with no adapters.
@@ -45,48 +49,58 @@ func (s *Stack) Apply(op model.Op) error {
 	switch op.Kind {
 	case model.Down:
 		s.down(dev)
-		return nil
 	case model.Up:
 		s.up(dev)
-		return nil
 	case model.Unplug:
 		s.unplug(dev)
-		return nil
 	case model.Plug:
 		s.addrs.SetUnplugged(dev, false)
-		return nil
+	case model.Carrier:
+		s.carrier(dev, op.On)
+	case model.Change:
+		s.change(op)
+	case model.Add:
+		s.add(dev, ifaddr.FromOp(op))
+	case model.Del:
+		s.del(dev, op.Prefix)
 	}
-	isDown := s.addrs.IsDown(dev)
-	if op.Kind == model.Add {
-		a := ifaddr.Addr{P: op.Prefix, Metric: op.Metric}
-		if !a.P.Addr().Is4() {
-			s.ref(model.Route{Kind: model.Local, Dst: ifaddr.Host(a.P), Dev: dev})
-			if !isDown {
-				s.ref(prefix6(dev, a))
-			}
-		} else if prim, ok := s.addrs.Primary(dev, a.Key()); ok {
-			s.ref(local4(dev, a, prim))
-		} else {
-			s.addPrimary(dev, a)
-		}
-		s.addrs.Add(dev, a)
-		return nil
+	return nil
+}
+
+// add adds a's routes: an IPv6 address its local route, and its prefix
+// route while dev is up; an IPv4 secondary its local route; a new IPv4
+// primary its local and subnet routes.
+func (s *Stack) add(dev string, a ifaddr.Addr) {
+	if !a.P.Addr().Is4() {
+		s.ref(local6(dev, a))
+		s.refAll(s.prefix6(dev, a))
+	} else if prim, ok := s.addrs.Primary(dev, a.Key()); ok {
+		s.ref(local4(dev, a, prim))
+	} else {
+		s.addPrimary(dev, a)
 	}
-	if !op.Prefix.Addr().Is4() {
-		a := s.addrs.Remove(dev, op.Prefix)
+	s.addrs.Add(dev, a)
+}
+
+// del removes the address p and the routes it holds. Deleting an IPv4
+// primary takes its secondaries with it, or, with promotion, hands the
+// group's subnet routes to the oldest secondary, with that secondary's
+// own noprefixroute flag and metric, and re-keys the other secondaries'
+// local routes to the new primary's source.
+func (s *Stack) del(dev string, p netip.Prefix) {
+	if !p.Addr().Is4() {
+		a := s.addrs.Remove(dev, p)
 		if !a.Hidden {
-			s.unref(model.Route{Kind: model.Local, Dst: ifaddr.Host(a.P), Dev: dev})
+			s.unref(local6(dev, a))
 		}
-		if !isDown {
-			s.unref(prefix6(dev, a))
-		}
-		return nil
+		s.unrefAll(s.prefix6(dev, a))
+		return
 	}
-	prim, _ := s.addrs.Primary(dev, op.Prefix.Masked())
-	a := s.addrs.Remove(dev, op.Prefix)
+	prim, _ := s.addrs.Primary(dev, p.Masked())
+	a := s.addrs.Remove(dev, p)
 	if prim.P != a.P {
 		s.unref(local4(dev, a, prim))
-		return nil
+		return
 	}
 	s.delPrimary(dev, a)
 	secs := s.addrs.Group(dev, a.Key())
@@ -97,7 +111,7 @@ func (s *Stack) Apply(op model.Op) error {
 		for _, sec := range secs {
 			s.addrs.Remove(dev, sec.P)
 		}
-		return nil
+		return
 	}
 	if len(secs) > 0 {
 		s.addPrimary(dev, secs[0])
@@ -105,40 +119,92 @@ func (s *Stack) Apply(op model.Op) error {
 			s.ref(local4(dev, sec, secs[0]))
 		}
 	}
-	return nil
+}
+
+// change replaces the attributes of the address op names, and adjusts
+// only the routes that address holds: an IPv6 address's prefix route, an
+// IPv4 primary's subnet routes (a secondary holds none that depend on
+// its attributes: its metric and flag matter once it is promoted). Local
+// routes do not depend on attributes.
+func (s *Stack) change(op model.Op) {
+	dev := op.Adapter
+	prim, _ := s.addrs.Primary(dev, op.Prefix.Masked())
+	old, now := s.addrs.Change(op)
+	switch {
+	case !op.Prefix.Addr().Is4():
+		s.unrefAll(s.prefix6(dev, old))
+		s.refAll(s.prefix6(dev, now))
+	case prim.P == op.Prefix:
+		s.unrefAll(s.subnet4(dev, old))
+		s.refAll(s.subnet4(dev, now))
+	}
+}
+
+// carrier records dev's carrier. When that changes whether dev's routes
+// are linkdown (dev is up), every non-local route of dev is re-keyed to
+// its other form, keeping its reference count; a down adapter holds no
+// such route, and up adds them in the form its carrier then says.
+func (s *Stack) carrier(dev string, on bool) {
+	was := s.addrs.Linkdown(dev)
+	s.addrs.SetCarrier(dev, on)
+	now := s.addrs.Linkdown(dev)
+	if was == now {
+		return
+	}
+	moved := make(map[model.Route]int)
+	for r, n := range s.routes {
+		if r.Dev == dev && r.Kind != model.Local && r.Linkdown == was {
+			delete(s.routes, r)
+			r.Linkdown = now
+			moved[r] = n
+		}
+	}
+	for r, n := range moved {
+		s.routes[r] += n
+	}
 }
 
 func local4(dev string, a, prim ifaddr.Addr) model.Route {
 	return model.Route{Kind: model.Local, Dst: ifaddr.Host(a.P), Dev: dev, Src: prim.P.Addr()}
 }
 
-func prefix6(dev string, a ifaddr.Addr) model.Route {
-	return model.Route{Kind: model.Connected, Dst: a.Key(), Dev: dev, Metric: ifaddr.V6Metric(a)}
+func local6(dev string, a ifaddr.Addr) model.Route {
+	return model.Route{Kind: model.Local, Dst: ifaddr.Host(a.P), Dev: dev}
+}
+
+// subnet4 returns the subnet routes an IPv4 primary a holds on dev as it
+// is now: none while dev is down, linkdown while it has no carrier.
+func (s *Stack) subnet4(dev string, a ifaddr.Addr) []model.Route {
+	if s.addrs.IsDown(dev) {
+		return nil
+	}
+	return ifaddr.SubnetRoutes(dev, a, s.addrs.Linkdown(dev))
+}
+
+// prefix6 returns the prefix route an IPv6 address a holds on dev as it
+// is now: none while dev is down, linkdown while it has no carrier.
+func (s *Stack) prefix6(dev string, a ifaddr.Addr) []model.Route {
+	if s.addrs.IsDown(dev) {
+		return nil
+	}
+	return ifaddr.PrefixRoutes6(dev, a, s.addrs.Linkdown(dev))
 }
 
 // addPrimary adds a primary's local route, and its subnet routes unless
 // its adapter is down.
 func (s *Stack) addPrimary(dev string, a ifaddr.Addr) {
 	s.ref(local4(dev, a, a))
-	if !s.addrs.IsDown(dev) {
-		for _, r := range ifaddr.SubnetRoutes(dev, a) {
-			s.ref(r)
-		}
-	}
+	s.refAll(s.subnet4(dev, a))
 }
 
 func (s *Stack) delPrimary(dev string, a ifaddr.Addr) {
 	s.unref(local4(dev, a, a))
-	if !s.addrs.IsDown(dev) {
-		for _, r := range ifaddr.SubnetRoutes(dev, a) {
-			s.unref(r)
-		}
-	}
+	s.unrefAll(s.subnet4(dev, a))
 }
 
 // down takes dev down: the subnet routes of its IPv4 primaries go (their
 // local routes stay); its IPv6 addresses go with their routes, except
-// that keep_addr_on_down keeps the addresses, without routes.
+// that keep_addr_on_down keeps the permanent ones, without routes.
 func (s *Stack) down(dev string) {
 	if s.addrs.IsDown(dev) {
 		return
@@ -147,18 +213,16 @@ func (s *Stack) down(dev string) {
 	for i, a := range s.addrs.Of(dev) {
 		if a.P.Addr().Is4() {
 			if s.primaryAt(dev, i) {
-				for _, r := range ifaddr.SubnetRoutes(dev, a) {
-					s.unref(r)
-				}
+				s.unrefAll(s.subnet4(dev, a))
 			}
 			kept = append(kept, a)
 			continue
 		}
 		if !a.Hidden {
-			s.unref(model.Route{Kind: model.Local, Dst: ifaddr.Host(a.P), Dev: dev})
+			s.unref(local6(dev, a))
 		}
-		s.unref(prefix6(dev, a))
-		if s.keep {
+		s.unrefAll(s.prefix6(dev, a))
+		if a.KeptOverDown(s.keep) {
 			a.Hidden = true
 			kept = append(kept, a)
 		}
@@ -169,7 +233,7 @@ func (s *Stack) down(dev string) {
 
 // up brings dev up: the subnet routes of its IPv4 primaries, and the
 // prefix routes of its IPv6 addresses and the local routes of those kept
-// over down, come back.
+// over down, come back, linkdown if dev has no carrier.
 func (s *Stack) up(dev string) {
 	if !s.addrs.IsDown(dev) {
 		return
@@ -179,17 +243,15 @@ func (s *Stack) up(dev string) {
 	for i, a := range as {
 		if a.P.Addr().Is4() {
 			if s.primaryAt(dev, i) {
-				for _, r := range ifaddr.SubnetRoutes(dev, a) {
-					s.ref(r)
-				}
+				s.refAll(s.subnet4(dev, a))
 			}
 			continue
 		}
 		if a.Hidden {
 			as[i].Hidden = false
-			s.ref(model.Route{Kind: model.Local, Dst: ifaddr.Host(a.P), Dev: dev})
+			s.ref(local6(dev, a))
 		}
-		s.ref(prefix6(dev, a))
+		s.refAll(s.prefix6(dev, a))
 	}
 }
 
@@ -204,7 +266,7 @@ func (s *Stack) unplug(dev string) {
 			// Added while down (down of a down adapter does nothing),
 			// it has its local route; kept over down, it has none.
 			if !a.Hidden {
-				s.unref(model.Route{Kind: model.Local, Dst: ifaddr.Host(a.P), Dev: dev})
+				s.unref(local6(dev, a))
 			}
 			continue
 		}
@@ -233,6 +295,18 @@ func (s *Stack) primaryAt(dev string, i int) bool {
 }
 
 func (s *Stack) ref(r model.Route) { s.routes[r]++ }
+
+func (s *Stack) refAll(rs []model.Route) {
+	for _, r := range rs {
+		s.ref(r)
+	}
+}
+
+func (s *Stack) unrefAll(rs []model.Route) {
+	for _, r := range rs {
+		s.unref(r)
+	}
+}
 
 func (s *Stack) unref(r model.Route) {
 	if s.routes[r]--; s.routes[r] <= 0 {

@@ -30,7 +30,12 @@
 // and up are right: while an adapter is down its subnet routes are not
 // shown (IPv4 local routes are; IPv6 addresses kept by keep_addr_on_down
 // have no local route until up), and up shows them again as the stack's
-// bookkeeping has them, stale entries included.
+// bookkeeping has them, stale entries included. So are carrier (while an
+// adapter is up without carrier its subnet routes, stale ones included,
+// are shown linkdown), change (it rewrites the routes of the address's own
+// subnet and adapter from its addresses, as an add does, without touching
+// the FIFO or the counts) and the attributes (noprefixroute, metric,
+// lifetimes), which follow the kernel's rules (sut/internal/ifaddr).
 package legacy
 
 import (
@@ -106,10 +111,22 @@ func (s *Stack) Apply(op model.Op) error {
 	case model.Plug:
 		s.addrs.SetUnplugged(dev, false)
 		return nil
+	case model.Carrier:
+		// Right: Routes marks dev's subnet routes linkdown while it is
+		// up without carrier, whatever they are.
+		s.addrs.SetCarrier(dev, op.On)
+		return nil
 	}
 	g := group{key, dev}
+	if op.Kind == model.Change {
+		// Right: the address's own group is rewritten from its
+		// addresses, as an add does, and no contribution changes.
+		s.addrs.Change(op)
+		s.refresh(g)
+		return nil
+	}
 	if op.Kind == model.Add {
-		s.addrs.Add(dev, ifaddr.Addr{P: op.Prefix, Metric: op.Metric})
+		s.addrs.Add(dev, ifaddr.FromOp(op))
 		s.fifo[key] = append(s.fifo[key], dev)
 		s.count[g]++
 		s.refresh(g)
@@ -136,7 +153,8 @@ func (s *Stack) Apply(op model.Op) error {
 }
 
 // down takes dev down. Its IPv6 addresses are flushed by the correct
-// path (each drops its own entry), or kept without local routes.
+// path (each drops its own entry), or, under keep_addr_on_down, the
+// permanent ones are kept without local routes.
 func (s *Stack) down(dev string) {
 	if s.addrs.IsDown(dev) {
 		return
@@ -146,7 +164,7 @@ func (s *Stack) down(dev string) {
 		if a.P.Addr().Is4() {
 			continue
 		}
-		if s.keep {
+		if a.KeptOverDown(s.keep) {
 			s.hidden[model.Addr{Adapter: dev, Prefix: a.P}] = true
 			continue
 		}
@@ -227,25 +245,32 @@ func (s *Stack) refresh(g group) {
 	var rs []model.Route
 	if g.key.Addr().Is4() {
 		prim := as[0]
-		rs = ifaddr.SubnetRoutes(g.dev, prim)
+		rs = ifaddr.SubnetRoutes(g.dev, prim, false)
 		for _, a := range as {
 			s.local[model.Addr{Adapter: g.dev, Prefix: a.P}] = model.Route{Kind: model.Local, Dst: ifaddr.Host(a.P), Dev: g.dev, Src: prim.P.Addr()}
 		}
 	} else {
 		for _, a := range as {
 			s.local[model.Addr{Adapter: g.dev, Prefix: a.P}] = model.Route{Kind: model.Local, Dst: ifaddr.Host(a.P), Dev: g.dev}
-			rs = append(rs, model.Route{Kind: model.Connected, Dst: g.key, Dev: g.dev, Metric: ifaddr.V6Metric(a)})
+			rs = append(rs, ifaddr.PrefixRoutes6(g.dev, a, false)...)
 		}
 	}
 	s.subnet[g] = rs
 }
 
-// Routes returns the routes the stack holds.
+// Routes returns the routes the stack holds: the subnet routes of the
+// adapters that are up, marked linkdown on those without carrier, and the
+// local routes.
 func (s *Stack) Routes() (model.Table, error) {
 	var rs []model.Route
-	for g, r := range s.subnet {
-		if !s.addrs.IsDown(g.dev) {
-			rs = append(rs, r...)
+	for g, gr := range s.subnet {
+		if s.addrs.IsDown(g.dev) {
+			continue
+		}
+		linkdown := s.addrs.Linkdown(g.dev)
+		for _, r := range gr {
+			r.Linkdown = linkdown
+			rs = append(rs, r)
 		}
 	}
 	for a, r := range s.local {

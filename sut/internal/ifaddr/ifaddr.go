@@ -13,25 +13,57 @@ import (
 	"github.com/routefuzz/routefuzz/model"
 )
 
-// Addr is one address and its metric.
+// Addr is one address and its attributes.
 type Addr struct {
 	P      netip.Prefix
-	Metric uint32
+	Metric uint32 // zero: none
+	// NoPrefixRoute is the noprefixroute flag: an IPv6 address holds no
+	// prefix route, an IPv4 primary no connected route (its broadcast
+	// route stays).
+	NoPrefixRoute bool
+	// Dynamic says the address has lifetimes: it is not permanent, and
+	// keep_addr_on_down does not keep it over down.
+	Dynamic bool
 	// Hidden marks an IPv6 address kept over down (keep_addr_on_down):
 	// it has no local route until up.
 	Hidden bool
 }
 
+// FromOp returns the address an add op creates, with its attributes.
+func FromOp(op model.Op) Addr {
+	return Addr{P: op.Prefix, Metric: op.Metric, NoPrefixRoute: op.NoPrefixRoute, Dynamic: op.ValidLft != 0}
+}
+
+// Changed returns a as a change op leaves it: the metric replaced (an
+// absent one meaning none) for IPv4, replaced only when the op gives one
+// for IPv6; noprefixroute and lifetimes replaced for both; Hidden kept.
+func (a Addr) Changed(op model.Op) Addr {
+	if op.Metric != 0 || a.P.Addr().Is4() {
+		a.Metric = op.Metric
+	}
+	a.NoPrefixRoute = op.NoPrefixRoute
+	a.Dynamic = op.ValidLft != 0
+	return a
+}
+
+// KeptOverDown reports whether a stays on its adapter when the adapter
+// goes down: IPv4 addresses do; IPv6 ones only under keep_addr_on_down
+// (keep), and only when permanent.
+func (a Addr) KeptOverDown(keep bool) bool {
+	return a.P.Addr().Is4() || keep && !a.Dynamic
+}
+
 // Key returns the group key: the masked prefix.
 func (a Addr) Key() netip.Prefix { return a.P.Masked() }
 
-// Lists holds the address list of each adapter, and which adapters are
-// administratively down.
+// Lists holds the address list of each adapter, which adapters are
+// administratively down, which have no carrier and which are unplugged.
 type Lists struct {
-	names []string
-	m     map[string][]Addr
-	down  map[string]bool
-	gone  map[string]bool // unplugged adapters
+	names     []string
+	m         map[string][]Addr
+	down      map[string]bool
+	nocarrier map[string]bool
+	gone      map[string]bool // unplugged adapters
 }
 
 // Reset forgets every address; the adapters are now names.
@@ -39,6 +71,7 @@ func (l *Lists) Reset(names []string) {
 	l.names = slices.Clone(names)
 	l.m = make(map[string][]Addr, len(names))
 	l.down = map[string]bool{}
+	l.nocarrier = map[string]bool{}
 	l.gone = map[string]bool{}
 	for _, n := range names {
 		l.m[n] = nil
@@ -69,12 +102,14 @@ func (l *Lists) Check(op model.Op) error {
 		if slices.ContainsFunc(as, func(a Addr) bool { return a.P == p || !p.Addr().Is4() && a.P.Addr() == p.Addr() }) {
 			return &model.OpError{Op: op, Result: model.Exists, Msg: "address already assigned"}
 		}
-	case model.Del:
+	case model.Del, model.Change:
+		// Change, like del, is of the exact address and length.
 		if !slices.ContainsFunc(as, func(a Addr) bool { return a.P == p }) {
 			return &model.OpError{Op: op, Result: model.NotFound, Msg: "address not found"}
 		}
-	case model.Down, model.Up:
-		// Always succeed: down twice and up twice are no-ops.
+	case model.Down, model.Up, model.Carrier:
+		// Always succeed: down twice, up twice and carrier on with
+		// carrier are no-ops.
 	case model.Unplug:
 	case model.Plug:
 		if !l.gone[op.Adapter] {
@@ -104,16 +139,33 @@ func (l *Lists) SetDown(dev string, down bool) {
 	}
 }
 
+// HasCarrier reports whether dev has carrier.
+func (l *Lists) HasCarrier(dev string) bool { return !l.nocarrier[dev] }
+
+// SetCarrier records whether dev has carrier.
+func (l *Lists) SetCarrier(dev string, on bool) {
+	if on {
+		delete(l.nocarrier, dev)
+	} else {
+		l.nocarrier[dev] = true
+	}
+}
+
+// Linkdown reports whether dev's non-local routes are marked linkdown:
+// it is up without carrier.
+func (l *Lists) Linkdown(dev string) bool { return !l.down[dev] && l.nocarrier[dev] }
+
 // IsUnplugged reports whether dev is unplugged.
 func (l *Lists) IsUnplugged(dev string) bool { return l.gone[dev] }
 
-// SetUnplugged records dev as unplugged (with no addresses, and up for
-// when it comes back) or plugged.
+// SetUnplugged records dev as unplugged (with no addresses, and up with
+// carrier for when it comes back) or plugged.
 func (l *Lists) SetUnplugged(dev string, gone bool) {
 	if gone {
 		l.gone[dev] = true
 		l.m[dev] = nil
 		delete(l.down, dev)
+		delete(l.nocarrier, dev)
 	} else {
 		delete(l.gone, dev)
 	}
@@ -132,6 +184,16 @@ func (l *Lists) Remove(dev string, p netip.Prefix) Addr {
 	a := as[i]
 	l.m[dev] = slices.Delete(as, i, i+1)
 	return a
+}
+
+// Change applies a change op to the address it names on its adapter (which
+// Check has found there) and returns the address before and after.
+func (l *Lists) Change(op model.Op) (old, now Addr) {
+	as := l.m[op.Adapter]
+	i := slices.IndexFunc(as, func(a Addr) bool { return a.P == op.Prefix })
+	old = as[i]
+	as[i] = old.Changed(op)
+	return old, as[i]
 }
 
 // Primary returns the oldest IPv4 address on dev in group key.
@@ -183,21 +245,33 @@ func Broadcast(p netip.Prefix) netip.Addr {
 }
 
 // SubnetRoutes returns the connected and broadcast routes that an IPv4
-// primary prim on dev creates under the kernel's rules (fib_add_ifaddr).
-func SubnetRoutes(dev string, prim Addr) []model.Route {
+// primary prim on dev creates under the kernel's rules (fib_add_ifaddr):
+// no connected route when prim has noprefixroute, and every route marked
+// linkdown as given.
+func SubnetRoutes(dev string, prim Addr, linkdown bool) []model.Route {
 	key := prim.Key()
 	if key.Addr() == netip.IPv4Unspecified() {
 		return nil
 	}
 	src := prim.P.Addr()
 	var rs []model.Route
-	if key.Bits() < 32 {
-		rs = append(rs, model.Route{Kind: model.Connected, Dst: key, Dev: dev, Src: src, Metric: prim.Metric})
+	if key.Bits() < 32 && !prim.NoPrefixRoute {
+		rs = append(rs, model.Route{Kind: model.Connected, Dst: key, Dev: dev, Src: src, Metric: prim.Metric, Linkdown: linkdown})
 	}
 	if key.Bits() < 31 {
-		rs = append(rs, model.Route{Kind: model.Broadcast, Dst: netip.PrefixFrom(Broadcast(key), 32), Dev: dev, Src: src})
+		rs = append(rs, model.Route{Kind: model.Broadcast, Dst: netip.PrefixFrom(Broadcast(key), 32), Dev: dev, Src: src, Linkdown: linkdown})
 	}
 	return rs
+}
+
+// PrefixRoutes6 returns the prefix route an IPv6 address a on dev holds:
+// none when it has noprefixroute, else one to its masked prefix with its
+// metric (V6Metric), marked linkdown as given.
+func PrefixRoutes6(dev string, a Addr, linkdown bool) []model.Route {
+	if a.NoPrefixRoute {
+		return nil
+	}
+	return []model.Route{{Kind: model.Connected, Dst: a.Key(), Dev: dev, Metric: V6Metric(a), Linkdown: linkdown}}
 }
 
 // V6Metric returns the metric of the prefix route of an IPv6 address.
