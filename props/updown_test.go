@@ -76,8 +76,10 @@ func TestFixedAgreesWithModelUnplugPlug(t *testing.T) {
 		if res.Minimal != nil {
 			t.Fatalf("keep_addr_on_down=%v: fixed diverges:\n%s", keep, res.Minimal.Report())
 		}
-		// Each is an eighth of the "link" action, a quarter of all actions.
-		if s.n[model.Unplug] < res.Steps/40 || s.n[model.Plug] < res.Steps/40 {
+		// Each is a tenth of the "link" action (shares down 3, up 3,
+		// carrier 2, unplug 1, plug 1), a fifth of all actions (add,
+		// del, change, link, odd): about one step in fifty.
+		if s.n[model.Unplug] < res.Steps/80 || s.n[model.Plug] < res.Steps/80 {
 			t.Errorf("unplug %d and plug %d times in %d steps: too rare", s.n[model.Unplug], s.n[model.Plug], res.Steps)
 		}
 	}
