@@ -39,6 +39,14 @@ func init() {
 		Match: v6NonPermanent,
 	})
 	RegisterExclusion(Exclusion{
+		Name: "linux-ipv6-change-expires",
+		Doc: "IPv6: changing a permanent address to have lifetimes gives its prefix route an expiry in the past, so the next " +
+			"fib6 garbage collection (any adapter going down runs one) deletes the route while the address stays " +
+			"(modify_prefix_route → fib6_set_expires with a relative clock_t taken as absolute jiffies; " +
+			"corpus/linux-ipv6-change-expires-bad.txtar)",
+		Match: v6ChangeExpires,
+	})
+	RegisterExclusion(Exclusion{
 		Name: "linux-ipv4-change-noprefixroute",
 		Doc: "IPv4: ip addr change cannot set or clear noprefixroute: inet_rtm_newaddr changes only the metric and lifetimes " +
 			"of an address that exists (corpus/linux-ipv4-change-noprefixroute-bad.txtar)",
@@ -168,6 +176,16 @@ func v6NonPermanent(st *model.State, op model.Op) bool {
 		return e.Dynamic || op.Kind == model.Change && op.ValidLft != 0 && st.IsDown(op.Adapter)
 	}
 	return false
+}
+
+// v6ChangeExpires matches, on IPv6, a change that gives lifetimes to a
+// permanent address with a prefix route on an adapter that is up.
+func v6ChangeExpires(st *model.State, op model.Op) bool {
+	if op.Kind != model.Change || op.Prefix.Addr().Is4() || op.ValidLft == 0 || op.NoPrefixRoute || st.IsDown(op.Adapter) {
+		return false
+	}
+	e, _, ok := entryOf(st, op)
+	return ok && !e.Dynamic && !e.NoPrefixRoute
 }
 
 // v4ChangeNoPrefixRoute matches an IPv4 change that sets or clears
