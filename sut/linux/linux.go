@@ -91,12 +91,14 @@ const Lag = 20 * time.Millisecond
 type Stack struct {
 	ns      *netns
 	c       *rtnetlink.Conn
-	events  *events // IPv6 route notifications (RTNLGRP_IPV6_ROUTE)
+	raw     *netlink.Conn // address requests the library cannot encode
+	events  *events       // IPv6 route and link notifications
 	cfg     model.Config
 	promote bool                // current promote_secondaries
 	index   map[string]uint32   // adapter → ifindex
 	names   map[uint32]string   // ifindex → adapter
 	gone    map[string]uint32   // unplugged adapter → the ifindex it had
+	peers   map[string]uint32   // adapter → its veth peer's ifindex (the old one when unplugged)
 	ctl     map[string]*os.File // "all" and each adapter → its promote_secondaries
 	keepCtl *os.File            // net.ipv6.conf.all.keep_addr_on_down
 	ready   bool                // adapters exist and match cfg.Adapters
@@ -132,13 +134,20 @@ func Open() (*Stack, error) {
 		ns.close()
 		return nil, fmt.Errorf("netlink socket in %s: %w", ns.name, err)
 	}
+	raw, err := netlink.Dial(unix.NETLINK_ROUTE, &netlink.Config{NetNS: int(ns.fd.Fd()), Strict: true})
+	if err != nil {
+		c.Close()
+		ns.close()
+		return nil, fmt.Errorf("netlink socket in %s: %w", ns.name, err)
+	}
 	events, err := dialEvents(int(ns.fd.Fd()))
 	if err != nil {
+		raw.Close()
 		c.Close()
 		ns.close()
 		return nil, fmt.Errorf("netlink event socket in %s: %w", ns.name, err)
 	}
-	return &Stack{ns: ns, c: c, events: events, lag: Lag}, nil
+	return &Stack{ns: ns, c: c, raw: raw, events: events, lag: Lag}, nil
 }
 
 var errClosed = errors.New("linux: stack is closed")
@@ -173,7 +182,7 @@ func (s *Stack) Close() error {
 		s.keepCtl.Close()
 		s.keepCtl = nil
 	}
-	errs = append(errs, s.c.Close(), s.events.close())
+	errs = append(errs, s.c.Close(), s.raw.Close(), s.events.close())
 	s.c = nil
 	errs = append(errs, s.ns.close())
 	return errors.Join(errs...)
@@ -261,6 +270,7 @@ func (s *Stack) makeAdapters(names []string) error {
 	s.index = make(map[string]uint32, len(names))
 	s.names = make(map[uint32]string, len(names))
 	s.gone = map[string]uint32{}
+	s.peers = make(map[string]uint32, len(names))
 	peers := make([]string, len(names))
 	for i, name := range names {
 		peers[i] = fmt.Sprintf("peer~%d", i)
@@ -289,10 +299,13 @@ func (s *Stack) makeAdapters(names []string) error {
 			s.index[l.Attributes.Name] = l.Index
 			s.names[l.Index] = l.Attributes.Name
 		}
+		if i := slices.Index(peers, l.Attributes.Name); i >= 0 {
+			s.peers[names[i]] = l.Index
+		}
 		up = append(up, l.Index)
 	}
-	if len(s.index) != len(names) {
-		return fmt.Errorf("created %d adapters, found %d", len(names), len(s.index))
+	if len(s.index) != len(names) || len(s.peers) != len(names) {
+		return fmt.Errorf("created %d adapters, found %d and %d peers", len(names), len(s.index), len(s.peers))
 	}
 	// Peers: no IPv6, so no multicast route and nothing else on them.
 	// Then open each promote_secondaries entry once; an open sysctl file
@@ -438,6 +451,7 @@ func (s *Stack) plug(op model.Op) error {
 		}
 	}
 	delete(s.gone, name)
+	s.peers[name] = peerIdx
 	s.index[name] = idx
 	s.names[idx] = name
 	return nil
@@ -529,6 +543,10 @@ func (s *Stack) flush() error {
 			return fmt.Errorf("setting link %d up: %w", idx, err)
 		}
 	}
+	// Carrier back on every adapter (an op may have taken a peer down).
+	if err := s.peersUp(); err != nil {
+		return err
+	}
 	// Routes that outlive every address: the kernel leaves IPv6 prefix
 	// routes behind when two addresses in one prefix have different
 	// metrics (corpus/linux-ipv6-prefix-metric-bad.txtar).
@@ -567,7 +585,9 @@ func (s *Stack) atBaseline() error {
 	return nil
 }
 
-// Apply adds or deletes an address with RTM_NEWADDR or RTM_DELADDR.
+// Apply performs op: add, change and del with RTM_NEWADDR and
+// RTM_DELADDR, down, up, unplug and plug with RTM_NEWLINK and
+// RTM_DELLINK on the adapter, carrier with RTM_NEWLINK on its veth peer.
 func (s *Stack) Apply(op model.Op) error {
 	if s.c == nil {
 		return errClosed
@@ -592,42 +612,25 @@ func (s *Stack) Apply(op model.Op) error {
 	case model.Plug:
 		return s.plug(op)
 	}
-	p := op.Prefix
-	m := rtnetlink.AddressMessage{
-		Family:       unix.AF_INET6,
-		PrefixLength: uint8(p.Bits()),
-		Index:        idx,
-		Attributes:   &rtnetlink.AddressAttributes{Address: net.IP(p.Addr().AsSlice())},
-	}
-	if p.Addr().Is4() {
-		m.Family = unix.AF_INET
-		m.Attributes.Local = m.Attributes.Address
-	}
 	s.unsettled = false
-	var err error
 	switch op.Kind {
+	case model.Carrier:
+		return s.carrier(op, idx)
 	case model.Add:
-		if !p.Addr().Is4() {
-			m.Attributes.Flags = unix.IFA_F_NODAD
-		}
-		m.Attributes.Priority = op.Metric
-		v6 := !p.Addr().Is4()
-		// Drop notifications of earlier ops first, so that only this
-		// add's can end the wait.
-		drained := v6 && s.events.drain() == nil
-		err = s.c.Address.New(&m)
-		if err == nil && v6 {
-			s.settleLocal6(p.Addr(), idx, drained)
-		}
+		return s.add(op, idx)
+	case model.Change:
+		return s.change(op, idx)
 	case model.Del:
-		err = s.c.Address.Delete(&m)
-	default:
-		return &model.OpError{Op: op, Result: model.Invalid, Msg: "unknown operation kind"}
+		body, err := addrRequest(op, idx, false, false)
+		if err != nil {
+			return fmt.Errorf("linux: %s: %w", op, err)
+		}
+		if err := s.execAddr(unix.RTM_DELADDR, 0, body); err != nil {
+			return opError(op, err)
+		}
+		return nil
 	}
-	if err != nil {
-		return opError(op, err)
-	}
-	return nil
+	return &model.OpError{Op: op, Result: model.Invalid, Msg: "unknown operation kind"}
 }
 
 // setLink takes an adapter down or up (RTM_NEWLINK changing IFF_UP). After
@@ -835,6 +838,9 @@ func (s *Stack) route(m *rtnetlink.RouteMessage) (r model.Route, keep bool, err 
 		r.Src = src
 	}
 	r.Metric = a.Priority
+	// Only RTNH_F_LINKDOWN is compared; other rtm_flags (RTNH_F_DEAD with
+	// ignore_routes_with_linkdown, RTM_F_* offload bits) are not.
+	r.Linkdown = m.Flags&unix.RTNH_F_LINKDOWN != 0
 	return r, true, nil
 }
 
