@@ -99,8 +99,9 @@ func (s *Stack) add(op model.Op, idx uint32) error {
 // missing address, and would change an IPv6 address given at another
 // length, so change first looks for the exact address and length on the
 // adapter and answers notfound itself (the kernel's EADDRNOTAVAIL of a
-// delete) when it is not there. On an unplugged adapter the request goes
-// to the kernel, which says ENODEV.
+// delete) when it is not there. For an unplugged adapter it asks the
+// kernel for the device (RTM_GETLINK of its old ifindex), which says
+// ENODEV, and sends nothing.
 //
 // The metric is always sent for IPv4 (zero included: the kernel sets it
 // whatever it is), and only when not zero for IPv6 (the kernel keeps the
@@ -108,7 +109,16 @@ func (s *Stack) add(op model.Op, idx uint32) error {
 // IPv6 replacing them wholesale, so IFA_F_NODAD goes again on IPv6.
 // Without lifetimes the address becomes permanent again.
 func (s *Stack) change(op model.Op, idx uint32) error {
-	if _, plugged := s.names[idx]; plugged {
+	if _, plugged := s.names[idx]; !plugged {
+		// Ask the kernel for the device first: a change sent to it would
+		// be taken as an add, and it accepts adding 0.0.0.0 (and keeps
+		// nothing) before it looks for the device.
+		if _, err := s.getLink(idx); err != nil {
+			return opError(op, err)
+		}
+		return fmt.Errorf("linux: %s: unplugged adapter %s still has ifindex %d", op, op.Adapter, idx)
+	}
+	{
 		has, err := s.hasAddr(op.Prefix, idx)
 		if err != nil {
 			return fmt.Errorf("linux: %s: %w", op, err)
@@ -179,14 +189,14 @@ func (s *Stack) carrier(op model.Op, idx uint32) error {
 		}
 		return opError(op, err)
 	}
-	pl, err := s.c.Link.Get(peer)
+	pl, err := s.getLink(peer)
 	if err != nil {
 		return fmt.Errorf("linux: %s: peer %d: %w", op, peer, err)
 	}
 	if (pl.Flags&unix.IFF_UP != 0) == op.On {
 		return nil
 	}
-	al, err := s.c.Link.Get(idx)
+	al, err := s.getLink(idx)
 	if err != nil {
 		return opError(op, err)
 	}
@@ -252,4 +262,25 @@ func (s *Stack) peersUp() error {
 		}
 	}
 	return nil
+}
+
+// getLink asks for one link by ifindex (RTM_GETLINK). Unlike the
+// library's Link.Get it returns the kernel's error (ENODEV) as is.
+func (s *Stack) getLink(idx uint32) (rtnetlink.LinkMessage, error) {
+	body, err := (&rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Index: idx}).MarshalBinary()
+	if err != nil {
+		return rtnetlink.LinkMessage{}, err
+	}
+	msgs, err := s.raw.Execute(netlink.Message{Header: netlink.Header{Type: unix.RTM_GETLINK, Flags: netlink.Request}, Data: body})
+	if err != nil {
+		return rtnetlink.LinkMessage{}, err
+	}
+	if len(msgs) != 1 {
+		return rtnetlink.LinkMessage{}, fmt.Errorf("RTM_GETLINK of ifindex %d: %d answers, want 1", idx, len(msgs))
+	}
+	var l rtnetlink.LinkMessage
+	if err := l.UnmarshalBinary(msgs[0].Data); err != nil {
+		return rtnetlink.LinkMessage{}, err
+	}
+	return l, nil
 }
