@@ -19,7 +19,9 @@ import (
 // median 40 µs, 99th percentile 4.7 ms, and a tail up to 560 ms while
 // other processes loaded the machine. The wait ends as soon as the route
 // is in, so only an add whose local route never comes (a kernel
-// divergence) pays it in full.
+// divergence) pays it in full. It also bounds the wait for a carrier
+// change to reach the routes (measured: slowest 20 ms of 1,200 under
+// load, none timed out).
 const LocalWait = time.Second
 
 // events receives the kernel's IPv6 route notifications (RTNLGRP_IPV6_ROUTE)
