@@ -14,7 +14,68 @@
 // addresses), and forwarding is off. Loopback stays down, so it has no
 // addresses and no routes. IPv6 addresses are added with IFA_F_NODAD, and
 // the adapters are NOARP, so no neighbour discovery and no MLD report is
-// ever sent: configuring addresses sends no packet at all.
+// ever sent: configuring addresses sends no packet at all. Also before the
+// adapters exist, net.ipv6.route.gc_interval (a per-namespace sysctl) is set
+// to 86400 s; see "IPv6 route expiry" below.
+//
+// # Address attributes
+//
+// Add and change send their own RTM_NEWADDR (the rtnetlink library sends
+// neither IFA_CACHEINFO nor a zero IFA_RT_PRIORITY): IFA_FLAGS with
+// IFA_F_NODAD on IPv6 and IFA_F_NOPREFIXROUTE for noprefixroute,
+// IFA_RT_PRIORITY for the metric, IFA_CACHEINFO for valid_lft and
+// preferred_lft. Without IFA_CACHEINFO the kernel makes the address
+// permanent (INFINITY_LIFE_TIME, IFA_F_PERMANENT set), also on a change.
+//
+// # Change
+//
+// Change is RTM_NEWADDR with NLM_F_REPLACE alone, as `ip addr change`
+// sends it. The kernel takes that as an add when the address is missing,
+// and applies it to an IPv6 address given at another length, so Apply
+// first dumps the addresses and answers notfound itself unless the exact
+// address and length is on the adapter; for an unplugged adapter it asks
+// for the device (RTM_GETLINK by the old ifindex), which gives ENODEV, and
+// sends nothing. The metric is always sent for IPv4, zero included (the
+// kernel replaces it whatever it is), and only when not zero for IPv6 (the
+// kernel keeps the old one otherwise, as the model does). IPv6 replaces the
+// flags wholesale, so IFA_F_NODAD is sent again. IPv4 ignores
+// IFA_F_NOPREFIXROUTE on a change: a known divergence from the model.
+//
+// # Carrier
+//
+// Carrier off and on take the adapter's veth peer down and up (veth has
+// carrier when both ends are up). The kernel applies the adapter's
+// carrier change to its routes (NETDEV_CHANGE sets or clears
+// RTNH_F_LINKDOWN, reported as Route.Linkdown, on every route of the
+// adapter but the local ones) from its linkwatch work, after the call on
+// the peer has returned, and then sends the adapter's RTM_NEWLINK with its
+// new IFLA_OPERSTATE: IF_OPER_LOWERLAYERDOWN (3) or IF_OPER_UP (6). So when
+// the peer's state changes and the adapter is up, Apply waits up to
+// LocalWait for that notification on the events socket (which also
+// subscribes to RTNLGRP_LINK, and is drained before the change); the
+// adapter's IFF_LOWER_UP alone proves nothing, as an earlier RTM_NEWLINK
+// already has it flipped. If the notification does not come it polls the
+// routes' linkdown flags, and only when they are still wrong at the
+// deadline is the stack unsettled (Lag). When the peer is already in the
+// state asked for nothing is sent and nothing waited for. An adapter that
+// is down gets no NETDEV_CHANGE and has no routes that could carry
+// linkdown; when it comes up without carrier its routes are added with
+// linkdown at once. Carrier of an unplugged adapter is ENODEV (invalid).
+// Reset, plug and the re-creation of adapters leave every peer up, so
+// every adapter has carrier; Reset waits for it as carrier on does.
+//
+// # IPv6 route expiry
+//
+// A change of a permanent IPv6 address to lifetimes at the same metric
+// gives its prefix route an expiry in the past (kernel bug D3,
+// docs/lifecycle-semantics.md §8: modify_prefix_route stores a relative
+// clock_t as absolute jiffies). The fib6 garbage collector then deletes
+// the route. With gc_interval at 86400 the periodic collection never runs
+// during a run, so the route's fate no longer depends on time; but the
+// kernel also collects at once on any NETDEV_DOWN in the namespace
+// (ndisc_netdev_event: down, carrier off, which takes a peer down, and
+// unplug), so the route still goes at the next such op: a known
+// divergence, deterministic.
 //
 // # Baseline noise
 //
@@ -33,7 +94,8 @@
 // The kernel inserts an IPv6 address's local route from a work item after
 // the add has returned. Apply waits up to LocalWait for the route's
 // RTM_NEWROUTE notification on a second socket subscribed to
-// RTNLGRP_IPV6_ROUTE, which it drains before the add so that nothing left
+// RTNLGRP_IPV6_ROUTE (and RTNLGRP_LINK, for carrier), which it drains
+// before the add so that nothing left
 // by an earlier op (the RTM_DELROUTE of the same address deleted before)
 // can end the wait. When notifications were lost it polls the table.
 // Only when the route is still missing after LocalWait does the stack
@@ -82,7 +144,8 @@ import (
 
 // Lag is how long the harness re-reads the routes, after Apply returned,
 // before it declares a divergence. Apply has already waited for the IPv6
-// local route (see LocalWait), so this only covers what is left; it is
+// local route and for a carrier change (see LocalWait), so this only
+// covers what is left; it is
 // short so that shrinking a real divergence stays fast.
 const Lag = 20 * time.Millisecond
 
@@ -91,18 +154,21 @@ const Lag = 20 * time.Millisecond
 type Stack struct {
 	ns      *netns
 	c       *rtnetlink.Conn
-	events  *events // IPv6 route notifications (RTNLGRP_IPV6_ROUTE)
+	raw     *netlink.Conn // address requests the library cannot encode
+	events  *events       // IPv6 route and link notifications
 	cfg     model.Config
 	promote bool                // current promote_secondaries
 	index   map[string]uint32   // adapter → ifindex
 	names   map[uint32]string   // ifindex → adapter
 	gone    map[string]uint32   // unplugged adapter → the ifindex it had
+	peers   map[string]uint32   // adapter → its veth peer's ifindex (the old one when unplugged)
 	ctl     map[string]*os.File // "all" and each adapter → its promote_secondaries
 	keepCtl *os.File            // net.ipv6.conf.all.keep_addr_on_down
 	ready   bool                // adapters exist and match cfg.Adapters
 	lag     time.Duration       // Lag, unless a test shortens it
 	// unsettled says the last Apply could not see its whole effect in
-	// the tables (an IPv6 local route still missing after LocalWait).
+	// the tables (an IPv6 local route still missing, or linkdown flags
+	// not yet changed, after LocalWait).
 	unsettled bool
 }
 
@@ -132,13 +198,20 @@ func Open() (*Stack, error) {
 		ns.close()
 		return nil, fmt.Errorf("netlink socket in %s: %w", ns.name, err)
 	}
+	raw, err := netlink.Dial(unix.NETLINK_ROUTE, &netlink.Config{NetNS: int(ns.fd.Fd()), Strict: true})
+	if err != nil {
+		c.Close()
+		ns.close()
+		return nil, fmt.Errorf("netlink socket in %s: %w", ns.name, err)
+	}
 	events, err := dialEvents(int(ns.fd.Fd()))
 	if err != nil {
+		raw.Close()
 		c.Close()
 		ns.close()
 		return nil, fmt.Errorf("netlink event socket in %s: %w", ns.name, err)
 	}
-	return &Stack{ns: ns, c: c, events: events, lag: Lag}, nil
+	return &Stack{ns: ns, c: c, raw: raw, events: events, lag: Lag}, nil
 }
 
 var errClosed = errors.New("linux: stack is closed")
@@ -150,8 +223,9 @@ func (s *Stack) Name() string { return s.ns.name }
 
 // Lag implements sut.Lagger: zero when the last Apply saw its whole effect
 // in the tables (Apply waits for the IPv6 local route an add inserts
-// asynchronously, the only part of an op the kernel completes after
-// answering), else the time to keep re-reading.
+// asynchronously, and for the linkdown flags of a carrier change, the
+// only parts of an op the kernel completes after answering), else the
+// time to keep re-reading.
 func (s *Stack) Lag() time.Duration {
 	if s.unsettled {
 		return s.lag
@@ -173,7 +247,7 @@ func (s *Stack) Close() error {
 		s.keepCtl.Close()
 		s.keepCtl = nil
 	}
-	errs = append(errs, s.c.Close(), s.events.close())
+	errs = append(errs, s.c.Close(), s.raw.Close(), s.events.close())
 	s.c = nil
 	errs = append(errs, s.ns.close())
 	return errors.Join(errs...)
@@ -261,6 +335,7 @@ func (s *Stack) makeAdapters(names []string) error {
 	s.index = make(map[string]uint32, len(names))
 	s.names = make(map[uint32]string, len(names))
 	s.gone = map[string]uint32{}
+	s.peers = make(map[string]uint32, len(names))
 	peers := make([]string, len(names))
 	for i, name := range names {
 		peers[i] = fmt.Sprintf("peer~%d", i)
@@ -289,10 +364,13 @@ func (s *Stack) makeAdapters(names []string) error {
 			s.index[l.Attributes.Name] = l.Index
 			s.names[l.Index] = l.Attributes.Name
 		}
+		if i := slices.Index(peers, l.Attributes.Name); i >= 0 {
+			s.peers[names[i]] = l.Index
+		}
 		up = append(up, l.Index)
 	}
-	if len(s.index) != len(names) {
-		return fmt.Errorf("created %d adapters, found %d", len(names), len(s.index))
+	if len(s.index) != len(names) || len(s.peers) != len(names) {
+		return fmt.Errorf("created %d adapters, found %d and %d peers", len(names), len(s.index), len(s.peers))
 	}
 	// Peers: no IPv6, so no multicast route and nothing else on them.
 	// Then open each promote_secondaries entry once; an open sysctl file
@@ -438,6 +516,7 @@ func (s *Stack) plug(op model.Op) error {
 		}
 	}
 	delete(s.gone, name)
+	s.peers[name] = peerIdx
 	s.index[name] = idx
 	s.names[idx] = name
 	return nil
@@ -529,6 +608,10 @@ func (s *Stack) flush() error {
 			return fmt.Errorf("setting link %d up: %w", idx, err)
 		}
 	}
+	// Carrier back on every adapter (an op may have taken a peer down).
+	if err := s.peersUp(); err != nil {
+		return err
+	}
 	// Routes that outlive every address: the kernel leaves IPv6 prefix
 	// routes behind when two addresses in one prefix have different
 	// metrics (corpus/linux-ipv6-prefix-metric-bad.txtar).
@@ -567,7 +650,9 @@ func (s *Stack) atBaseline() error {
 	return nil
 }
 
-// Apply adds or deletes an address with RTM_NEWADDR or RTM_DELADDR.
+// Apply performs op: add, change and del with RTM_NEWADDR and
+// RTM_DELADDR, down, up, unplug and plug with RTM_NEWLINK and
+// RTM_DELLINK on the adapter, carrier with RTM_NEWLINK on its veth peer.
 func (s *Stack) Apply(op model.Op) error {
 	if s.c == nil {
 		return errClosed
@@ -592,42 +677,25 @@ func (s *Stack) Apply(op model.Op) error {
 	case model.Plug:
 		return s.plug(op)
 	}
-	p := op.Prefix
-	m := rtnetlink.AddressMessage{
-		Family:       unix.AF_INET6,
-		PrefixLength: uint8(p.Bits()),
-		Index:        idx,
-		Attributes:   &rtnetlink.AddressAttributes{Address: net.IP(p.Addr().AsSlice())},
-	}
-	if p.Addr().Is4() {
-		m.Family = unix.AF_INET
-		m.Attributes.Local = m.Attributes.Address
-	}
 	s.unsettled = false
-	var err error
 	switch op.Kind {
+	case model.Carrier:
+		return s.carrier(op, idx)
 	case model.Add:
-		if !p.Addr().Is4() {
-			m.Attributes.Flags = unix.IFA_F_NODAD
-		}
-		m.Attributes.Priority = op.Metric
-		v6 := !p.Addr().Is4()
-		// Drop notifications of earlier ops first, so that only this
-		// add's can end the wait.
-		drained := v6 && s.events.drain() == nil
-		err = s.c.Address.New(&m)
-		if err == nil && v6 {
-			s.settleLocal6(p.Addr(), idx, drained)
-		}
+		return s.add(op, idx)
+	case model.Change:
+		return s.change(op, idx)
 	case model.Del:
-		err = s.c.Address.Delete(&m)
-	default:
-		return &model.OpError{Op: op, Result: model.Invalid, Msg: "unknown operation kind"}
+		body, err := addrRequest(op, idx, false, false)
+		if err != nil {
+			return fmt.Errorf("linux: %s: %w", op, err)
+		}
+		if err := s.execAddr(unix.RTM_DELADDR, 0, body); err != nil {
+			return opError(op, err)
+		}
+		return nil
 	}
-	if err != nil {
-		return opError(op, err)
-	}
-	return nil
+	return &model.OpError{Op: op, Result: model.Invalid, Msg: "unknown operation kind"}
 }
 
 // setLink takes an adapter down or up (RTM_NEWLINK changing IFF_UP). After
@@ -835,6 +903,9 @@ func (s *Stack) route(m *rtnetlink.RouteMessage) (r model.Route, keep bool, err 
 		r.Src = src
 	}
 	r.Metric = a.Priority
+	// Only RTNH_F_LINKDOWN is compared; other rtm_flags (RTNH_F_DEAD with
+	// ignore_routes_with_linkdown, RTM_F_* offload bits) are not.
+	r.Linkdown = m.Flags&unix.RTNH_F_LINKDOWN != 0
 	return r, true, nil
 }
 

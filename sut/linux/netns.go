@@ -280,6 +280,10 @@ var baseSysctls = []sysctl{
 	// Forwarding off: no subnet-router anycast routes.
 	{"net/ipv4/conf/all/forwarding", "0"},
 	{"net/ipv6/conf/all/forwarding", "0"},
+	// No fib6 garbage collection during a run: kernel bug D3 (a prefix
+	// route whose expiry `change` set in the past) would otherwise make
+	// a route vanish at a time-dependent moment. Per namespace.
+	{"net/ipv6/route/gc_interval", "86400"},
 }
 
 type sysctl struct{ key, val string }
