@@ -174,10 +174,6 @@ type Stack struct {
 
 var _ sut.Lagger = (*Stack)(nil)
 
-// KnownDivergences names the props exclusions of the kernel's recorded
-// divergences from the model (see props/known_linux.go and corpus/).
-var KnownDivergences = []string{"linux-src-is-broadcast", "linux-ipv6-prefix-metric"}
-
 // Open reaps namespaces left behind by dead routefuzz processes, then
 // creates a namespace for a new stack. It needs CAP_SYS_ADMIN and
 // CAP_NET_ADMIN (root). Reset the stack before use and Close it after.
