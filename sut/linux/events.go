@@ -85,34 +85,15 @@ var errLost = errors.New("route notifications lost (ENOBUFS)")
 // the route is in, os.ErrDeadlineExceeded when the deadline passed, and
 // errLost when notifications were lost.
 func (e *events) awaitLocal6(addr netip.Addr, idx uint32, deadline time.Time) error {
-	if err := e.c.SetReadDeadline(deadline); err != nil {
-		return err
-	}
 	want := addr.As16()
-	for {
-		msgs, err := e.c.Receive()
-		switch {
-		case errors.Is(err, unix.ENOBUFS):
-			return errLost
-		case errors.Is(err, os.ErrDeadlineExceeded):
-			return err
-		case err != nil:
-			return fmt.Errorf("reading route notifications: %w", err)
+	return e.await(deadline, "route", func(m netlink.Message) bool {
+		if m.Header.Type != unix.RTM_NEWROUTE {
+			return false
 		}
-		for _, m := range msgs {
-			if m.Header.Type != unix.RTM_NEWROUTE {
-				continue
-			}
-			var r rtnetlink.RouteMessage
-			if r.UnmarshalBinary(m.Data) != nil {
-				continue
-			}
-			if r.Type == unix.RTN_LOCAL && r.DstLength == 128 && r.Attributes.OutIface == idx &&
-				len(r.Attributes.Dst) == 16 && [16]byte(r.Attributes.Dst) == want {
-				return nil
-			}
-		}
-	}
+		var r rtnetlink.RouteMessage
+		return r.UnmarshalBinary(m.Data) == nil && r.Type == unix.RTN_LOCAL && r.DstLength == 128 &&
+			r.Attributes.OutIface == idx && len(r.Attributes.Dst) == 16 && [16]byte(r.Attributes.Dst) == want
+	})
 }
 
 // awaitOper waits until deadline for an RTM_NEWLINK of ifindex idx that
@@ -122,6 +103,21 @@ func (e *events) awaitLocal6(addr netip.Addr, idx uint32, deadline time.Time) er
 // returns nil when it came, os.ErrDeadlineExceeded when the deadline
 // passed, and errLost when notifications were lost.
 func (e *events) awaitOper(idx uint32, oper uint8, deadline time.Time) error {
+	return e.await(deadline, "link", func(m netlink.Message) bool {
+		if m.Header.Type != unix.RTM_NEWLINK {
+			return false
+		}
+		var l rtnetlink.LinkMessage
+		return l.UnmarshalBinary(m.Data) == nil && l.Attributes != nil &&
+			l.Index == idx && uint8(l.Attributes.OperationalState) == oper
+	})
+}
+
+// await reads notifications until one matches or deadline passes. It
+// returns nil when one matched, os.ErrDeadlineExceeded when the deadline
+// passed, and errLost when notifications were lost; what names them in
+// an error ("route", "link").
+func (e *events) await(deadline time.Time, what string, match func(netlink.Message) bool) error {
 	if err := e.c.SetReadDeadline(deadline); err != nil {
 		return err
 	}
@@ -133,17 +129,10 @@ func (e *events) awaitOper(idx uint32, oper uint8, deadline time.Time) error {
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			return err
 		case err != nil:
-			return fmt.Errorf("reading link notifications: %w", err)
+			return fmt.Errorf("reading %s notifications: %w", what, err)
 		}
 		for _, m := range msgs {
-			if m.Header.Type != unix.RTM_NEWLINK {
-				continue
-			}
-			var l rtnetlink.LinkMessage
-			if l.UnmarshalBinary(m.Data) != nil || l.Attributes == nil {
-				continue
-			}
-			if l.Index == idx && uint8(l.Attributes.OperationalState) == oper {
+			if match(m) {
 				return nil
 			}
 		}
