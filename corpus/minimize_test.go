@@ -262,3 +262,41 @@ func TestMinimizeDefaultsKeepAddrOnDown(t *testing.T) {
 		t.Errorf("keep_addr_on_down stayed on: %s", got)
 	}
 }
+
+// Lifecycle ops and the address attributes are simplified like the rest:
+// carrier and change go when the failure does not need them, noprefixroute
+// and lifetimes are dropped (a lifetime pair together, never leaving one
+// half), and every candidate order is well formed.
+func TestMinimizeLifecycleAttrs(t *testing.T) {
+	cfg := model.Config{Adapters: []string{"a0", "a1"}}
+	ops := parseOps(t,
+		"add a0 10.0.0.1/24 noprefixroute valid_lft 900 preferred_lft 600",
+		"carrier a1 off",
+		"add a1 10.0.0.1/24 metric 5 valid_lft 700 preferred_lft 700",
+		"change a0 10.0.0.1/24 valid_lft 600 preferred_lft 300",
+		"carrier a1 on",
+		"del a1 10.0.0.1/24")
+	stack := legacy.New()
+	d, err := check.Replay("legacy", stack, cfg, ops, nil)
+	if err != nil || d == nil || len(d.Ops) != len(ops) {
+		t.Fatalf("the order does not fail at its last op on legacy: %v %v", err, d)
+	}
+	same := SameFailureAs("legacy", stack, d)
+	fails := func(c model.Config, o []model.Op) bool {
+		for _, op := range o {
+			if err := op.Validate(); err != nil {
+				t.Fatalf("the minimizer tried an op that is not well formed: %v", err)
+			}
+		}
+		return same(c, o)
+	}
+	_, min, _ := Minimize(cfg, ops, fails)
+	if len(min) != 3 {
+		t.Fatalf("minimized to:\n%s", opLines(min))
+	}
+	for _, op := range min {
+		if op.Kind != model.Add && op.Kind != model.Del || op.Metric != 0 || op.NoPrefixRoute || op.ValidLft != 0 || op.PreferredLft != 0 {
+			t.Errorf("not simplified: %s", op)
+		}
+	}
+}
