@@ -19,7 +19,7 @@ import (
 // three-op core: a harness that silently stops finding it looks green.
 func TestLegacyBugFoundAndShrunkTo3Ops(t *testing.T) {
 	for seed := uint64(1); seed <= 20; seed++ {
-		res, err := Hunt(legacy.New(), Config{Name: "legacy"}, Budget{Seed: seed})
+		res, err := Hunt(legacy.New(), Config{Name: "legacy", Attrs: true}, Budget{Seed: seed})
 		if err != nil {
 			t.Fatalf("seed %d: %v", seed, err)
 		}
