@@ -45,19 +45,6 @@ var (
 	// yet; see the marked place in serve.go.
 )
 
-// MIB_UNICASTIPADDRESS_TABLE and MIB_IPFORWARD_TABLE2: a count, then the
-// rows, 8-byte aligned.
-type (
-	mibUnicastIpAddressTable struct {
-		NumEntries uint32
-		Table      [1]mibUnicastIpAddressRow
-	}
-	mibIpForwardTable2 struct {
-		NumEntries uint32
-		Table      [1]mibIpForwardRow2
-	}
-)
-
 // winStack is the Windows stack, through iphlpapi.dll.
 type winStack struct{}
 

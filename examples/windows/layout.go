@@ -122,6 +122,19 @@ type mibUnicastIpAddressRow struct {
 	CreationTimeStamp  int64 // LARGE_INTEGER, 100 ns since 1601
 }
 
+// MIB_UNICASTIPADDRESS_TABLE and MIB_IPFORWARD_TABLE2: a count, then the
+// rows, 8-byte aligned.
+type (
+	mibUnicastIpAddressTable struct {
+		NumEntries uint32
+		Table      [1]mibUnicastIpAddressRow
+	}
+	mibIpForwardTable2 struct {
+		NumEntries uint32
+		Table      [1]mibIpForwardRow2
+	}
+)
+
 // NL_PREFIX_ORIGIN and NL_SUFFIX_ORIGIN values (nldef.h) this program
 // uses.
 const (
