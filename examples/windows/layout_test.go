@@ -114,7 +114,7 @@ func TestDecodeAddrRow(t *testing.T) {
 	le.PutUint64(img[32:], 42) // InterfaceLuid
 	le.PutUint32(img[40:], 7)  // InterfaceIndex
 	le.PutUint32(img[44:], prefixOriginManual)
-	img[60] = 24                                  // OnLinkPrefixLength
+	img[60] = 24                                 // OnLinkPrefixLength
 	le.PutUint64(img[72:], uint64(133000000000)) // CreationTimeStamp
 	got := addrRowOf((*mibUnicastIpAddressRow)(unsafe.Pointer(&img)))
 	want := AddrRow{Luid: 42, Index: 7, Addr: netip.MustParseAddr("10.0.1.3"), Bits: 24, Origin: prefixOriginManual, Created: 133000000000}
