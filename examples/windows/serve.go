@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/routefuzz/routefuzz/model"
@@ -151,6 +152,14 @@ func (s *Server) Reset(names []string) error {
 	if len(names) == 0 {
 		return fmt.Errorf("reset names no adapter")
 	}
+	for i, n := range names {
+		if err := checkName(n); err != nil {
+			return err
+		}
+		if slices.Contains(names[:i], n) {
+			return fmt.Errorf("reset names %s twice", n)
+		}
+	}
 	if len(names) > len(s.ifaces) {
 		return fmt.Errorf("reset names %d adapters (%s) but only %d interfaces were named with -adapter; name more, or run routefuzz with -adapters %d",
 			len(names), strings.Join(names, " "), len(s.ifaces), len(s.ifaces))
@@ -158,12 +167,6 @@ func (s *Server) Reset(names []string) error {
 	byName := map[string]Iface{}
 	bound := Bound{}
 	for i, n := range names {
-		if err := checkName(n); err != nil {
-			return err
-		}
-		if _, ok := byName[n]; ok {
-			return fmt.Errorf("reset names %s twice", n)
-		}
 		byName[n] = s.ifaces[i]
 		bound[s.ifaces[i].Luid] = n
 	}
@@ -258,6 +261,9 @@ func (s *Server) Op(line string) string {
 	}
 	ifc, ok := s.byName[op.Adapter]
 	if !ok {
+		if s.names == nil {
+			return fmt.Sprintf("err invalid no adapter %s (no reset has succeeded)", op.Adapter)
+		}
 		return fmt.Sprintf("err invalid no adapter %s (reset named %s)", op.Adapter, strings.Join(s.names, " "))
 	}
 	if err := s.guard(ifc); err != nil { // cannot happen: reset binds only named interfaces
