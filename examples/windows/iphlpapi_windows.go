@@ -90,6 +90,9 @@ func (winStack) Lookup(alias string) (Iface, error) {
 func (winStack) Addrs() ([]AddrRow, error) {
 	var t *mibUnicastIpAddressTable
 	r, _, _ := procGetUnicastIpAddressTable.Call(afUnspec, uintptr(unsafe.Pointer(&t)))
+	if Errno(r) == errorNotFound { // no address at all
+		return nil, nil
+	}
 	if err := status(r); err != nil {
 		return nil, fmt.Errorf("GetUnicastIpAddressTable: %v", err)
 	}
@@ -105,6 +108,9 @@ func (winStack) Addrs() ([]AddrRow, error) {
 func (winStack) Routes() ([]RouteRow, error) {
 	var t *mibIpForwardTable2
 	r, _, _ := procGetIpForwardTable2.Call(afUnspec, uintptr(unsafe.Pointer(&t)))
+	if Errno(r) == errorNotFound { // no route at all
+		return nil, nil
+	}
 	if err := status(r); err != nil {
 		return nil, fmt.Errorf("GetIpForwardTable2: %v", err)
 	}
