@@ -1,3 +1,5 @@
+//go:build !windows
+
 package main
 
 import (
@@ -12,6 +14,9 @@ import (
 	"github.com/routefuzz/routefuzz/sut"
 	"github.com/routefuzz/routefuzz/sut/process"
 )
+
+// This file does not build on Windows: routefuzz's stacks package, which
+// the exec harness comes through, needs sut/linux.
 
 // fakeEnv, set, makes the test binary this program on the fake stack, so
 // that routefuzz's own harness (sut/process) can drive it.
