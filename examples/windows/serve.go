@@ -149,6 +149,7 @@ func (s *Server) guard(ifc Iface) error {
 // that MapRoutes would report. It fails when more names are given than
 // interfaces were named, and when anything is left.
 func (s *Server) Reset(names []string) error {
+	s.names, s.byName, s.bound = nil, nil, nil // unbound until clean
 	if len(names) == 0 {
 		return fmt.Errorf("reset names no adapter")
 	}
@@ -170,7 +171,6 @@ func (s *Server) Reset(names []string) error {
 		byName[n] = s.ifaces[i]
 		bound[s.ifaces[i].Luid] = n
 	}
-	s.names, s.byName, s.bound = nil, nil, nil // unbound until clean
 	if err := s.clean(); err != nil {
 		return err
 	}
