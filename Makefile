@@ -33,6 +33,11 @@ hunt: build
 test: vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) test -count=1 ./...
+	@# The Windows adapter (examples/windows) and routefuzz itself cross-compile.
+	GOOS=windows GOARCH=amd64 $(GO) vet ./examples/windows/
+	GOOS=windows GOARCH=arm64 $(GO) vet ./examples/windows/
+	GOOS=windows GOARCH=amd64 $(GO) build -o /dev/null ./examples/windows/ ./cmd/routefuzz
+	GOOS=windows GOARCH=arm64 $(GO) build -o /dev/null ./examples/windows/
 
 ## stress-test: the kernel and process tests, -count=5, then go test -race ./..., with a CPU hog on every core.
 stress-test:
