@@ -60,7 +60,7 @@ h3{font-size:14px;margin:.6em 0 0 0}
 {{end}}<dt>first divergence</dt><dd>{{if .First}}<a href="#step-{{.First.N}}">{{if .First.N}}after op {{.First.N}}{{else}}after the reset{{end}}</a>{{else}}none on the replay traced for this report{{end}}</dd>
 </dl>
 <h2>Operations ({{len .D.Ops}})</h2>
-<ol id="ops">{{range .Ops}}<li{{if .Class}} class="{{.Class}}"{{end}}><a href="#step-{{.N}}">{{.Op}}</a></li>{{end}}</ol>
+<ol id="ops">{{range .Ops}}<li{{if .Class}} class="{{.Class}}"{{end}}>{{if .Link}}<a href="#step-{{.N}}">{{.Op}}</a>{{else}}{{.Op}}{{end}}</li>{{end}}</ol>
 {{range .Notes}}<p class="note">{{.}}</p>
 {{end}}<h2>Step by step</h2>
 <p>The model's and {{.D.SUT}}'s tables after every step, traced from a fresh reset. Steps that agree are folded; click one to unfold it.</p>
@@ -103,6 +103,7 @@ type htmlStep struct {
 type htmlOp struct {
 	N         int
 	Op, Class string
+	Link      bool // the page has its step
 }
 
 // HTML returns the report as one self-contained HTML page (no scripts,
@@ -143,9 +144,13 @@ func (d *Divergence) HTMLWith(o HTMLOptions) []byte {
 	if first >= 0 {
 		firstStep = &hs[first]
 	}
+	have := map[int]bool{}
+	for _, s := range steps {
+		have[s.N] = true
+	}
 	ops := make([]htmlOp, len(d.Ops))
 	for i, op := range d.Ops {
-		ops[i] = htmlOp{N: i + 1, Op: op.String()}
+		ops[i] = htmlOp{N: i + 1, Op: op.String(), Link: have[i+1]}
 		var cls []string
 		if i == len(d.Ops)-1 {
 			cls = append(cls, "last")
@@ -254,7 +259,7 @@ func (d *Divergence) htmlStep(s Step, first bool) htmlStep {
 			sec.Differs = true
 			differ = append(differ, fmt.Sprintf("%s differ (%d missing, %d extra)", o.Of, missing, extra))
 		default:
-			same = append(same, fmt.Sprintf("%d %s", len(sec.Rows), o.Of))
+			same = append(same, fmt.Sprintf("%s (%d)", o.Of, len(sec.Rows)))
 		}
 		h.Sections = append(h.Sections, sec)
 	}

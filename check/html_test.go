@@ -23,6 +23,7 @@ func TestHTMLReport(t *testing.T) {
 	h := string(d.HTML())
 	for _, want := range []string{
 		"<h1>legacy diverges from the model in routes</h1>",
+		`<li>add a0 10.0.0.1/24</li>`,
 		`<li class="last diverges"><a href="#step-3">del a1 10.0.0.2/24</a></li>`,
 		`<tr class="missing"><td class="m">-</td><td class="want">10.0.0.0/24 dev a0 src 10.0.0.1</td><td class="got"></td></tr>`,
 		`<tr class="extra"><td class="m">&#43;</td><td class="want"></td><td class="got">10.0.0.0/24 dev a1 src 10.0.0.2</td></tr>`,
@@ -106,8 +107,8 @@ func TestHTMLEveryStep(t *testing.T) {
 		`<code id="config">adapters=a0,a1 promote=off</code>`,
 		`<a href="#step-7">after op 7</a>`,
 		`<span class="badge">first divergence</span>`,
-		`identical: 3 routes, 1 addresses; result ok`,
-		`routes differ (2 missing, 2 extra); identical: 1 addresses`,
+		`identical: routes (3), addresses (1); result ok`,
+		`routes differ (2 missing, 2 extra); identical: addresses (1)`,
 	} {
 		if !strings.Contains(h, want) {
 			t.Errorf("HTML lacks %q", want)
