@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -243,4 +244,55 @@ func ExampleTrace() {
 	i := FirstDivergence(steps)
 	fmt.Println(len(steps), "steps; first diverges after op", steps[i].N, steps[i].Op)
 	// Output: 4 steps; first diverges after op 3 del a1 10.0.0.2/24
+}
+
+// An observable added to the registry (route lookups, say) is in every
+// step of the page, with no change to the report.
+func TestHTMLShowsEveryObservable(t *testing.T) {
+	lines := func(as []model.Addr) []string {
+		var ls []string
+		for _, a := range as {
+			ls = append(ls, "lookup "+a.Prefix.Addr().String()+" via "+a.Adapter)
+		}
+		return ls
+	}
+	lookups := &Def[[]string]{
+		Name: "lookups", Title: "Lookups",
+		Model: func(m *model.State, _ sut.Limits) []string { return lines(m.Addrs()) },
+		Stack: func(s sut.Stack, _ sut.Limits) ([]string, error) {
+			as, err := s.Addrs()
+			return lines(as), err
+		},
+		Equal: func(a, b []string) bool { return strings.Join(a, "\n") == strings.Join(b, "\n") },
+		Rows: func(want, got []string) []Row {
+			var rows []Row
+			for i := range max(len(want), len(got)) {
+				var r Row
+				if i < len(want) {
+					r.Want = want[i]
+				}
+				if i < len(got) {
+					r.Got = got[i]
+				}
+				rows = append(rows, r)
+			}
+			return rows
+		},
+	}
+	saved := Observables
+	Observables = append(slices.Clone(saved), lookups)
+	defer func() { Observables = saved }()
+	d, h := traced(t)
+	if n := strings.Count(h, `<table class="obs" data-observable="lookups">`); n != len(d.Ops)+1 {
+		t.Errorf("%d lookup tables, want one a step, %d", n, len(d.Ops)+1)
+	}
+	for _, want := range []string{
+		"<h3>Lookups</h3>",
+		`<td class="want">lookup 10.0.0.2 via a1</td><td class="got">lookup 10.0.0.2 via a1</td>`,
+		"identical: routes (6), addresses (2), lookups (2); result ok",
+	} {
+		if !strings.Contains(h, want) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
 }
