@@ -94,21 +94,6 @@ func TestResultDivergence(t *testing.T) {
 	}
 }
 
-func TestHTMLReport(t *testing.T) {
-	d, _ := Replay("legacy", legacy.New(), model.Config{Adapters: []string{"a0", "a1"}}, kb, nil)
-	h := string(d.HTML())
-	for _, want := range []string{
-		"<h1>legacy diverges from the model in routes</h1>",
-		`<li class="last">del a1 10.0.0.2/24</li>`,
-		`<tr class="missing"><td class="m">-</td><td class="want">10.0.0.0/24 dev a0 src 10.0.0.1</td><td class="got"></td></tr>`,
-		`<tr class="extra"><td class="m">&#43;</td><td class="want"></td><td class="got">10.0.0.0/24 dev a1 src 10.0.0.2</td></tr>`,
-	} {
-		if !strings.Contains(h, want) {
-			t.Errorf("HTML lacks %q:\n%s", want, h)
-		}
-	}
-}
-
 // A stack that loses an address shows it in both reports.
 type losesAddrs struct{ fixed.Stack }
 

@@ -226,7 +226,7 @@ func runCheck(f *checkFlags) (props.Result, int) {
 	}
 	reproduce := fmt.Sprintf("%s check %s -seed %d -checks %d -steps %d -adapters %d -promote %s%s -families %s -attrs=%v%s",
 		progName(), f.stackArgs(), seed, f.checks, f.steps, f.adapters, onOff(c.Promote), keep, families(c), c.Attrs, excludeNote(f.exclude))
-	saver := caseSaver{dir: f.save, reproduce: reproduce}
+	saver := caseSaver{dir: f.save, reproduce: reproduce, seed: seed, stack: stack}
 	c.OnDivergence = saver.found
 	fmt.Printf("routefuzz: checking %s (%s) seed=%d checks=%d\n", f.name, stacks.Doc(f.name), seed, f.checks)
 	res, err := props.Hunt(stack, c, props.Budget{Checks: f.checks, Steps: f.steps, Seed: seed})
@@ -315,6 +315,8 @@ func onOff(b bool) string {
 type caseSaver struct {
 	dir       string            // "" prints instead of saving
 	reproduce string            // the command line that finds it again
+	seed      uint64            // the run's seed, for the HTML report
+	stack     sut.Stack         // if not nil, traced step by step for the HTML report
 	path      string            // the file holding the last order saved
 	held      *check.Divergence // what path holds
 	err       error             // why the last save failed, if it did
@@ -372,11 +374,21 @@ func (s *caseSaver) printSaved(d *check.Divergence) {
 		return
 	}
 	html := htmlPath(s.path)
-	if err := corpus.WriteFile(html, d.HTML()); err != nil {
+	if err := corpus.WriteFile(html, s.html(d)); err != nil {
 		fmt.Printf("saved: %s (no HTML report: %v)\n", s.path, err)
 		return
 	}
 	fmt.Printf("saved: %s (report: %s)\n", s.path, html)
+}
+
+// html returns d's HTML report, every step traced on s.stack from a fresh
+// reset.
+func (s *caseSaver) html(d *check.Divergence) []byte {
+	o := check.HTMLOptions{Seed: s.seed, Command: s.reproduce}
+	if s.stack != nil {
+		o.Steps, o.TraceErr = check.Trace(d.SUT, s.stack, d.Config, d.Ops)
+	}
+	return d.HTMLWith(o)
 }
 
 func htmlPath(txtar string) string { return strings.TrimSuffix(txtar, ".txtar") + ".html" }
