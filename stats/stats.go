@@ -133,6 +133,7 @@ type Collector struct {
 	primary   bool
 	secondary int // IPv4 addresses of the deleted primary's group, less it
 	promote   bool
+	share     int // sharing() after the last op that succeeded
 }
 
 // NewCollector returns an empty collector.
@@ -141,7 +142,10 @@ func NewCollector() *Collector {
 }
 
 // Begin starts a sequence.
-func (c *Collector) Begin() { c.cur.reset() }
+func (c *Collector) Begin() {
+	c.cur.reset()
+	c.share = 0
+}
 
 // End ends the sequence begun last, adding it to the totals unless
 // Discard is set.
@@ -235,9 +239,13 @@ func (c *Collector) After(st *model.State) {
 			s.dropped += c.secondary
 		}
 	}
-	as := st.Addrs()
-	s.maxAddrs = max(s.maxAddrs, len(as))
-	if n := sharing(as); n >= 2 {
+	if c.want == model.OK {
+		// A failed op changes nothing: the last figures stand.
+		as := st.Addrs()
+		s.maxAddrs = max(s.maxAddrs, len(as))
+		c.share = sharing(as)
+	}
+	if n := c.share; n >= 2 {
 		s.shared++
 		s.maxShare = max(s.maxShare, n)
 	}
