@@ -92,3 +92,7 @@ func TestFormatting(t *testing.T) {
 	require.Equal(t, "41%", pct(41, 100))
 	require.Equal(t, "generated: 0 ops in 0 sequences\n", Stats{}.String())
 }
+
+func TestLengthBuckets(t *testing.T) {
+	require.Equal(t, "0-9 25% · 10-19 25% · 100+ 50%", lengthBuckets([]Count{{0, 1}, {12, 1}, {100, 1}, {250, 1}}, 4))
+}

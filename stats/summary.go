@@ -236,29 +236,34 @@ func (s Stats) String() string {
 	}
 	fmt.Fprintf(&b, "  prefixes:   %s\n", strings.Join(parts, " · "))
 	fmt.Fprintf(&b, "  sequences:  %s\n", lengthBuckets(s.SequenceLengths, s.Sequences))
-	promo := fmt.Sprintf("%d secondaries deleted with them", s.SecondariesDeleted)
+	promo := thousands(s.SecondariesDeleted) + " secondaries deleted with them"
 	if s.SecondariesPromoted > 0 {
-		promo = fmt.Sprintf("%d promoted a secondary", s.SecondariesPromoted)
+		promo = thousands(s.SecondariesPromoted) + " promoted a secondary"
 	}
-	fmt.Fprintf(&b, "  multihomed: add of an address already there %s of adds · subnet on 2+ adapters at once in %s of sequences (max %d adapters) · primaries deleted %d (%s) · lifecycle ops on an adapter with addresses %s of %s · invalid ops %s · most addresses at once %d\n",
+	fmt.Fprintf(&b, "  multihomed: add of an address already there %s of adds · subnet on 2+ adapters at once in %s of sequences (max %d adapters) · primaries deleted %s (%s) · lifecycle ops on an adapter with addresses %s of %s · invalid ops %s · most addresses at once %d\n",
 		pct(s.AddsExisting, s.Adds), pct(s.SharedSequences, s.Sequences), s.MostAdaptersSharing,
-		s.PrimariesDeleted, promo, thousands(s.LifecycleOnAddresses), thousands(s.Lifecycle),
+		thousands(s.PrimariesDeleted), promo, thousands(s.LifecycleOnAddresses), thousands(s.Lifecycle),
 		thousands(s.Invalid), s.MostAddresses)
 	return b.String()
 }
 
-// lengthBuckets writes a histogram of sequence lengths in buckets of ten.
+// lengthBuckets writes a histogram of sequence lengths in buckets of
+// ten, those of 100 ops or more in one.
 func lengthBuckets(h []Count, n int) string {
 	if len(h) == 0 {
 		return "none"
 	}
 	buckets := map[int]int{}
 	for _, c := range h {
-		buckets[c.Length/10] += c.Sequences
+		buckets[min(c.Length/10, 10)] += c.Sequences
 	}
 	var parts []string
 	for _, k := range slices.Sorted(maps.Keys(buckets)) {
-		parts = append(parts, fmt.Sprintf("%d-%d %s", 10*k, 10*k+9, pct(buckets[k], n)))
+		b := fmt.Sprintf("%d-%d", 10*k, 10*k+9)
+		if k == 10 {
+			b = "100+"
+		}
+		parts = append(parts, b+" "+pct(buckets[k], n))
 	}
 	return strings.Join(parts, " · ")
 }
