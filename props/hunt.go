@@ -17,6 +17,7 @@ import (
 	"github.com/routefuzz/routefuzz/check"
 	"github.com/routefuzz/routefuzz/corpus"
 	"github.com/routefuzz/routefuzz/model"
+	"github.com/routefuzz/routefuzz/stats"
 	"github.com/routefuzz/routefuzz/sut"
 )
 
@@ -61,6 +62,10 @@ type Result struct {
 	HarnessErr  string        // the first harness failure, if any
 	Log         string        // rapid's own output
 	Elapsed     time.Duration
+	// Generated is what the search generated: the checks counted in
+	// Checks, not the runs of rapid's shrinking nor the replays that
+	// confirm and simplify a divergence (stats.Stats).
+	Generated stats.Stats
 }
 
 // Summary returns the one-line summary that `make check` ends with:
@@ -122,6 +127,9 @@ func Hunt(stack sut.Stack, c Config, b Budget) (Result, error) {
 		}
 		defer flag.Set(k, old)
 	}
+	if c.Generated == nil {
+		c.Generated = stats.NewCollector()
+	}
 	h := &hunt{stack: stack, c: c, user: c.OnDivergence}
 	c.Stats = &h.stats
 	c.OnDivergence = nil
@@ -135,6 +143,7 @@ func Hunt(stack sut.Stack, c Config, b Budget) (Result, error) {
 			return // rapid is not to run anything more (see accept)
 		}
 		shrinking := h.failing
+		c.Generated.Discard = shrinking // count the search's checks only
 		if shrinking {
 			h.res.Shrinks++
 		} else {
@@ -157,6 +166,7 @@ func Hunt(stack sut.Stack, c Config, b Budget) (Result, error) {
 	res := h.res
 	res.Elapsed = time.Since(h.start)
 	res.Retries, res.Settled, res.GaveUp = h.stats.Retries, h.stats.Settled, h.stats.GaveUp
+	res.Generated = c.Generated.Stats()
 	if res.Minimal == nil && h.err == nil && tb.failed && !h.stopped && h.flaky == nil {
 		h.harnessError(errors.New("rapid failed:\n" + res.Log))
 		res.HarnessErr = h.res.HarnessErr

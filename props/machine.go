@@ -14,6 +14,7 @@ import (
 
 	"github.com/routefuzz/routefuzz/check"
 	"github.com/routefuzz/routefuzz/model"
+	"github.com/routefuzz/routefuzz/stats"
 	"github.com/routefuzz/routefuzz/sut"
 )
 
@@ -57,6 +58,10 @@ type Config struct {
 	// Progress, if not nil, is kept up to date by Hunt after every
 	// check, for another goroutine to read while the hunt runs.
 	Progress *Progress
+	// Generated, if not nil, counts what each check generates, from the
+	// model (stats.Collector): a sequence per check, every op applied,
+	// and the ops Exclude skipped. Hunt makes one if it is nil.
+	Generated *stats.Collector
 }
 
 // Progress is a hunt's running count, safe to read from another goroutine
@@ -147,6 +152,10 @@ func Property(stack sut.Stack, c Config) func(*rapid.T) {
 		c.Stats = new(check.Stats)
 	}
 	return func(t *rapid.T) {
+		if gen := c.Generated; gen != nil {
+			gen.Begin()
+			defer gen.End()
+		}
 		run, d, err := check.Start(c.Name, stack, cfg, c.Stats)
 		m := &machine{c: c, run: run, g: g}
 		m.fail(t, d, err)
@@ -217,11 +226,24 @@ type machine struct {
 }
 
 func (m *machine) step(t *rapid.T, op model.Op) {
-	if m.done || m.c.Exclude != nil && m.c.Exclude(m.run.Model(), op) {
+	gen := m.c.Generated
+	if m.done {
+		return
+	}
+	if m.c.Exclude != nil && m.c.Exclude(m.run.Model(), op) {
+		if gen != nil {
+			gen.Excluded(op)
+		}
 		return
 	}
 	t.Logf("op %d: %s", len(m.run.Ops())+1, op)
+	if gen != nil {
+		gen.Before(m.run.Model(), op)
+	}
 	d, err := m.run.Step(op)
+	if gen != nil && err == nil {
+		gen.After(m.run.Model())
+	}
 	m.fail(t, d, err)
 }
 

@@ -96,6 +96,7 @@ type checkFlags struct {
 	exclude                 string
 	save                    string
 	verbose                 bool
+	rep                     reportRun // -report
 }
 
 func (f *checkFlags) register(fs *flag.FlagSet, defSUT string) {
@@ -112,6 +113,7 @@ func (f *checkFlags) register(fs *flag.FlagSet, defSUT string) {
 	fs.StringVar(&f.exclude, "exclude", "", "comma-separated known divergences to skip, or known for all: "+strings.Join(props.ExclusionNames(), ", "))
 	fs.StringVar(&f.save, "save", "", "directory to write the minimal failing order to, as a corpus case")
 	fs.BoolVar(&f.verbose, "v", false, "print rapid's log")
+	f.rep.register(fs)
 }
 
 func cmdCheck(args []string) int {
@@ -122,18 +124,17 @@ func cmdCheck(args []string) int {
 		return exitError
 	}
 	if fs.NArg() > 0 {
-		return errorf("check: unexpected argument %q (flags only; see routefuzz check -h)", fs.Arg(0))
+		return f.rep.write(errorf("check: unexpected argument %q (flags only; see routefuzz check -h)", fs.Arg(0)))
 	}
 	res, code := runCheck(&f)
 	switch {
 	case code == exitError:
-		return code
 	case res.Flaky:
-		return exitFlaky
+		code = exitFlaky
 	case res.Minimal != nil:
-		return exitDiverged
+		code = exitDiverged
 	}
-	return exitOK
+	return f.rep.write(code)
 }
 
 // runCheck runs one hunt as f says and prints what it found, ending with
@@ -154,7 +155,7 @@ func runCheck(f *checkFlags) (props.Result, int) {
 	// Every flag is checked before the stack is opened: a bad one must
 	// not start a program or create a namespace first.
 	var progress props.Progress
-	c := props.Config{Name: f.name, Adapters: f.adapters, Attrs: f.attrs, Progress: &progress}
+	c := props.Config{Name: f.name, Adapters: f.adapters, Attrs: f.attrs, Progress: &progress, Generated: f.rep.begin(f.name, &progress)}
 	switch f.promote {
 	case "on":
 		c.Promote = true
@@ -228,8 +229,10 @@ func runCheck(f *checkFlags) (props.Result, int) {
 		progName(), f.stackArgs(), seed, f.checks, f.steps, f.adapters, onOff(c.Promote), keep, families(c), c.Attrs, excludeNote(f.exclude))
 	saver := caseSaver{dir: f.save, reproduce: reproduce, seed: seed, stack: stack}
 	c.OnDivergence = saver.found
+	f.rep.started(f, c, seed, reproduce, &saver)
 	fmt.Printf("routefuzz: checking %s (%s) seed=%d checks=%d\n", f.name, stacks.Doc(f.name), seed, f.checks)
 	res, err := props.Hunt(stack, c, props.Budget{Checks: f.checks, Steps: f.steps, Seed: seed})
+	f.rep.finished(stack, res, err)
 	code := exitOK
 	// The rest is printed whole, apart from a signal's cleanups, so the
 	// summary stays the last line whenever the signal comes.
@@ -248,6 +251,7 @@ func printHunt(f *checkFlags, res props.Result, err error, reproduce string, sav
 	}
 	if err != nil {
 		errorf("harness failure (not a divergence): %v", err)
+		printGenerated(res.Generated)
 		fmt.Println(res.Summary(f.name))
 		return exitError
 	}
@@ -275,6 +279,7 @@ func printHunt(f *checkFlags, res props.Result, err error, reproduce string, sav
 		fmt.Printf("routefuzz: %d route re-reads while waiting for the stack to settle: %d differences went away, %d outlasted the wait (real divergences, mostly while shrinking)\n",
 			res.Retries, res.Settled, res.GaveUp)
 	}
+	printGenerated(res.Generated)
 	fmt.Println(res.Summary(f.name))
 	return exitOK
 }

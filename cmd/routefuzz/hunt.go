@@ -13,15 +13,21 @@ func cmdHunt(args []string) int {
 	fs := newFlagSet("hunt")
 	var f checkFlags
 	f.register(fs, "legacy")
+	f.rep.command = "hunt"
 	fs.Lookup("save").DefValue = "out/found"
 	f.save = "out/found"
 	if err := fs.Parse(args); err != nil {
 		return exitError
 	}
 	if fs.NArg() > 0 {
-		return errorf("hunt: unexpected argument %q (flags only; see routefuzz hunt -h)", fs.Arg(0))
+		return f.rep.write(errorf("hunt: unexpected argument %q (flags only; see routefuzz hunt -h)", fs.Arg(0)))
 	}
-	res, code := runCheck(&f)
+	return f.rep.write(huntVerdict(&f))
+}
+
+// huntVerdict runs the hunt and returns its exit status.
+func huntVerdict(f *checkFlags) int {
+	res, code := runCheck(f)
 	if code == exitError {
 		return code
 	}
@@ -36,6 +42,8 @@ func cmdHunt(args []string) int {
 		fmt.Printf("routefuzz: %s diverges from the model, but not as KB287032 does (a delete on one of several adapters leaving the routes wrong): KB287032 NOT reproduced\n", f.name)
 		return exitDiverged
 	}
+	yes := true
+	f.rep.kb = &yes
 	fmt.Printf("routefuzz: KB287032 reproduced on %s: removing addresses in another order than they were added leaves the route table wrong (%d ops)\n", f.name, len(res.Minimal.Ops))
 	return exitOK
 }

@@ -35,6 +35,7 @@ var (
 	order    []int
 	started  bool
 	handling bool      // a signal arrived: the cleanups are running
+	caught   int       // 128+the signal, once one arrived
 	exitFunc = os.Exit // replaced by tests
 )
 
@@ -88,6 +89,7 @@ func handle(sig syscall.Signal) {
 	outMu.Lock() // held until the exit: Exclusive output is whole, or not at all
 	mu.Lock()
 	handling = true
+	caught = 128 + int(sig)
 	var run []func()
 	for i := len(order) - 1; i >= 0; i-- {
 		if f, ok := funcs[order[i]]; ok {
@@ -119,6 +121,16 @@ func Handling() bool {
 	mu.Lock()
 	defer mu.Unlock()
 	return handling
+}
+
+// Status returns the status the process exits with once the signal's
+// cleanups are done (128+signal: 130 for SIGINT, 143 for SIGTERM), or 0
+// when no signal has arrived. A cleanup calls it to record why the run
+// ended.
+func Status() int {
+	mu.Lock()
+	defer mu.Unlock()
+	return caught
 }
 
 // Wait blocks for good once a signal has arrived, so that the cleanups

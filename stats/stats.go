@@ -1,0 +1,297 @@
+// Package stats counts what a run generated: which ops, on which
+// families and prefix lengths, how long the sequences were, and how often
+// they reached the multihomed cases routefuzz is about (a subnet on two
+// adapters at once, an add of an address already there, a primary
+// deleted, a lifecycle op on an adapter holding addresses).
+//
+// Everything is computed from the model alone, before and after each op,
+// so the figures are the same whatever stack is under test. The kinds
+// come from model.Alphabet: a kind added there is counted without a
+// change here.
+package stats
+
+import (
+	"net/netip"
+	"slices"
+	"sync"
+
+	"github.com/routefuzz/routefuzz/model"
+)
+
+// counts are the raw numbers of one sequence, or of many added up.
+// Arrays are indexed by model.OpKind.
+type counts struct {
+	ops       int         // ops applied
+	kind      [][3]int    // [kind][0: all, 1: IPv4, 2: IPv6]
+	excluded  []int       // [kind]: drawn but skipped by an exclusion
+	held      []int       // [kind]: lifecycle ops on an adapter holding addresses
+	invalid   []int       // [kind]: ops the model answered invalid
+	result    [4]int      // by model.Result
+	len4      [33]int     // IPv4 ops by prefix length
+	len6      [129]int    // IPv6 ops by prefix length
+	addExists int         // adds the model answered exists
+	primaries int         // IPv4 primaries deleted
+	promoted  int         // secondaries promoted when their primary was deleted
+	dropped   int         // secondaries deleted with their primary
+	shared    int         // steps after which a subnet was on 2+ adapters
+	maxShare  int         // most adapters holding one subnet at once
+	maxAddrs  int         // most addresses held at once
+	seqLens   map[int]int // sequence length → sequences (totals only)
+	seqShared int         // sequences in which a subnet was on 2+ adapters (totals only)
+	seqs      int         // sequences (totals only)
+	lifecycle []bool      // [kind]: the kind takes no address (no model.PrefixOperand)
+	names     []string    // [kind]: its verb
+}
+
+func newCounts() counts {
+	n := len(model.Alphabet) + 1
+	c := counts{
+		kind:      make([][3]int, n),
+		excluded:  make([]int, n),
+		held:      make([]int, n),
+		invalid:   make([]int, n),
+		lifecycle: make([]bool, n),
+		names:     make([]string, n),
+	}
+	for _, sp := range model.Alphabet {
+		c.lifecycle[sp.Kind] = !sp.Has(model.PrefixOperand)
+		c.names[sp.Kind] = sp.Name
+	}
+	return c
+}
+
+// reset zeroes the per-sequence numbers, keeping the buffers.
+func (c *counts) reset() {
+	clear(c.kind)
+	clear(c.excluded)
+	clear(c.held)
+	clear(c.invalid)
+	c.result = [4]int{}
+	c.len4 = [33]int{}
+	c.len6 = [129]int{}
+	c.ops, c.addExists, c.primaries, c.promoted, c.dropped, c.shared, c.maxShare, c.maxAddrs = 0, 0, 0, 0, 0, 0, 0, 0
+}
+
+// add adds the sequence s to the totals c.
+func (c *counts) add(s *counts) {
+	c.ops += s.ops
+	for k := range c.kind {
+		for f := range 3 {
+			c.kind[k][f] += s.kind[k][f]
+		}
+		c.excluded[k] += s.excluded[k]
+		c.held[k] += s.held[k]
+		c.invalid[k] += s.invalid[k]
+	}
+	for i := range c.result {
+		c.result[i] += s.result[i]
+	}
+	for i := range c.len4 {
+		c.len4[i] += s.len4[i]
+	}
+	for i := range c.len6 {
+		c.len6[i] += s.len6[i]
+	}
+	c.addExists += s.addExists
+	c.primaries += s.primaries
+	c.promoted += s.promoted
+	c.dropped += s.dropped
+	c.shared += s.shared
+	c.maxShare = max(c.maxShare, s.maxShare)
+	c.maxAddrs = max(c.maxAddrs, s.maxAddrs)
+	c.seqs++
+	if c.seqLens == nil {
+		c.seqLens = map[int]int{}
+	}
+	c.seqLens[s.ops]++
+	if s.maxShare >= 2 {
+		c.seqShared++
+	}
+}
+
+// Collector counts what one run generates, sequence by sequence. Feed it
+// with Begin at the start of each sequence, Before and After around every
+// op applied (Excluded for an op an exclusion skipped), and End at the
+// end of the sequence: End adds the sequence to the totals unless Discard
+// is set. Stats returns the totals of the sequences ended so far; it is
+// safe to call from another goroutine (a signal handler) while the run
+// goes on. The rest is for one goroutine.
+type Collector struct {
+	// Discard, while set, makes End drop the sequence instead of adding
+	// it to the totals: a hunt sets it while rapid shrinks, so that the
+	// totals describe the search only.
+	Discard bool
+
+	cur counts
+	mu  sync.Mutex
+	tot counts
+
+	// The op between Before and After, and what was true before it.
+	op        model.Op
+	want      model.Result
+	before    int // addresses on op's adapter before op
+	primary   bool
+	secondary int // IPv4 addresses of the deleted primary's group, less it
+	promote   bool
+	share     int // sharing() after the last op that succeeded
+}
+
+// NewCollector returns an empty collector.
+func NewCollector() *Collector {
+	return &Collector{cur: newCounts(), tot: newCounts()}
+}
+
+// Begin starts a sequence.
+func (c *Collector) Begin() {
+	c.cur.reset()
+	c.share = 0
+}
+
+// End ends the sequence begun last, adding it to the totals unless
+// Discard is set.
+func (c *Collector) End() {
+	if c.Discard {
+		return
+	}
+	c.mu.Lock()
+	c.tot.add(&c.cur)
+	c.mu.Unlock()
+}
+
+// Excluded counts an op that an exclusion skipped: drawn, not applied.
+func (c *Collector) Excluded(op model.Op) {
+	if int(op.Kind) < len(c.cur.excluded) {
+		c.cur.excluded[op.Kind]++
+	}
+}
+
+// Before records what the model st says of op before it is applied, and
+// returns the result the model will give. After must follow, once op has
+// been applied to st.
+func (c *Collector) Before(st *model.State, op model.Op) model.Result {
+	c.op = op
+	c.want, _ = model.ResultOf(st.Check(op))
+	c.before, c.primary, c.secondary = 0, false, 0
+	if int(op.Kind) >= len(c.cur.lifecycle) {
+		return c.want
+	}
+	if c.cur.lifecycle[op.Kind] {
+		c.before = addrsOn(st.Addrs(), op.Adapter)
+		return c.want
+	}
+	if op.Kind == model.Del && c.want == model.OK && op.Prefix.Addr().Is4() {
+		// Whether it is its group's primary, and how many secondaries
+		// the group has: the oldest address of the group is primary.
+		key := op.Prefix.Masked()
+		seen := false
+		for _, e := range st.On(op.Adapter) {
+			if e.Prefix.Masked() != key {
+				continue
+			}
+			if !seen {
+				seen = true
+				c.primary = e.Prefix == op.Prefix
+				continue
+			}
+			c.secondary++
+		}
+		c.promote = st.Config().Promote
+	}
+	return c.want
+}
+
+// After counts the op Before saw, applied to st: st is the model after it.
+func (c *Collector) After(st *model.State) {
+	op, s := c.op, &c.cur
+	if int(op.Kind) >= len(s.kind) {
+		return
+	}
+	s.ops++
+	s.result[c.want]++
+	if c.want == model.Invalid {
+		s.invalid[op.Kind]++
+	}
+	fam := 0
+	if p := op.Prefix; p.IsValid() {
+		if p.Addr().Is4() {
+			fam = 1
+			s.len4[p.Bits()]++
+		} else {
+			fam = 2
+			s.len6[p.Bits()]++
+		}
+	}
+	s.kind[op.Kind][0]++
+	if fam > 0 {
+		s.kind[op.Kind][fam]++
+	}
+	if s.lifecycle[op.Kind] && c.before > 0 && c.want == model.OK {
+		s.held[op.Kind]++
+	}
+	switch {
+	case op.Kind == model.Add && c.want == model.Exists:
+		s.addExists++
+	case op.Kind == model.Del && c.primary:
+		s.primaries++
+		if c.promote {
+			s.promoted += min(c.secondary, 1)
+		} else {
+			s.dropped += c.secondary
+		}
+	}
+	if c.want == model.OK {
+		// A failed op changes nothing: the last figures stand.
+		as := st.Addrs()
+		s.maxAddrs = max(s.maxAddrs, len(as))
+		c.share = sharing(as)
+	}
+	if n := c.share; n >= 2 {
+		s.shared++
+		s.maxShare = max(s.maxShare, n)
+	}
+}
+
+// addrsOn counts the addresses of the sorted list as on adapter.
+func addrsOn(as []model.Addr, adapter string) int {
+	i, _ := slices.BinarySearchFunc(as, adapter, func(a model.Addr, ad string) int {
+		switch {
+		case a.Adapter < ad:
+			return -1
+		case a.Adapter > ad:
+			return 1
+		}
+		return 0
+	})
+	n := 0
+	for ; i < len(as) && as[i].Adapter == adapter; i++ {
+		n++
+	}
+	return n
+}
+
+// sharing returns the most adapters that hold one subnet (masked prefix
+// and length) at once, 1 when no subnet is on two, 0 with no addresses.
+// as is sorted by adapter, so adapters holding a subnet are counted once
+// each by counting changes of adapter.
+func sharing(as []model.Addr) int {
+	var buf [32]netip.Prefix
+	keys := buf[:0]
+	for _, a := range as {
+		keys = append(keys, a.Prefix.Masked())
+	}
+	best := 0
+	for i, k := range keys {
+		if slices.Contains(keys[:i], k) {
+			continue // counted from its first occurrence
+		}
+		n, last := 0, ""
+		for j := i; j < len(keys); j++ {
+			if keys[j] == k && (n == 0 || as[j].Adapter != last) {
+				n++
+				last = as[j].Adapter
+			}
+		}
+		best = max(best, n)
+	}
+	return best
+}

@@ -1,0 +1,98 @@
+package stats
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/routefuzz/routefuzz/model"
+)
+
+// feed runs one sequence of ops through a model and c.
+func feed(t *testing.T, c *Collector, cfg model.Config, ops ...string) {
+	t.Helper()
+	st, err := model.New(cfg)
+	require.NoError(t, err)
+	c.Begin()
+	for _, s := range ops {
+		op := model.MustParseOp(s)
+		want := c.Before(st, op)
+		got, _ := model.ResultOf(st.Apply(op))
+		require.Equal(t, want, got, s)
+		c.After(st)
+	}
+	c.End()
+}
+
+func TestCounts(t *testing.T) {
+	c := NewCollector()
+	cfg := model.Config{Adapters: []string{"a0", "a1", "a2"}}
+	feed(t, c, cfg,
+		"add a0 10.0.0.1/24",
+		"add a1 10.0.0.2/24",
+		"add a2 10.0.0.3/24", // 10.0.0.0/24 on three adapters
+		"add a0 10.0.0.1/24", // exists
+		"add a0 10.0.0.4/24", // a secondary
+		"down a0",            // on an adapter with addresses
+		"up a1",              // likewise (succeeds, changes nothing)
+		"del a0 10.0.0.1/24", // a primary, its secondary deleted with it
+		"down x9",            // invalid
+		"add a1 2001:db8::1/64",
+	)
+	// A sequence whose one op was excluded, then one with a promotion.
+	c.Begin()
+	c.Excluded(model.MustParseOp("del a0 10.0.0.9/24"))
+	c.End()
+	feed(t, c, model.Config{Adapters: []string{"a0"}, Promote: true},
+		"add a0 10.0.0.1/24", "add a0 10.0.0.2/24", "del a0 10.0.0.1/24", "unplug a0", "plug a0")
+	s := c.Stats()
+	require.Equal(t, 3, s.Sequences)
+	require.Equal(t, 15, s.Ops)
+	require.Equal(t, Spread{Min: 0, Median: 5, Max: 10}, s.SequenceLength)
+	require.Equal(t, []Count{{0, 1}, {5, 1}, {10, 1}}, s.SequenceLengths)
+	require.Equal(t, 1, s.Excluded)
+	require.Equal(t, 8, s.Adds)
+	require.Equal(t, 1, s.AddsExisting)
+	require.Equal(t, 1, s.SharedSequences)
+	require.Equal(t, 3, s.MostAdaptersSharing)
+	require.Equal(t, 2, s.PrimariesDeleted)
+	require.Equal(t, 1, s.SecondariesDeleted)
+	require.Equal(t, 1, s.SecondariesPromoted)
+	require.Equal(t, 5, s.Lifecycle)
+	require.Equal(t, 3, s.LifecycleOnAddresses, "down a0, up a1, unplug a0; not plug, not down x9")
+	require.Equal(t, 1, s.Invalid)
+	require.Equal(t, 4, s.MostAddresses)
+	add := s.Kinds[model.Add-1]
+	require.Equal(t, Kind{Kind: "add", Ops: 8, IPv4: 7, IPv6: 1}, add)
+	require.Equal(t, 1, s.Kinds[model.Del-1].Excluded)
+	require.Contains(t, s.PrefixLengths, PrefixLength{"ipv4", 24, 9})
+	require.Contains(t, s.PrefixLengths, PrefixLength{"ipv6", 64, 1})
+	require.Equal(t, []Result{{"ok", 13}, {"exists", 1}, {"notfound", 0}, {"invalid", 1}}, s.Results)
+	text := s.String()
+	require.Contains(t, text, "generated: 15 ops in 3 sequences (length min 0, median 5, max 10); 1 more drawn and excluded\n")
+	require.Contains(t, text, "subnet on 2+ adapters at once in 33% of sequences (max 3 adapters)")
+}
+
+func TestDiscard(t *testing.T) {
+	c := NewCollector()
+	cfg := model.Config{Adapters: []string{"a0"}}
+	feed(t, c, cfg, "add a0 10.0.0.1/24")
+	c.Discard = true
+	feed(t, c, cfg, "add a0 10.0.0.1/24", "del a0 10.0.0.1/24")
+	s := c.Stats()
+	require.Equal(t, 1, s.Sequences)
+	require.Equal(t, 1, s.Ops)
+}
+
+func TestFormatting(t *testing.T) {
+	require.Equal(t, "1,234,567", thousands(1234567))
+	require.Equal(t, "999", thousands(999))
+	require.Equal(t, "<1%", pct(1, 1000))
+	require.Equal(t, "0%", pct(0, 0))
+	require.Equal(t, "41%", pct(41, 100))
+	require.Equal(t, "generated: 0 ops in 0 sequences\n", Stats{}.String())
+}
+
+func TestLengthBuckets(t *testing.T) {
+	require.Equal(t, "0-9 25% · 10-19 25% · 100+ 50%", lengthBuckets([]Count{{0, 1}, {12, 1}, {100, 1}, {250, 1}}, 4))
+}
