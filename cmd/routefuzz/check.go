@@ -96,6 +96,7 @@ type checkFlags struct {
 	exclude                 string
 	save                    string
 	verbose                 bool
+	vs                      string // the reference stack that takes the model's place (vs.go)
 }
 
 func (f *checkFlags) register(fs *flag.FlagSet, defSUT string) {
@@ -112,6 +113,7 @@ func (f *checkFlags) register(fs *flag.FlagSet, defSUT string) {
 	fs.StringVar(&f.exclude, "exclude", "", "comma-separated known divergences to skip, or known for all: "+strings.Join(props.ExclusionNames(), ", "))
 	fs.StringVar(&f.save, "save", "", "directory to write the minimal failing order to, as a corpus case")
 	fs.BoolVar(&f.verbose, "v", false, "print rapid's log")
+	fs.StringVar(&f.vs, "vs", "", "compare -sut with this stack instead of the model, after every op, on what both support: "+strings.Join(stacks.Names(), ", "))
 }
 
 func cmdCheck(args []string) int {
@@ -148,7 +150,7 @@ func runCheck(f *checkFlags) (props.Result, int) {
 			return props.Result{}, errorf("%s must be at least 1, not %d", v.name, v.n)
 		}
 	}
-	if err := f.only(); err != nil {
+	if err := f.onlyVs(); err != nil {
 		return props.Result{}, errorf("%v", err)
 	}
 	// Every flag is checked before the stack is opened: a bad one must
@@ -195,13 +197,16 @@ func runCheck(f *checkFlags) (props.Result, int) {
 			Steps:       int(progress.Steps.Load()),
 			Divergences: int(progress.Divergences.Load()),
 			Elapsed:     time.Since(start),
-		}.Summary(f.name))
+		}.Summary(f.label()))
 	})
 	defer unregister()
 	stack, err := f.open()
+	if err == nil {
+		stack, err = f.pairWith(stack)
+	}
 	if err != nil {
 		errorf("%v", err)
-		fmt.Println(props.Result{}.Summary(f.name))
+		fmt.Println(props.Result{}.Summary(f.label()))
 		return props.Result{}, exitError
 	}
 	defer stack.Close()
@@ -225,10 +230,10 @@ func runCheck(f *checkFlags) (props.Result, int) {
 		keep = " -keep-addr-on-down on"
 	}
 	reproduce := fmt.Sprintf("%s check %s -seed %d -checks %d -steps %d -adapters %d -promote %s%s -families %s -attrs=%v%s",
-		progName(), f.stackArgs(), seed, f.checks, f.steps, f.adapters, onOff(c.Promote), keep, families(c), c.Attrs, excludeNote(f.exclude))
+		progName(), f.stackArgs()+f.vsArgs(), seed, f.checks, f.steps, f.adapters, onOff(c.Promote), keep, families(c), c.Attrs, excludeNote(f.exclude))
 	saver := caseSaver{dir: f.save, reproduce: reproduce}
 	c.OnDivergence = saver.found
-	fmt.Printf("routefuzz: checking %s (%s) seed=%d checks=%d\n", f.name, stacks.Doc(f.name), seed, f.checks)
+	fmt.Printf("routefuzz: checking %s seed=%d checks=%d\n", f.describeRun(), seed, f.checks)
 	res, err := props.Hunt(stack, c, props.Budget{Checks: f.checks, Steps: f.steps, Seed: seed})
 	code := exitOK
 	// The rest is printed whole, apart from a signal's cleanups, so the
@@ -248,7 +253,7 @@ func printHunt(f *checkFlags, res props.Result, err error, reproduce string, sav
 	}
 	if err != nil {
 		errorf("harness failure (not a divergence): %v", err)
-		fmt.Println(res.Summary(f.name))
+		fmt.Println(res.Summary(f.label()))
 		return exitError
 	}
 	switch {
@@ -275,7 +280,7 @@ func printHunt(f *checkFlags, res props.Result, err error, reproduce string, sav
 		fmt.Printf("routefuzz: %d route re-reads while waiting for the stack to settle: %d differences went away, %d outlasted the wait (real divergences, mostly while shrinking)\n",
 			res.Retries, res.Settled, res.GaveUp)
 	}
-	fmt.Println(res.Summary(f.name))
+	fmt.Println(res.Summary(f.label()))
 	return exitOK
 }
 
