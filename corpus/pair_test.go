@@ -2,12 +2,14 @@ package corpus
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/routefuzz/routefuzz/check"
 	"github.com/routefuzz/routefuzz/model"
+	"github.com/routefuzz/routefuzz/stacks"
 	"github.com/routefuzz/routefuzz/sut/fixed"
 	"github.com/routefuzz/routefuzz/sut/legacy"
 )
@@ -115,5 +117,46 @@ func TestPairCaseParse(t *testing.T) {
 		if _, _, ok := SplitPair(name); ok {
 			t.Errorf("SplitPair(%q) is a pair", name)
 		}
+	}
+}
+
+// Every pair case in the corpus is replayed on each pair it names, both
+// stacks opened as TestReplay opens them, and held to its verdict.
+func TestReplayPairs(t *testing.T) {
+	cases, err := Load(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, c := range cases {
+		if !c.IsPair() {
+			continue
+		}
+		for _, name := range c.Named() {
+			s, ref, _ := SplitPair(name)
+			stack, err := stacks.Open(s, stacks.Options{Exec: os.Getenv("ROUTEFUZZ_EXEC")})
+			if err != nil {
+				t.Logf("cannot open %s here: %v", s, err)
+				continue
+			}
+			defer stack.Close()
+			rs, err := stacks.Open(ref, stacks.Options{Exec: os.Getenv("ROUTEFUZZ_EXEC")})
+			if err != nil {
+				t.Logf("cannot open %s here: %v", ref, err)
+				continue
+			}
+			defer rs.Close()
+			p, err := check.Vs(s, stack, ref, rs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := Verify(c, name, p, nil); err != nil {
+				t.Error(err)
+			}
+			n++
+		}
+	}
+	if n == 0 {
+		t.Fatal("no pair case in the corpus was replayed")
 	}
 }
