@@ -177,9 +177,9 @@ func (d *Divergence) Reference() string {
 	return d.Ref
 }
 
-// refColumn heads the reference's column and names its result: "model",
-// or the reference stack.
-func (d *Divergence) refColumn() string {
+// RefColumn heads the reference's column in a report and names its
+// result: "model", or the reference stack.
+func (d *Divergence) RefColumn() string {
 	if d.Ref == "" {
 		return "model"
 	}

@@ -122,7 +122,7 @@ func (d *Divergence) Report() string {
 			if d.FailedBy != "" {
 				fmt.Fprintf(&b, "result of op %d: %s %s\n", len(d.Ops), d.FailedBy, verb)
 			} else {
-				fmt.Fprintf(&b, "result of op %d: %s %s, %s %s\n", len(d.Ops), d.refColumn(), d.WantResult, d.SUT, verb)
+				fmt.Fprintf(&b, "result of op %d: %s %s, %s %s\n", len(d.Ops), d.RefColumn(), d.WantResult, d.SUT, verb)
 			}
 		}
 		fmt.Fprintf(&b, "  %s said: %s\n", who, strings.ReplaceAll(strings.TrimRight(d.GotMsg, "\n"), "\n", "\n    "))
@@ -137,14 +137,14 @@ func (d *Divergence) Report() string {
 		return ""
 	}
 	if len(d.Ops) > 0 {
-		fmt.Fprintf(&b, "result of op %d: %s %s, %s %s%s\n", len(d.Ops), d.refColumn(), d.WantResult, d.SUT, d.GotResult, mark(d.WantResult != d.GotResult))
+		fmt.Fprintf(&b, "result of op %d: %s %s, %s %s%s\n", len(d.Ops), d.RefColumn(), d.WantResult, d.SUT, d.GotResult, mark(d.WantResult != d.GotResult))
 		if d.GotMsg != "" && d.WantResult != d.GotResult {
 			fmt.Fprintf(&b, "  %s said: %s\n", d.SUT, d.GotMsg)
 		}
 	}
 	for _, o := range d.Observed {
 		if o.Of.always() || o.Differs() {
-			b.WriteString(o.Of.text(d.refColumn(), d.SUT, o.Want, o.Got))
+			b.WriteString(o.Of.text(d.RefColumn(), d.SUT, o.Want, o.Got))
 		}
 	}
 	return b.String()

@@ -21,6 +21,9 @@ func cmdHunt(args []string) int {
 	if fs.NArg() > 0 {
 		return errorf("hunt: unexpected argument %q (flags only; see routefuzz hunt -h)", fs.Arg(0))
 	}
+	if f.vs != "" {
+		return errorf("hunt: -vs is for check: routefuzz check -sut %s -vs %s", f.name, f.vs)
+	}
 	res, code := runCheck(&f)
 	if code == exitError {
 		return code
