@@ -48,7 +48,11 @@ func Start(name string, stack sut.Stack, cfg model.Config, stats *Stats) (*Run, 
 	if err != nil {
 		return nil, nil, fmt.Errorf("bad configuration: %w", err)
 	}
-	if err := stack.Reset(cfg); err != nil {
+	if p, ok := stack.(*Pair); ok {
+		if err := p.reset(cfg); err != nil {
+			return nil, nil, err
+		}
+	} else if err := stack.Reset(cfg); err != nil {
 		return nil, nil, fmt.Errorf("%s: reset to %s: %w", name, cfg, err)
 	}
 	if stats == nil {

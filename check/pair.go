@@ -117,6 +117,14 @@ func (p *Pair) Reset(cfg model.Config) error {
 	return nil
 }
 
+// reset resets the pair for a run, an error naming the pair and the side.
+func (p *Pair) reset(cfg model.Config) error {
+	if err := p.Reset(cfg); err != nil {
+		return fmt.Errorf("%s: reset to %s: %w", p, cfg, err)
+	}
+	return nil
+}
+
 // Apply applies op to the reference, then to the stack, and returns the
 // stack's result. A run does not call it: it applies and compares each
 // side itself.

@@ -135,3 +135,34 @@ func TestIntersect(t *testing.T) {
 		t.Errorf("Vs of disjoint stacks: %v", err)
 	}
 }
+
+// broken fails outside its semantics: a harness error, never a divergence.
+type broken struct{ sut.Stack }
+
+func (broken) Apply(model.Op) error         { return errors.New("netlink: connection refused") }
+func (broken) Reset(cfg model.Config) error { return errors.New("cannot create namespace") }
+
+// A harness error names the side it came from.
+func TestPairHarnessErrors(t *testing.T) {
+	cfg := model.Config{Adapters: []string{"a0", "a1"}}
+	_, err := Replay("fixed", pair(t, "fixed", fixed.New(), "broken", broken{fixed.New()}), cfg, kb, nil)
+	if err == nil || !strings.Contains(err.Error(), "fixed-vs-broken: reset to adapters=a0,a1 promote=off: broken (the reference): cannot create namespace") {
+		t.Errorf("reset of a broken reference: %v", err)
+	}
+	_, err = Replay("broken", pair(t, "broken", broken{fixed.New()}, "fixed", fixed.New()), cfg, kb, nil)
+	if err == nil || !strings.Contains(err.Error(), "broken-vs-fixed: reset to adapters=a0,a1 promote=off: broken: cannot create namespace") {
+		t.Errorf("reset of a broken stack: %v", err)
+	}
+	d, err := Replay("fixed", pair(t, "fixed", fixed.New(), "apply", applyBroken{fixed.New()}), cfg, kb, nil)
+	if d != nil || err == nil || !strings.Contains(err.Error(), "apply (the reference): op 1 (add a0 10.0.0.1/24): netlink: connection refused") {
+		t.Errorf("apply of a broken reference: %v, %v", d, err)
+	}
+	d, err = Replay("apply", pair(t, "apply", applyBroken{fixed.New()}, "fixed", fixed.New()), cfg, kb, nil)
+	if d != nil || err == nil || !strings.Contains(err.Error(), "apply: op 1 (add a0 10.0.0.1/24): netlink: connection refused") || strings.Contains(err.Error(), "reference") {
+		t.Errorf("apply of a broken stack: %v, %v", d, err)
+	}
+}
+
+type applyBroken struct{ sut.Stack }
+
+func (applyBroken) Apply(model.Op) error { return errors.New("netlink: connection refused") }
