@@ -45,9 +45,9 @@ stress-test:
 
 ## check: run the state machine against one stack: make check SUT=fixed CHECKS=1000
 check: build
-	@test -n "$(SUT)" || { echo "usage: make check SUT=<$$(./$(BIN) stacks | cut -d' ' -f1 | tr '\n' ' ')> [CHECKS=n] [SEED=n] [STEPS=n] [ADAPTERS=n] [PROMOTE=on|off] [SAVE=dir] [EXEC='cmd' [TIMEOUT=5s]] [EXCLUDE=a,b]"; exit 2; }
+	@test -n "$(SUT)" || { echo "usage: make check SUT=<$$(./$(BIN) stacks | cut -d' ' -f1 | tr '\n' ' ')> [CHECKS=n] [SEED=n] [STEPS=n] [ADAPTERS=n] [PROMOTE=on|off] [SAVE=dir] [EXEC='cmd' [TIMEOUT=5s]] [EXCLUDE=a,b] [VS=stack]"; exit 2; }
 	./$(BIN) check -sut $(SUT) -checks $(CHECKS) -seed $(SEED) -steps $(STEPS) -adapters $(ADAPTERS) -promote $(PROMOTE) \
-		$(if $(SAVE),-save $(SAVE)) $(if $(EXCLUDE),-exclude $(EXCLUDE)) $(if $(TIMEOUT),-timeout $(TIMEOUT))
+		$(if $(SAVE),-save $(SAVE)) $(if $(EXCLUDE),-exclude $(EXCLUDE)) $(if $(TIMEOUT),-timeout $(TIMEOUT)) $(if $(VS),-vs $(VS))
 
 ## replay: replay the corpus against every stack available here, or SUT.
 replay: build

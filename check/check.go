@@ -22,6 +22,8 @@ type Run struct {
 	name    string
 	model   *model.State
 	stack   sut.Stack
+	ref     sut.Stack // the reference stack of a Pair, compared instead of the model; nil: the model
+	refName string
 	limits  sut.Limits
 	readers []reader // one per observable
 	ops     []model.Op
@@ -38,19 +40,28 @@ type Stats struct {
 
 // Start resets stack to cfg and returns a run that compares it with the
 // model, after checking that both start out equal. name names the stack in
-// reports. stats, if not nil, accumulates counts.
+// reports. stats, if not nil, accumulates counts. When stack is a *Pair,
+// the run compares its stack with its reference stack instead of the
+// model (see Pair).
 func Start(name string, stack sut.Stack, cfg model.Config, stats *Stats) (*Run, *Divergence, error) {
 	m, err := model.New(cfg)
 	if err != nil {
 		return nil, nil, fmt.Errorf("bad configuration: %w", err)
 	}
-	if err := stack.Reset(cfg); err != nil {
+	if p, ok := stack.(*Pair); ok {
+		if err := p.reset(cfg); err != nil {
+			return nil, nil, err
+		}
+	} else if err := stack.Reset(cfg); err != nil {
 		return nil, nil, fmt.Errorf("%s: reset to %s: %w", name, cfg, err)
 	}
 	if stats == nil {
 		stats = new(Stats)
 	}
 	r := &Run{name: name, model: m, stack: stack, limits: sut.LimitsOf(stack), stats: stats}
+	if p, ok := stack.(*Pair); ok {
+		r.stack, r.ref, r.refName = p.Stack, p.Ref, p.RefName
+	}
 	r.readers = make([]reader, len(Observables))
 	for i, o := range Observables {
 		r.readers[i] = o.reader()
@@ -74,6 +85,13 @@ func (r *Run) Step(op model.Op) (*Divergence, error) {
 	r.ops = append(r.ops, op)
 	r.stats.Steps++
 	want, _ := model.ResultOf(r.model.Apply(op))
+	if r.ref != nil {
+		var d *Divergence
+		var err error
+		if want, d, err = r.applyRef(op); d != nil || err != nil {
+			return d, err
+		}
+	}
 	gerr := r.stack.Apply(op)
 	got, ok := model.ResultOf(gerr)
 	if !ok {
@@ -99,6 +117,9 @@ func (r *Run) failed(want model.Result, err error) (*Divergence, error) {
 	}
 	d := r.divergence(want, 0)
 	d.Failed, d.GotMsg = kind, err.Error()
+	if re := (*refError)(nil); errors.As(err, &re) {
+		d.FailedBy = r.refName
+	}
 	return d, nil
 }
 
@@ -127,6 +148,7 @@ func (r *Run) compare(want, got model.Result, gerr error) (*Divergence, error) {
 func (r *Run) divergence(want, got model.Result) *Divergence {
 	d := &Divergence{
 		SUT:        r.name,
+		Ref:        r.refName,
 		Config:     r.model.Config(),
 		Ops:        slices.Clone(r.ops),
 		WantResult: want, GotResult: got,

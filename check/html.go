@@ -51,7 +51,7 @@ details.differs{border-color:#e99}
 h3{font-size:14px;margin:.6em 0 0 0}
 </style></head><body>
 {{if .Failed}}<h1>{{.D.SUT}} {{.Failed}} {{if .D.Ops}}on op {{len .D.Ops}}{{else}}after a reset{{end}}</h1>
-{{else}}<h1>{{.D.SUT}} diverges from the model in {{.Aspects}}</h1>
+{{else}}<h1>{{.D.SUT}} diverges from {{.D.Reference}} in {{.Aspects}}</h1>
 {{end}}<dl class="run">
 <dt>stack</dt><dd><code>{{.D.SUT}}</code></dd>
 <dt>configuration</dt><dd><code id="config">{{.D.Config}}</code></dd>
@@ -63,17 +63,17 @@ h3{font-size:14px;margin:.6em 0 0 0}
 <ol id="ops">{{range .Ops}}<li{{if .Class}} class="{{.Class}}"{{end}}>{{if .Link}}<a href="#step-{{.N}}">{{.Op}}</a>{{else}}{{.Op}}{{end}}</li>{{end}}</ol>
 {{range .Notes}}<p class="note">{{.}}</p>
 {{end}}<h2>Step by step</h2>
-<p>The model's and {{.D.SUT}}'s tables after every step, traced from a fresh reset. Steps that agree are folded; click one to unfold it.</p>
+<p>The tables of {{.D.Reference}} and of {{.D.SUT}} after every step, traced from a fresh reset. Steps that agree are folded; click one to unfold it.</p>
 {{range .Steps}}{{template "step" .}}{{end}}
 {{if .Recorded}}<h2>As the run recorded it</h2>
 {{template "step" .Recorded}}{{end}}
 </body></html>
 {{define "step"}}<details class="step {{.Class}}" id="{{.ID}}" data-step="{{.N}}"{{if .Open}} open{{end}}>
 <summary><span class="n">{{if .N}}{{.N}}{{else}}reset{{end}}</span> {{if .N}}<code>{{.Op}}</code>{{end}}{{if .First}}<span class="badge">first divergence</span>{{end}} &mdash; {{.Summary}}</summary>
-{{if .N}}<p>Result of op {{.N}}: model <code>{{.Want}}</code>, {{.SUT}} <code>{{.Got}}</code>{{if .ResultDiffers}} <span class="differs">differs</span>{{end}}{{if .Msg}} ({{.Msg}}){{end}}</p>
+{{if .N}}<p>Result of op {{.N}}: {{.Ref}} <code>{{.Want}}</code>, {{.SUT}} <code>{{.Got}}</code>{{if .ResultDiffers}} <span class="differs">differs</span>{{end}}{{if .Msg}} ({{.Msg}}){{end}}</p>
 {{else if .Msg}}<p>{{.SUT}} said: {{.Msg}}</p>
 {{end}}{{range .Sections}}<h3>{{.Title}}{{if .Differs}} <span class="differs">differ</span>{{end}}</h3>
-<table class="obs" data-observable="{{.Name}}"><tr><th></th><th>model</th><th>{{$.SUT}}</th></tr>
+<table class="obs" data-observable="{{.Name}}"><tr><th></th><th>{{$.Ref}}</th><th>{{$.SUT}}</th></tr>
 {{range .Rows}}<tr{{if .Class}} class="{{.Class}}"{{end}}><td class="m">{{.Mark}}</td><td class="want">{{.Want}}</td><td class="got">{{.Got}}</td></tr>
 {{else}}<tr><td class="m"></td><td class="want">(empty)</td><td class="got">(empty)</td></tr>
 {{end}}</table>
@@ -92,6 +92,7 @@ type htmlSection struct {
 type htmlStep struct {
 	N                   int
 	ID, Class, SUT, Msg string
+	Ref                 string // the reference's column: "model" or a stack
 	Op                  string
 	Want, Got           string
 	ResultDiffers       bool
@@ -129,7 +130,7 @@ func (d *Divergence) HTMLWith(o HTMLOptions) []byte {
 			notes = append(notes, fmt.Sprintf("Tracing the ops for this report stopped after %d of %d: %v", max(len(steps)-1, 0), len(d.Ops), o.TraceErr))
 		}
 		if i := FirstDivergence(steps); i < 0 || steps[i].N != len(d.Ops) || !steps[i].same(d.last()) {
-			notes = append(notes, fmt.Sprintf("The replay traced for this report did not fail as the run did (it %s). The run's own comparison after op %d is shown last.", traceSays(steps, i), len(d.Ops)))
+			notes = append(notes, fmt.Sprintf("The replay traced for this report did not fail as the run did (it %s). The run's own comparison after op %d is shown last.", d.traceSays(steps, i), len(d.Ops)))
 			r := d.htmlStep(d.last(), false)
 			r.ID, r.Class, r.Open = "recorded", "diverges", true
 			recorded = &r
@@ -201,10 +202,10 @@ func (s Step) same(e Step) bool {
 	return true
 }
 
-func traceSays(steps []Step, first int) string {
+func (d *Divergence) traceSays(steps []Step, first int) string {
 	switch {
 	case first < 0:
-		return "agreed with the model at every step"
+		return "agreed with " + d.Reference() + " at every step"
 	case steps[first].N == 0:
 		return "differed after the reset"
 	default:
@@ -214,7 +215,7 @@ func traceSays(steps []Step, first int) string {
 
 func (d *Divergence) htmlStep(s Step, first bool) htmlStep {
 	h := htmlStep{
-		N: s.N, ID: fmt.Sprintf("step-%d", s.N), SUT: d.SUT,
+		N: s.N, ID: fmt.Sprintf("step-%d", s.N), SUT: d.SUT, Ref: d.RefColumn(),
 		Want: s.WantResult.String(), Got: s.GotResult.String(),
 		ResultDiffers: s.Failed == "" && s.WantResult != s.GotResult,
 		First:         first, Open: first,
@@ -271,7 +272,7 @@ func (d *Divergence) htmlStep(s Step, first bool) htmlStep {
 	case s.Differs():
 		h.Class = "differs"
 		if h.ResultDiffers {
-			sum = append(sum, fmt.Sprintf("result differs: model %s, %s %s", h.Want, d.SUT, h.Got))
+			sum = append(sum, fmt.Sprintf("result differs: %s %s, %s %s", h.Ref, h.Want, d.SUT, h.Got))
 		}
 		sum = append(sum, differ...)
 		if len(same) > 0 {

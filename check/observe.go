@@ -198,13 +198,19 @@ type readerOf[T any] struct {
 }
 
 func (x *readerOf[T]) wanted(r *Run) {
-	x.want = x.def.Model(r.model, r.limits)
 	var zero T
-	x.got = zero
+	x.want, x.got = zero, zero
+	if r.ref == nil {
+		x.want = x.def.Model(r.model, r.limits)
+	}
 }
 
 func (x *readerOf[T]) read(r *Run) (bool, error) {
-	x.want = x.def.Model(r.model, r.limits)
+	if r.ref == nil {
+		x.want = x.def.Model(r.model, r.limits)
+	} else if err := x.readRef(r); err != nil {
+		return false, err
+	}
 	got, err := x.stack(r)
 	if err != nil {
 		return false, err
@@ -231,11 +237,11 @@ func (x *readerOf[T]) stack(r *Run) (T, error) {
 // tables may still lag its ops (sut.Lagger), with a backoff, keeping the
 // last value read.
 func (x *readerOf[T]) settle(r *Run) (bool, error) {
-	l, ok := r.stack.(sut.Lagger)
-	if !ok {
-		return false, nil
+	lag, refLag := lagOf(r.stack), time.Duration(0)
+	if r.ref != nil {
+		refLag = lagOf(r.ref)
 	}
-	lag := l.Lag()
+	lag = max(lag, refLag)
 	if lag <= 0 {
 		return false, nil
 	}
@@ -243,6 +249,11 @@ func (x *readerOf[T]) settle(r *Run) (bool, error) {
 	for deadline := time.Now().Add(lag); time.Now().Before(deadline); backoff *= 2 {
 		time.Sleep(backoff)
 		r.stats.Retries++
+		if refLag > 0 {
+			if err := x.readRef(r); err != nil {
+				return false, err
+			}
+		}
 		got, err := x.stack(r)
 		if err != nil {
 			return false, err
@@ -255,6 +266,16 @@ func (x *readerOf[T]) settle(r *Run) (bool, error) {
 	}
 	r.stats.GaveUp++
 	return false, nil
+}
+
+// readRef reads the reference stack's value of a Pair as the wanted one.
+func (x *readerOf[T]) readRef(r *Run) error {
+	v, err := x.def.Stack(r.ref, r.limits)
+	if err != nil {
+		return &refError{fmt.Errorf("%s (the reference): reading %s %s: %w", r.refName, x.def.Name, r.when(), err)}
+	}
+	x.want = v
+	return nil
 }
 
 func (x *readerOf[T]) observed() Observed {

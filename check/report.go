@@ -7,10 +7,11 @@ import (
 	"github.com/routefuzz/routefuzz/model"
 )
 
-// Divergence is a difference between a stack and the model after the last
-// of Ops.
+// Divergence is a difference between a stack and the model (or, when Ref
+// is set, the reference stack of a Pair) after the last of Ops.
 type Divergence struct {
 	SUT    string
+	Ref    string // the reference stack the stack was compared with (a Pair); "": the model
 	Config model.Config
 	Ops    []model.Op // every op applied, the last being where they first differed
 
@@ -26,6 +27,9 @@ type Divergence struct {
 	// otherwise. GotMsg then holds what the stack said, and the observed
 	// values are the model's only.
 	Failed string
+	// FailedBy names the reference stack when it was the reference of a
+	// Pair, not the stack, that crashed or hung; "" otherwise.
+	FailedBy string
 }
 
 // Aspect names what differs: the result, an observable (its
@@ -109,17 +113,22 @@ func (d *Divergence) Report() string {
 	var b strings.Builder
 	if d.Failed != "" {
 		verb := map[string]string{"crash": "crashed", "hang": "hung"}[d.Failed]
+		who := d.failedName()
 		if len(d.Ops) == 0 {
-			fmt.Fprintf(&b, "%s %s after a reset, before the first op (%s)\n", d.SUT, verb, d.Config)
+			fmt.Fprintf(&b, "%s %s after a reset, before the first op (%s)\n", who, verb, d.Config)
 		} else {
-			fmt.Fprintf(&b, "%s %s on op %d (%s)\n", d.SUT, verb, len(d.Ops), d.Config)
+			fmt.Fprintf(&b, "%s %s on op %d (%s)\n", who, verb, len(d.Ops), d.Config)
 			b.WriteString(FormatOps(d.Ops))
-			fmt.Fprintf(&b, "result of op %d: model %s, %s %s\n", len(d.Ops), d.WantResult, d.SUT, verb)
+			if d.FailedBy != "" {
+				fmt.Fprintf(&b, "result of op %d: %s %s\n", len(d.Ops), d.FailedBy, verb)
+			} else {
+				fmt.Fprintf(&b, "result of op %d: %s %s, %s %s\n", len(d.Ops), d.RefColumn(), d.WantResult, d.SUT, verb)
+			}
 		}
-		fmt.Fprintf(&b, "  %s said: %s\n", d.SUT, strings.ReplaceAll(strings.TrimRight(d.GotMsg, "\n"), "\n", "\n    "))
+		fmt.Fprintf(&b, "  %s said: %s\n", who, strings.ReplaceAll(strings.TrimRight(d.GotMsg, "\n"), "\n", "\n    "))
 		return b.String()
 	}
-	fmt.Fprintf(&b, "%s diverges from the model in %s after op %d (%s)\n", d.SUT, d.Aspects(), len(d.Ops), d.Config)
+	fmt.Fprintf(&b, "%s diverges from %s in %s after op %d (%s)\n", d.SUT, d.Reference(), d.Aspects(), len(d.Ops), d.Config)
 	b.WriteString(FormatOps(d.Ops))
 	mark := func(differs bool) string {
 		if differs {
@@ -128,14 +137,14 @@ func (d *Divergence) Report() string {
 		return ""
 	}
 	if len(d.Ops) > 0 {
-		fmt.Fprintf(&b, "result of op %d: model %s, %s %s%s\n", len(d.Ops), d.WantResult, d.SUT, d.GotResult, mark(d.WantResult != d.GotResult))
+		fmt.Fprintf(&b, "result of op %d: %s %s, %s %s%s\n", len(d.Ops), d.RefColumn(), d.WantResult, d.SUT, d.GotResult, mark(d.WantResult != d.GotResult))
 		if d.GotMsg != "" && d.WantResult != d.GotResult {
 			fmt.Fprintf(&b, "  %s said: %s\n", d.SUT, d.GotMsg)
 		}
 	}
 	for _, o := range d.Observed {
 		if o.Of.always() || o.Differs() {
-			b.WriteString(o.Of.text("model", d.SUT, o.Want, o.Got))
+			b.WriteString(o.Of.text(d.RefColumn(), d.SUT, o.Want, o.Got))
 		}
 	}
 	return b.String()

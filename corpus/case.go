@@ -35,6 +35,11 @@
 //	hangs: STACK...     stacks expected to hang on the last op (an external program that stops answering)
 //	flaky: STACK...     stacks that diverged once on this order, but not when it was replayed
 //
+// A verdict may name a pair, STACK-vs-REF, instead of a stack: the stack
+// compared with the reference stack REF instead of the model (see
+// SplitPair). Such a pair case names pairs only and is replayed only as
+// them.
+//
 // Every stack no verdict directive (diverges, crashes, hangs, flaky) names
 // must agree with the model; a stack may be named by one of them only.
 //
@@ -127,6 +132,9 @@ func (c *Case) CheckStacks(known []string) error {
 	var errs []error
 	for _, v := range verdicts {
 		for _, n := range *v.stacks(c) {
+			if s, ref, ok := SplitPair(n); ok && slices.Contains(known, s) && slices.Contains(known, ref) {
+				continue
+			}
 			if !slices.Contains(known, n) {
 				errs = append(errs, fmt.Errorf("%s:%d: %s: unknown stack %q (have %s)", c.Path, c.lines[v.key], v.key, n, strings.Join(known, ", ")))
 			}
@@ -276,6 +284,9 @@ func Parse(path string, data []byte) (*Case, error) {
 			}
 			first[n] = v.key
 		}
+	}
+	if err := c.checkPairs(); err != nil {
+		bad(c.firstVerdictLine(), "%v", err)
 	}
 	if _, ok := seen["ops"]; !ok {
 		bad(len(lines), "no -- ops -- section")

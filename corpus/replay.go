@@ -90,8 +90,13 @@ func Unsupported(c *Case, stack sut.Stack) string {
 // Replay applies c's ops to stack and the model, checking after every op
 // exactly what the state machine checks. It returns the first divergence,
 // or an error when the stack failed outside its semantics.
+//
+// For a pair, name is "STACK-vs-REF" and stack its *check.Pair.
 func Replay(c *Case, name string, stack sut.Stack, stats *check.Stats) (*check.Divergence, error) {
 	cfg, _ := ConfigFor(c, stack)
+	if s, _, ok := SplitPair(name); ok {
+		name = s
+	}
 	return check.Replay(name, stack, cfg, c.Ops, stats)
 }
 
@@ -108,7 +113,14 @@ func Replay(c *Case, name string, stack sut.Stack, stats *check.Stats) (*check.D
 // error wrapping ErrSkip that says why. A case marked flaky on the stack
 // gives an error wrapping ErrFlaky that says how the replay went. A stack
 // that failed outside its semantics gives an error wrapping ErrHarness.
+//
+// A pair case (see SplitPair) is verified only on the pairs it names:
+// name "STACK-vs-REF" and stack their *check.Pair. Verified on a single
+// stack it is skipped, and so is a case against the model on a pair.
 func Verify(c *Case, name string, stack sut.Stack, stats *check.Stats) error {
+	if why := pairSkip(c, name); why != "" {
+		return fmt.Errorf("%s on %s: %w: %s", c.Path, name, ErrSkip, why)
+	}
 	if why := Unsupported(c, stack); why != "" {
 		return fmt.Errorf("%s on %s: %w: %s", c.Path, name, ErrSkip, why)
 	}
@@ -132,7 +144,7 @@ func (c *Case) Judge(name string, d *check.Divergence) error {
 	}
 	switch {
 	case want == ExpectFlaky:
-		how := "agreed with the model this time"
+		how := "agreed with " + reference(name) + " this time"
 		if d != nil {
 			how = fmt.Sprintf("%s again, at %s", didWhat(d), c.Where(len(d.Ops)))
 		}
@@ -142,7 +154,7 @@ func (c *Case) Judge(name string, d *check.Divergence) error {
 	case want == ExpectAgree:
 		return fmt.Errorf("%s: %s %s\n%s", c.Where(len(d.Ops)), name, didWhat(d), d.Report())
 	case d == nil:
-		return fmt.Errorf("%s: %s was expected to %s (%s) but agrees with the model: the harness no longer catches this case", c.Path, name, expectedTo(want), c.verdictLine(name))
+		return fmt.Errorf("%s: %s was expected to %s (%s) but agrees with %s: the harness no longer catches this case", c.Path, name, expectedTo(want), c.verdictLine(name), reference(name))
 	default:
 		return fmt.Errorf("%s: %s was expected to %s (%s) but %s\n%s", c.Where(len(d.Ops)), name, expectedTo(want), c.verdictLine(name), didWhat(d), d.Report())
 	}
@@ -167,7 +179,7 @@ func didWhat(d *check.Divergence) string {
 	case "hang":
 		return fmt.Sprintf("hung on op %d", len(d.Ops))
 	}
-	return fmt.Sprintf("diverges from the model in %s", d.Aspects())
+	return fmt.Sprintf("diverges from %s in %s", d.Reference(), d.Aspects())
 }
 
 func expectedTo(e Expectation) string {
@@ -247,11 +259,11 @@ func FromDivergence(d *check.Divergence, comment string) *Case {
 	c := fromDivergence(d, comment, describe(d))
 	switch d.Failed {
 	case "crash":
-		c.Crashes = []string{d.SUT}
+		c.Crashes = []string{verdictName(d)}
 	case "hang":
-		c.Hangs = []string{d.SUT}
+		c.Hangs = []string{verdictName(d)}
 	default:
-		c.Diverges = []string{d.SUT}
+		c.Diverges = []string{verdictName(d)}
 	}
 	return c
 }
@@ -262,7 +274,7 @@ func FromDivergence(d *check.Divergence, comment string) *Case {
 // regression case. comment should say how it was replayed.
 func FromFlaky(d *check.Divergence, comment string) *Case {
 	c := fromDivergence(d, comment, fmt.Sprintf("Flaky: %s failed on this order once, but not when it was replayed. When it failed:\n%s", d.SUT, describe(d)))
-	c.Flaky = []string{d.SUT}
+	c.Flaky = []string{verdictName(d)}
 	return c
 }
 
@@ -288,15 +300,22 @@ func fromDivergence(d *check.Divergence, comment, what string) *Case {
 // crashed or hung (the first lines of it).
 func describe(d *check.Divergence) string {
 	var parts []string
+	who := d.SUT
+	if d.Ref != "" {
+		who = fmt.Sprintf("%s (compared with %s)", d.SUT, d.Ref)
+	}
 	switch d.Failed {
 	case "crash", "hang":
 		verb := "crashed"
 		if d.Failed == "hang" {
 			verb = "hung"
 		}
-		s := fmt.Sprintf("%s: %s after a reset, before the first op.", d.SUT, verb)
+		if d.FailedBy != "" {
+			who = fmt.Sprintf("%s (the reference %s was compared with)", d.FailedBy, d.SUT)
+		}
+		s := fmt.Sprintf("%s: %s after a reset, before the first op.", who, verb)
 		if len(d.Ops) > 0 {
-			s = fmt.Sprintf("%s: %s on the last op (%s).", d.SUT, verb, d.Ops[len(d.Ops)-1])
+			s = fmt.Sprintf("%s: %s on the last op (%s).", who, verb, d.Ops[len(d.Ops)-1])
 		}
 		if msg := strings.TrimSpace(d.GotMsg); msg != "" {
 			lines := strings.Split(msg, "\n")
@@ -308,10 +327,10 @@ func describe(d *check.Divergence) string {
 		return s
 	}
 	if d.WantResult != d.GotResult {
-		parts = append(parts, fmt.Sprintf("the last op gives %s where the model gives %s", d.GotResult, d.WantResult))
+		parts = append(parts, fmt.Sprintf("the last op gives %s where %s gives %s", d.GotResult, d.Reference(), d.WantResult))
 	}
 	parts = append(parts, d.Differences()...)
-	return d.SUT + ": " + strings.Join(parts, "; ") + "."
+	return who + ": " + strings.Join(parts, "; ") + "."
 }
 
 // maxMsgLines bounds the lines of a stack's message kept in a case header.

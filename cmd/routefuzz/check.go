@@ -97,6 +97,7 @@ type checkFlags struct {
 	save                    string
 	verbose                 bool
 	rep                     reportRun // -report
+	vs                      string    // the reference stack that takes the model's place (vs.go)
 }
 
 func (f *checkFlags) register(fs *flag.FlagSet, defSUT string) {
@@ -114,6 +115,7 @@ func (f *checkFlags) register(fs *flag.FlagSet, defSUT string) {
 	fs.StringVar(&f.save, "save", "", "directory to write the minimal failing order to, as a corpus case")
 	fs.BoolVar(&f.verbose, "v", false, "print rapid's log")
 	f.rep.register(fs)
+	fs.StringVar(&f.vs, "vs", "", "compare -sut with this stack instead of the model, after every op, on what both support: "+strings.Join(stacks.Names(), ", "))
 }
 
 func cmdCheck(args []string) int {
@@ -149,7 +151,7 @@ func runCheck(f *checkFlags) (props.Result, int) {
 			return props.Result{}, errorf("%s must be at least 1, not %d", v.name, v.n)
 		}
 	}
-	if err := f.only(); err != nil {
+	if err := f.onlyVs(); err != nil {
 		return props.Result{}, errorf("%v", err)
 	}
 	// Every flag is checked before the stack is opened: a bad one must
@@ -196,13 +198,16 @@ func runCheck(f *checkFlags) (props.Result, int) {
 			Steps:       int(progress.Steps.Load()),
 			Divergences: int(progress.Divergences.Load()),
 			Elapsed:     time.Since(start),
-		}.Summary(f.name))
+		}.Summary(f.label()))
 	})
 	defer unregister()
 	stack, err := f.open()
+	if err == nil {
+		stack, err = f.pairWith(stack)
+	}
 	if err != nil {
 		errorf("%v", err)
-		fmt.Println(props.Result{}.Summary(f.name))
+		fmt.Println(props.Result{}.Summary(f.label()))
 		return props.Result{}, exitError
 	}
 	defer stack.Close()
@@ -226,11 +231,11 @@ func runCheck(f *checkFlags) (props.Result, int) {
 		keep = " -keep-addr-on-down on"
 	}
 	reproduce := fmt.Sprintf("%s check %s -seed %d -checks %d -steps %d -adapters %d -promote %s%s -families %s -attrs=%v%s",
-		progName(), f.stackArgs(), seed, f.checks, f.steps, f.adapters, onOff(c.Promote), keep, families(c), c.Attrs, excludeNote(f.exclude))
+		progName(), f.stackArgs()+f.vsArgs(), seed, f.checks, f.steps, f.adapters, onOff(c.Promote), keep, families(c), c.Attrs, excludeNote(f.exclude))
 	saver := caseSaver{dir: f.save, reproduce: reproduce, seed: seed, stack: stack}
 	c.OnDivergence = saver.found
 	f.rep.started(f, c, seed, reproduce, &saver)
-	fmt.Printf("routefuzz: checking %s (%s) seed=%d checks=%d\n", f.name, stacks.Doc(f.name), seed, f.checks)
+	fmt.Printf("routefuzz: checking %s seed=%d checks=%d\n", f.describeRun(), seed, f.checks)
 	res, err := props.Hunt(stack, c, props.Budget{Checks: f.checks, Steps: f.steps, Seed: seed})
 	f.rep.finished(stack, res, err)
 	code := exitOK
@@ -252,7 +257,7 @@ func printHunt(f *checkFlags, res props.Result, err error, reproduce string, sav
 	if err != nil {
 		errorf("harness failure (not a divergence): %v", err)
 		printGenerated(res.Generated)
-		fmt.Println(res.Summary(f.name))
+		fmt.Println(res.Summary(f.label()))
 		return exitError
 	}
 	switch {
@@ -280,7 +285,7 @@ func printHunt(f *checkFlags, res props.Result, err error, reproduce string, sav
 			res.Retries, res.Settled, res.GaveUp)
 	}
 	printGenerated(res.Generated)
-	fmt.Println(res.Summary(f.name))
+	fmt.Println(res.Summary(f.label()))
 	return exitOK
 }
 

@@ -42,7 +42,11 @@ func cmdReplay(args []string) int {
 	if sf.name == "" {
 		names = stacks.Names()
 	}
-	failed, harness := 0, 0
+	pairs := pairNames(cases, sf.name) // pair cases are replayed on their pairs only (vs.go)
+	if _, _, ok := corpus.SplitPair(sf.name); ok {
+		names, pairs = nil, []string{sf.name}
+	}
+	failed, harness := replayPairs(sf, cases, pairs)
 	for _, name := range names {
 		sf.name = name
 		stack, err := sf.open()
@@ -57,6 +61,9 @@ func cmdReplay(args []string) int {
 		ok, skipped, flaky := 0, 0, 0
 	cases:
 		for _, c := range cases {
+			if c.IsPair() {
+				continue
+			}
 			switch err := corpus.Verify(c, name, stack, &stats); {
 			case errors.Is(err, corpus.ErrSkip):
 				skipped++
@@ -122,7 +129,7 @@ func cmdMinimize(args []string) int {
 	if named := c.Named(); sf.name == "" && len(named) == 1 {
 		sf.name = named[0]
 	}
-	stack, err := sf.open()
+	stack, err := openCaseStack(sf, sf.name) // a stack, or a pair (vs.go)
 	if err != nil {
 		return errorf("%v", err)
 	}
@@ -210,6 +217,9 @@ func cmdPromote(args []string) int {
 	}
 	if err := c.CheckStacks(stacks.Names()); err != nil {
 		return errorf("not promoted: %v", err)
+	}
+	if c.IsPair() {
+		return promotePair(sf, c, *dir)
 	}
 	// What each shipped stack did, by verdict.
 	var diverging, crashing, hanging []string

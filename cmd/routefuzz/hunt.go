@@ -22,6 +22,9 @@ func cmdHunt(args []string) int {
 	if fs.NArg() > 0 {
 		return f.rep.write(errorf("hunt: unexpected argument %q (flags only; see routefuzz hunt -h)", fs.Arg(0)))
 	}
+	if f.vs != "" {
+		return f.rep.write(errorf("hunt: -vs is for check: routefuzz check -sut %s -vs %s", f.name, f.vs))
+	}
 	return f.rep.write(huntVerdict(&f))
 }
 

@@ -5,6 +5,7 @@
 // Usage:
 //
 //	routefuzz check -sut NAME [flags]   search one stack; exit 1 on divergence
+//	routefuzz check -sut NAME -vs REF   the same, compared with stack REF instead of the model
 //	routefuzz hunt [flags]              reproduce KB287032 on the legacy stack
 //	routefuzz replay [-sut NAME] [FILE|DIR...]
 //	routefuzz minimize -sut NAME FILE
@@ -42,7 +43,7 @@ type command struct {
 
 // commands, in the order usage lists them.
 var commands = []command{
-	{"check", "-sut NAME [flags]", "search one stack for a divergence from the model; exit 0 agrees, 1 diverges, 2 harness error, 3 did not reproduce", cmdCheck},
+	{"check", "-sut NAME [-vs REF] [flags]", "search one stack for a divergence from the model (with -vs, from stack REF, on what both support); exit 0 agrees, 1 diverges, 2 harness error, 3 did not reproduce", cmdCheck},
 	{"hunt", "[flags]", "reproduce KB287032 on the simulated legacy stack; exit 0 when found", cmdHunt},
 	{"replay", "[-sut NAME] [FILE|DIR ...]", "replay corpus cases on every stack that can run here, or one", cmdReplay},
 	{"minimize", "-sut NAME [-o DIR] FILE", "shrink a failing case by delta debugging", cmdMinimize},
