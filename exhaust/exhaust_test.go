@@ -1,6 +1,8 @@
 package exhaust
 
 import (
+	"fmt"
+	"github.com/routefuzz/routefuzz/sut"
 	"net/netip"
 	"path/filepath"
 	"testing"
@@ -110,5 +112,98 @@ func TestFixedAgrees(t *testing.T) {
 	logResult(t, r)
 	if r.Divergence != nil {
 		t.Fatalf("fixed diverges:\n%s", r.Divergence.Report())
+	}
+}
+
+func TestAddressClasses(t *testing.T) {
+	for _, c := range []struct {
+		prefixes []string
+		want     string
+	}{
+		{[]string{"10.0.0.1/24", "10.0.0.2/24"}, "[[10.0.0.1 10.0.0.2]]"},
+		// The broadcast and network addresses are not renamed.
+		{[]string{"10.0.0.1/24", "10.0.0.255/24", "10.0.0.0/24", "10.0.0.2/24"}, "[[10.0.0.1 10.0.0.2]]"},
+		// Another subnet at another length in the universe splits them.
+		{[]string{"10.0.0.1/16", "10.0.1.1/16"}, "[[10.0.0.1 10.0.1.1]]"},
+		{[]string{"10.0.0.1/16", "10.0.1.1/16", "10.0.1.5/24"}, "[]"},
+		// 10.0.1.255 is the broadcast address of 10.0.1.0/24.
+		{[]string{"10.0.0.1/16", "10.0.1.255/16", "10.0.1.1/24"}, "[]"},
+		// The same address at two lengths: both must be there for both.
+		{[]string{"10.0.0.1/24", "10.0.0.1/25", "10.0.0.2/24"}, "[]"},
+		{[]string{"10.0.0.1/24", "10.0.0.1/25", "10.0.0.2/24", "10.0.0.2/25"}, "[[10.0.0.1 10.0.0.2]]"},
+		// IPv6: the subnet-router anycast address is not renamed.
+		{[]string{"2001:db8::/64", "2001:db8::1/64", "2001:db8::2/64", "10.0.0.1/24"}, "[[2001:db8::1 2001:db8::2]]"},
+		{[]string{"0.0.0.0/8", "0.0.0.1/8"}, "[]"},
+	} {
+		u := Universe{Config: model.Config{Adapters: []string{"a0"}}, Prefixes: prefixes(c.prefixes...)}
+		if got := fmt.Sprint(AddressClasses(u)); got != c.want {
+			t.Errorf("%v: classes %s, want %s", c.prefixes, got, c.want)
+		}
+	}
+}
+
+func TestOpsFromAlphabet(t *testing.T) {
+	u := Universe{
+		Config:   model.Config{Adapters: []string{"a0", "a1"}},
+		Prefixes: prefixes("10.0.0.1/24"),
+		Kinds:    []model.OpKind{model.Add, model.Carrier, model.Down},
+		Values: map[*model.Attr][]AttrValue{
+			model.MetricAttr:   {{Value: 100}},
+			model.ValidLftAttr: {{Value: 600, With: 300}},
+		},
+	}
+	var got []string
+	for _, op := range u.Ops(sut.LimitsOf(legacy.New())) {
+		got = append(got, op.String())
+	}
+	t.Log(got)
+	// add: 2 adapters × 1 prefix × 2 metrics × 2 lifetimes (the stack
+	// takes what it takes); carrier: 2 × on/off; down: 2.
+	for _, op := range u.Ops(sut.All) {
+		if err := op.Validate(); err != nil {
+			t.Error(err)
+		}
+	}
+	if n := len(u.Ops(sut.All)); n != 2*4+4+2 {
+		t.Errorf("%d ops, want 14", n)
+	}
+}
+
+// TestReductionsKeepTheShortest checks on legacy, over universes where it
+// diverges, that symmetry and pruning find a divergence of the same
+// length as the search with no reduction: the assumptions hold there.
+func TestReductionsKeepTheShortest(t *testing.T) {
+	us := []Universe{
+		kbUniverse(),
+		{
+			Config:   model.Config{Adapters: []string{"a0", "a1", "a2"}},
+			Prefixes: prefixes("10.0.0.1/24", "10.0.0.2/24", "10.0.0.3/24"),
+			Kinds:    []model.OpKind{model.Add, model.Del, model.Down, model.Up},
+		},
+		{
+			Config:   model.Config{Adapters: []string{"a0", "a1"}, Promote: true},
+			Prefixes: prefixes("10.0.0.1/24", "10.0.0.2/24", "2001:db8::1/64", "2001:db8::2/64"),
+			Kinds:    []model.OpKind{model.Add, model.Del, model.Unplug, model.Plug},
+		},
+	}
+	for _, u := range us {
+		var lengths []int
+		for _, o := range []Options{{Depth: 4}, {Depth: 4, Symmetry: true}, {Depth: 4, Symmetry: true, Prune: PruneRepeats}, {Depth: 4, Symmetry: true, Prune: PruneFailures}} {
+			r, err := Search("legacy", legacy.New(), u, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			if r.Divergence != nil {
+				n = len(r.Divergence.Ops)
+			}
+			lengths = append(lengths, n)
+			t.Logf("%s symmetry=%v prune=%v: shortest %d, %d run", u, o.Symmetry, o.Prune, n, r.Run())
+		}
+		for _, n := range lengths[1:] {
+			if n != lengths[0] {
+				t.Errorf("%s: shortest lengths %v (none, symmetry, +repeats, +failures) differ", u, lengths)
+			}
+		}
 	}
 }
