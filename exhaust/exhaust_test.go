@@ -207,3 +207,38 @@ func TestReductionsKeepTheShortest(t *testing.T) {
 		}
 	}
 }
+
+// TestSymmetryIsExactOnLegacy runs every sequence of the shortest
+// diverging length with and without symmetry and checks that the
+// diverging canonical sequences stand for exactly the diverging
+// sequences: legacy treats renamed sequences alike in these universes.
+func TestSymmetryIsExactOnLegacy(t *testing.T) {
+	us := []Universe{
+		kbUniverse(),
+		{
+			Config:   model.Config{Adapters: []string{"a0", "a1"}},
+			Prefixes: prefixes("10.0.0.1/24", "10.0.0.2/24", "10.0.0.255/24"),
+			Kinds:    []model.OpKind{model.Add, model.Del, model.Down, model.Up, model.Unplug, model.Plug, model.Change, model.Carrier},
+		},
+		{
+			Config:   model.Config{Adapters: []string{"a0", "a1", "a2"}, Promote: true},
+			Prefixes: prefixes("10.0.0.1/24", "10.0.0.2/24", "10.0.0.3/24"),
+			Kinds:    []model.OpKind{model.Add, model.Del},
+		},
+	}
+	for _, u := range us {
+		full, err := Search("legacy", legacy.New(), u, Options{Depth: 3, FinishLevel: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sym, err := Search("legacy", legacy.New(), u, Options{Depth: 3, FinishLevel: true, Symmetry: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, s := full.Levels[len(full.Levels)-1], sym.Levels[len(sym.Levels)-1]
+		t.Logf("%s: length %d: %d of %d diverge; with symmetry %d of %d run, standing for %d", u, f.Length, f.Diverged, f.Run, s.Diverged, s.Run, s.Represented)
+		if f.Length != s.Length || f.Diverged != s.Represented || f.Diverged == 0 {
+			t.Errorf("%s: without symmetry %d diverge at length %d; with, %d standing for %d at length %d", u, f.Diverged, f.Length, s.Diverged, s.Represented, s.Length)
+		}
+	}
+}

@@ -82,6 +82,12 @@ type Level struct {
 	Pruned int
 	// Diverged is how many of Run diverged at their last op.
 	Diverged int
+	// Represented is how many sequences the diverging ones stand for:
+	// the sum of the sizes of their classes under renaming (Diverged
+	// without symmetry). A search without symmetry that finds a different
+	// count of the same length shows the stack does not treat renamed
+	// sequences alike.
+	Represented int
 	// Elapsed is the time this length took.
 	Elapsed time.Duration
 }
@@ -234,6 +240,7 @@ func Search(name string, stack sut.Stack, u Universe, o Options) (*Result, error
 					return res, nil
 				}
 				lv.Diverged++
+				lv.Represented += orbitSize(seq, perms)
 				if res.Divergence == nil {
 					res.Divergence = d
 					ok, err := check.Confirm(stack, d, o.Confirm, stats)

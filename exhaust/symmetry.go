@@ -1,6 +1,7 @@
 package exhaust
 
 import (
+	"fmt"
 	"net/netip"
 	"slices"
 
@@ -202,4 +203,18 @@ func canonical(seq []int, perms [][]int) bool {
 		}
 	}
 	return true
+}
+
+// orbitSize returns the number of distinct sequences seq is renamed to by
+// perms and the identity.
+func orbitSize(seq []int, perms [][]int) int {
+	seen := map[string]bool{fmt.Sprint(seq): true}
+	img := make([]int, len(seq))
+	for _, p := range perms {
+		for i, x := range seq {
+			img[i] = p[x]
+		}
+		seen[fmt.Sprint(img)] = true
+	}
+	return len(seen)
 }

@@ -158,8 +158,12 @@ func cmdExhaust(args []string) int {
 	opts := exhaust.Options{Depth: *depth, Symmetry: *symmetry, Prune: prune, FinishLevel: *all,
 		Progress: func(l exhaust.Level) {
 			run.Add(int64(l.Run))
-			fmt.Printf("length %d: %.0f sequences; %d run, %d skipped by symmetry, %d pruned; %d diverged (%s, %.0f sequences/s)\n",
-				l.Length, l.Space, l.Run, l.Symmetric, l.Pruned, l.Diverged, l.Elapsed.Round(time.Microsecond), rate(l.Run, l.Elapsed))
+			stand := ""
+			if *symmetry && l.Diverged > 0 {
+				stand = fmt.Sprintf(", standing for %d", l.Represented)
+			}
+			fmt.Printf("length %d: %.0f sequences; %d run, %d skipped by symmetry, %d pruned; %d diverged%s (%s, %.0f sequences/s)\n",
+				l.Length, l.Space, l.Run, l.Symmetric, l.Pruned, l.Diverged, stand, l.Elapsed.Round(time.Microsecond), rate(l.Run, l.Elapsed))
 		}}
 	fmt.Printf("routefuzz: exhaust %s (%s)\nuniverse: %s\n", sf.name, stacks.Doc(sf.name), u)
 	fmt.Printf("%d ops; depth %d; symmetry=%s prune=%s\n", len(u.Ops(sut.LimitsOf(stack))), *depth, onOff(*symmetry), prune)
