@@ -82,7 +82,12 @@
 // behaves, op for op, as s·t, and a divergence of s·f·t at its last op is
 // a divergence of s·t, one op shorter, which the search has run (or a
 // renaming of it) at the length before. So no shortest divergence lies
-// below a pruned sequence. The supposition is not observable: a stack can
+// below a pruned sequence. With symmetry as well, by induction on the
+// length n of a diverging sequence x whose prefixes all agree: its least
+// renaming m diverges at n too; either no prefix of m is pruned, and m is
+// run, or m = s·f·t with s·f pruned, and s·t diverges within n-1 ops, so
+// by induction the search finds a divergence of at most n-1 ops. Either
+// way the first length at which the search finds one is the shortest. The supposition is not observable: a stack can
 // agree on the result and on every table and still have changed hidden
 // state (a reference count bumped by a rejected add, say), and then s·f·t
 // may diverge where s·t does not. Pruning is therefore sound exactly for
