@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/routefuzz/routefuzz/check"
 	"github.com/routefuzz/routefuzz/corpus"
 	"github.com/routefuzz/routefuzz/model"
 	"github.com/routefuzz/routefuzz/sut/fixed"
@@ -239,6 +240,35 @@ func TestSymmetryIsExactOnLegacy(t *testing.T) {
 		t.Logf("%s: length %d: %d of %d diverge; with symmetry %d of %d run, standing for %d", u, f.Length, f.Diverged, f.Run, s.Diverged, s.Run, s.Represented)
 		if f.Length != s.Length || f.Diverged != s.Represented || f.Diverged == 0 {
 			t.Errorf("%s: without symmetry %d diverge at length %d; with, %d standing for %d at length %d", u, f.Diverged, f.Length, s.Diverged, s.Represented, s.Length)
+		}
+	}
+}
+
+// TestShorter: after a shrink, Shorter confirms that no shorter order of
+// the same universe diverges, and finds one when a longer order is given.
+func TestShorter(t *testing.T) {
+	c := loadCase(t, "kb287032-legacy-bad.txtar")
+	stack := legacy.New()
+	long := append([]model.Op{model.MustParseOp("add a1 10.0.0.2/24"), model.MustParseOp("del a1 10.0.0.2/24")}, c.Ops...)
+	for _, x := range []struct {
+		ops  []model.Op
+		want int // the length of the shorter divergence, or 0
+	}{{c.Ops, 0}, {long, 3}} {
+		d, err := check.Replay("legacy", stack, c.Config(), x.ops, nil)
+		if err != nil || d == nil {
+			t.Fatalf("%v: want a divergence, got %v", err, d)
+		}
+		r, err := Shorter(stack, d, Options{Symmetry: true, Prune: PruneRepeats})
+		if err != nil {
+			t.Fatal(err)
+		}
+		logResult(t, r)
+		got := 0
+		if r.Divergence != nil {
+			got = len(r.Divergence.Ops)
+		}
+		if got != x.want || len(r.Levels) != min(len(d.Ops)-1, 3) {
+			t.Errorf("%d ops: a shorter divergence of %d ops (%d lengths run), want %d", len(d.Ops), got, len(r.Levels), x.want)
 		}
 	}
 }

@@ -290,3 +290,16 @@ func runSeq(name string, stack sut.Stack, cfg model.Config, ops []model.Op, seq 
 	}
 	return nil, false, nil
 }
+
+// Shorter searches the universe of d's ops (FromOps) for a divergence
+// shorter than d, up to one op fewer: after a shrink, it confirms that no
+// shorter order of the same addresses, kinds and values diverges (the
+// result has no Divergence), or finds one. o.Depth is ignored.
+func Shorter(stack sut.Stack, d *check.Divergence, o Options) (*Result, error) {
+	o.Depth = len(d.Ops) - 1
+	u := FromOps(d.Config, d.Ops)
+	if o.Depth < 1 {
+		return &Result{SUT: d.SUT, Universe: u, Options: o}, nil
+	}
+	return Search(d.SUT, stack, u, o)
+}

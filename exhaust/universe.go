@@ -35,9 +35,14 @@ type AttrValue struct{ Value, With uint32 }
 // FromCase returns the universe of a corpus case: its configuration, the
 // prefixes its ops name, the kinds they are of, and the attribute values
 // they set, in order of first use.
-func FromCase(c *corpus.Case) Universe {
-	u := Universe{Config: c.Config(), Values: map[*model.Attr][]AttrValue{}}
-	for _, op := range c.Ops {
+func FromCase(c *corpus.Case) Universe { return FromOps(c.Config(), c.Ops) }
+
+// FromOps returns the universe of an order of ops run with cfg: cfg, the
+// prefixes the ops name, their kinds, and the attribute values they set,
+// in order of first use.
+func FromOps(cfg model.Config, ops []model.Op) Universe {
+	u := Universe{Config: cfg, Values: map[*model.Attr][]AttrValue{}}
+	for _, op := range ops {
 		if !slices.Contains(u.Kinds, op.Kind) {
 			u.Kinds = append(u.Kinds, op.Kind)
 		}
