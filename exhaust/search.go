@@ -234,8 +234,10 @@ func Search(name string, stack sut.Stack, u Universe, o Options) (*Result, error
 					continue
 				}
 				if len(d.Ops) < length {
-					// A prefix that agreed before diverged now.
-					res.Divergence, res.Flaky = d, true
+					// The stack differs right after a reset (a divergence
+					// of no ops), or a prefix that agreed before
+					// diverged now (flaky).
+					res.Divergence, res.Flaky = d, len(d.Ops) > 0
 					done()
 					return res, nil
 				}
