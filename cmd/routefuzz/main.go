@@ -10,6 +10,8 @@
 //	routefuzz replay [-sut NAME] [FILE|DIR...]
 //	routefuzz minimize -sut NAME FILE
 //	routefuzz promote FILE
+//	routefuzz exhaust -sut NAME [-depth K] [-case FILE]
+//	                                    every order of a small universe, shortest first
 //	routefuzz stacks                    list the stacks
 //	routefuzz help [COMMAND]            every command's flags, or one's
 //
@@ -48,6 +50,7 @@ var commands = []command{
 	{"replay", "[-sut NAME] [FILE|DIR ...]", "replay corpus cases on every stack that can run here, or one", cmdReplay},
 	{"minimize", "-sut NAME [-o DIR] FILE", "shrink a failing case by delta debugging", cmdMinimize},
 	{"promote", "[-corpus DIR] FILE", "record which stacks diverge on a found case and move it into the corpus", cmdPromote},
+	{"exhaust", "-sut NAME [-depth K] [-case FILE] [flags]", "run every op sequence of a small universe up to K ops, shortest first; exit 0 none diverges, 1 the shortest divergence found, 2 harness error, 3 did not reproduce", cmdExhaust},
 	{"stacks", "", "list the stacks", cmdStacks},
 }
 
