@@ -74,6 +74,8 @@ type ReportStack struct {
 	Name string `json:"name"`
 	Doc  string `json:"doc"`
 	Exec string `json:"exec"` // the external program's command line (-sut exec), else ""
+	// Vs is the reference stack that took the model's place (-vs), else "".
+	Vs string `json:"vs"`
 }
 
 // ReportConfig is the run's configuration.
@@ -198,7 +200,7 @@ func (r *reportRun) begin(name string, progress *props.Progress) *stats.Collecto
 func (r *reportRun) started(f *checkFlags, c props.Config, seed uint64, reproduce string, saver *caseSaver) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.rep.Stack = ReportStack{Name: f.name, Doc: stacks.Doc(f.name), Exec: f.exec}
+	r.rep.Stack = ReportStack{Name: f.name, Doc: stacks.Doc(f.name), Exec: f.exec, Vs: f.vs}
 	cfg := ReportConfig{Checks: f.checks, Steps: f.steps, Adapters: f.adapters, Promote: c.Promote, KeepAddrOnDown: c.KeepAddrOnDown,
 		Attrs: c.Attrs, Families: []string{}, Ops: []string{}, Exclude: []string{}}
 	if c.IPv4 {

@@ -224,7 +224,7 @@ func reportFields(prefix string, t reflect.Type) []string {
 // removal is a new ReportSchema; the README documents each field.
 func TestReportSchemaFields(t *testing.T) {
 	want := `schema command verdict exit error kb287032
-stack stack.name stack.doc stack.exec
+stack stack.name stack.doc stack.exec stack.vs
 config config.checks config.steps config.adapters config.promote config.keep_addr_on_down config.families config.attrs config.ops config.exclude
 seed reproduce
 counts counts.checks counts.steps counts.divergences counts.flaky counts.shrinks counts.elapsed_ms
