@@ -9,6 +9,7 @@ import (
 
 	"github.com/routefuzz/routefuzz/check"
 	"github.com/routefuzz/routefuzz/corpus"
+	"github.com/routefuzz/routefuzz/exhaust"
 	"github.com/routefuzz/routefuzz/internal/interrupt"
 	"github.com/routefuzz/routefuzz/props"
 	"github.com/routefuzz/routefuzz/stacks"
@@ -98,6 +99,7 @@ type checkFlags struct {
 	verbose                 bool
 	rep                     reportRun // -report
 	vs                      string    // the reference stack that takes the model's place (vs.go)
+	exhaustConfirm          bool      // -exhaust-confirm
 }
 
 func (f *checkFlags) register(fs *flag.FlagSet, defSUT string) {
@@ -115,6 +117,7 @@ func (f *checkFlags) register(fs *flag.FlagSet, defSUT string) {
 	fs.StringVar(&f.save, "save", "", "directory to write the minimal failing order to, as a corpus case")
 	fs.BoolVar(&f.verbose, "v", false, "print rapid's log")
 	f.rep.register(fs)
+	fs.BoolVar(&f.exhaustConfirm, "exhaust-confirm", false, "after a shrink, run every shorter order of the found case's addresses, kinds and values (routefuzz exhaust) to confirm none diverges")
 	fs.StringVar(&f.vs, "vs", "", "compare -sut with this stack instead of the model, after every op, on what both support: "+strings.Join(stacks.Names(), ", "))
 }
 
@@ -276,6 +279,9 @@ func printHunt(f *checkFlags, res props.Result, err error, reproduce string, sav
 			res.Checks, res.FoundAfter.Round(time.Microsecond), res.Shrinks, res.RapidOps, dd)
 		fmt.Print(res.Minimal.Report())
 		saver.printSaved(res.Minimal)
+		if f.exhaustConfirm {
+			confirmShortest(saver.stack, res.Minimal)
+		}
 	}
 	if res.Minimal != nil {
 		fmt.Printf("reproduce: %s\n", reproduce)
@@ -422,4 +428,20 @@ func cmdStacks(args []string) int {
 		fmt.Printf("%-8s %s\n", n, stacks.Doc(n))
 	}
 	return exitOK
+}
+
+// confirmShortest runs every order of d's universe shorter than d
+// (exhaust.Shorter, with symmetry and pruning of repeated failures) and
+// says what that proved, or prints the shorter divergence it found.
+func confirmShortest(stack sut.Stack, d *check.Divergence) {
+	r, err := exhaust.Shorter(stack, d, exhaust.Options{Symmetry: true, Prune: exhaust.PruneRepeats})
+	switch {
+	case err != nil:
+		fmt.Printf("exhaust-confirm: could not search the shorter orders: %v\n", err)
+	case r.Divergence != nil && !r.Flaky:
+		fmt.Printf("exhaust-confirm: a shorter order of the same universe diverges (%d sequences run):\n", r.Run())
+		fmt.Print(r.Divergence.Report())
+	default:
+		fmt.Printf("exhaust-confirm: %d sequences run in %v; proved: %s\n", r.Run(), r.Elapsed.Round(time.Millisecond), r.Proved())
+	}
 }

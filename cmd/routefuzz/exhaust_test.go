@@ -58,3 +58,14 @@ func TestExhaustBadInput(t *testing.T) {
 		require.Equal(t, 2, code, "%v: %s", args, out)
 	}
 }
+
+// check -exhaust-confirm runs every shorter order of the found case's
+// universe after the shrink: on legacy's KB287032 case, none of 1 or 2
+// ops diverges, and the summary stays the last line.
+func TestCheckExhaustConfirm(t *testing.T) {
+	out, code := run(t, t.TempDir(), "check", "-sut", "legacy", "-seed", "3", "-exhaust-confirm")
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "exhaust-confirm: ")
+	require.Contains(t, out, "proved: no sequence of at most 2 ops of this universe diverges on legacy", out)
+	require.NotNil(t, summary.FindStringSubmatch(lastLine(out)), out)
+}
