@@ -36,10 +36,13 @@
 //	            network (P / 3) % len, host Q % len, length
 //	            (Q / len(hosts)) % len, from the small pools below
 //	  switch    1 byte S: on when S is odd
-//	attrs     for each of the kind's OpSpec.Attrs that leads
-//	          (Attr.Leads), 1 byte V: Samples[V % len(Samples)], its With
-//	          the same sample; the byte is read even when the stack does
-//	          not take the attribute (which is then left unset)
+//	attrs     when the kind takes attributes, one number V, read as a
+//	          little-endian integer of as many bytes as it takes to hold the
+//	          product of the sample counts of the kind's leading attributes
+//	          (Attr.Leads; 4 x 3 x 3 = 36 today: one byte); then, for each
+//	          of them in order: Samples[V % len(Samples)], its With the
+//	          same sample, V /= len(Samples). An attribute the stack does
+//	          not take is left unset (its part of V is read all the same)
 //
 // A kind whose ops are about an address that is there (OpSpec.Present:
 // del, change) takes, when the adapter byte is below 128 and the model
@@ -155,6 +158,31 @@ func (r *reader) byte() byte {
 	return b
 }
 
+// number reads a little-endian integer of as many bytes as it takes to
+// hold n values (none for n <= 1).
+func (r *reader) number(n uint64) uint64 {
+	var v uint64
+	for shift, room := 0, uint64(1); room < n && shift < 64; shift, room = shift+8, room<<8 {
+		v |= uint64(r.byte()) << shift
+		if room > 1<<55 {
+			break
+		}
+	}
+	return v
+}
+
+// attrCombinations returns the product of the sample counts of the
+// attributes of sp that lead.
+func attrCombinations(sp *model.OpSpec) uint64 {
+	n := uint64(1)
+	for _, a := range sp.Attrs {
+		if a.Leads() {
+			n *= uint64(len(a.Samples))
+		}
+	}
+	return n
+}
+
 // Decode returns the configuration and ops data encodes for a stack with
 // limits l (see the package documentation). It never fails on data: the
 // error says only that the alphabet has an operand the decoder does not
@@ -194,11 +222,13 @@ func Decode(data []byte, l sut.Limits) (model.Config, []model.Op, error) {
 		if sp.Present && !odd {
 			op = present(op, st)
 		}
+		v := r.number(attrCombinations(sp))
 		for _, a := range sp.Attrs {
 			if !a.Leads() {
 				continue
 			}
-			i := int(r.byte()) % len(a.Samples)
+			i := int(v % uint64(len(a.Samples)))
+			v /= uint64(len(a.Samples))
 			if !l.Takes(a) || a.With != nil && !l.Takes(a.With) {
 				continue
 			}

@@ -77,17 +77,34 @@ func FuzzLinux(f *testing.F) {
 	fuzz(f, "linux", stacks.Options{})
 }
 
-func fuzz(f *testing.F, name string, o stacks.Options) {
+// fuzz runs the target of the named stack. It takes f as any: in a
+// libFuzzer build, f is go-118-fuzz-build's F (compile_native_go_fuzzer
+// may rewrite the targets' signatures alone), and the target reads the
+// input from it (bytefuzz.Input) without going through F.Fuzz.
+func fuzz(f any, name string, o stacks.Options) {
 	tg, err := bytefuzz.Shared(name, o)
 	if err != nil {
 		skip(f, "the "+name+" stack cannot run here: "+err.Error())
 		return
 	}
-	f.Cleanup(func() { tg.Close() })
-	for _, s := range bytefuzz.Seeds() {
-		f.Add(s)
+	if data, ok := bytefuzz.Input(f); ok {
+		// libFuzzer: the input as libFuzzer saves it (bytefuzz.Input).
+		d, err := tg.Check(data)
+		if err != nil {
+			panic("routefuzz: harness error (not a divergence): " + err.Error())
+		}
+		if d != nil {
+			os.Stderr.WriteString(d.Report())
+			panic("routefuzz: " + name + " diverges from the model (the report is above)")
+		}
+		return
 	}
-	f.Fuzz(func(t *testing.T, data []byte) {
+	tf := f.(*testing.F)
+	tf.Cleanup(func() { tg.Close() })
+	for _, s := range bytefuzz.Seeds() {
+		tf.Add(s)
+	}
+	tf.Fuzz(func(t *testing.T, data []byte) {
 		d, err := tg.Check(data)
 		if err != nil {
 			t.Fatalf("harness error (not a divergence): %v", err)
@@ -100,16 +117,16 @@ func fuzz(f *testing.F, name string, o stacks.Options) {
 
 // skip skips the target under go test; a libFuzzer binary that cannot run
 // its stack fails on its first input instead, saying why.
-func skip(f *testing.F, why string) {
+func skip(f any, why string) {
 	if bytefuzz.LibFuzzer {
 		panic("routefuzz: " + why)
 	}
-	f.Skip(why)
+	f.(interface{ Skip(...any) }).Skip(why)
 }
 
-func fail(f *testing.F, why string) {
+func fail(f any, why string) {
 	if bytefuzz.LibFuzzer {
 		panic("routefuzz: " + why)
 	}
-	f.Fatal(why)
+	f.(interface{ Fatal(...any) }).Fatal(why)
 }
