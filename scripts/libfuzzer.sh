@@ -25,6 +25,8 @@ root=$PWD
 G118=github.com/AdamKorcz/go-118-fuzz-build
 G118_VERSION=v0.0.0-20250520111509-a70c2aa677fa
 CLANG=${CLANG:-clang-14}
+# Where the build goes: src/routefuzz (the copy) and bin/ (the binaries).
+WORK=${LIBFUZZER_WORK:-$root/out/libfuzzer}
 GOBIN=$(go env GOPATH)/bin
 PATH="$GOBIN:$PATH"
 
@@ -68,7 +70,7 @@ compile_native_go_fuzzer() {
 
 build() {
   ensure_tools
-  local work=$root/out/libfuzzer
+  local work=$WORK
   rm -rf "$work/src" "$work/bin"
   mkdir -p "$work/src/routefuzz" "$work/bin"
   # The work tree as it is, committed or not (not out/ or bin/).
@@ -79,7 +81,7 @@ build() {
   command -v "$CXX" >/dev/null || CXX=$CLANG
   export -f compile_native_go_fuzzer
   bash -eu .clusterfuzzlite/build.sh
-  echo "routefuzz: built $(cd "$OUT" && ls | grep -v -e '\.' -e _seed_corpus -e routefuzz-exec | tr '\n' ' ')in out/libfuzzer/bin/"
+  echo "routefuzz: built $(cd "$OUT" && ls | grep -v -e '\.' -e _seed_corpus -e routefuzz-exec | tr '\n' ' ')in $OUT/"
 }
 
 # seconds turns 60s, 5m, 1h or 300 into seconds.
@@ -97,26 +99,36 @@ fuzz() {
   time=$(seconds "$2")
   [[ $time =~ ^[0-9]+$ ]] || { echo "routefuzz: FUZZTIME=$2: want 60s, 5m, 1h or seconds" >&2; exit 2; }
   TARGETS="${TARGETS:-$target}" build
-  local bin=out/libfuzzer/bin/$target corpus=out/libfuzzer/corpus-$target
+  local bin=$WORK/bin/$target corpus=$WORK/corpus-$target
   [ -x "$bin" ] || { echo "routefuzz: no libFuzzer target $target (see .clusterfuzzlite/build.sh)" >&2; exit 2; }
   local sut
   sut=$(tr '[:upper:]' '[:lower:]' <<<"${target#Fuzz}")
-  mkdir -p "$corpus" out/found out/libfuzzer/found
-  rm -f out/libfuzzer/found/*.txtar out/libfuzzer/crash-*
-  local seeds=()
-  [ -d "out/libfuzzer/bin/${target}_seed_corpus" ] && seeds=("out/libfuzzer/bin/${target}_seed_corpus")
-  echo "routefuzz: $bin -max_total_time=$time $corpus ${seeds[*]}"
+  mkdir -p "$corpus" out/found "$WORK/found"
+  rm -f "$WORK"/found/*.txtar "$WORK"/crash-*
+  # The seed corpus (build.sh zips it for ClusterFuzzLite).
+  local seeds=$WORK/seeds
+  go run ./bytefuzz/cmd/decode -seeds "$seeds"
+  echo "routefuzz: ROUTEFUZZ_FOUND=$WORK/found $bin -max_total_time=$time -artifact_prefix=$WORK/ $corpus $seeds"
   local rc=0
-  ROUTEFUZZ_FOUND=$root/out/libfuzzer/found "$bin" -max_total_time="$time" -artifact_prefix=out/libfuzzer/ \
-    -print_final_stats=1 "$corpus" "${seeds[@]}" >out/libfuzzer/$target.log 2>&1 || rc=$?
+  ROUTEFUZZ_FOUND="$WORK/found" "$bin" -max_total_time="$time" -artifact_prefix="$WORK/" \
+    -print_final_stats=1 "$corpus" "$seeds" >"$WORK/$target.log" 2>&1 || rc=$?
   grep -e '^#[0-9]*.*DONE' -e 'stat::number_of_executed_units' -e 'stat::average_exec_per_sec' \
-    -e 'Test unit written' -e '^SUMMARY' out/libfuzzer/$target.log || true
+    -e 'Test unit written' -e '^SUMMARY' "$WORK/$target.log" || true
   shopt -s nullglob
-  local found=(out/libfuzzer/found/*-bad.txtar out/libfuzzer/found/*-crash.txtar out/libfuzzer/found/*-hang.txtar)
+  local found=("$WORK"/found/*-bad.txtar "$WORK"/found/*-crash.txtar "$WORK"/found/*-hang.txtar)
+  local crashes=("$WORK"/crash-* "$WORK"/timeout-*)
+  if [ ${#found[@]} -eq 0 ] && [ ${#crashes[@]} -gt 0 ]; then
+    # The target did not save a case (it failed otherwise, or could
+    # not write): decode what libFuzzer saved.
+    echo "routefuzz: decoding ${crashes[0]}"
+    if go run ./bytefuzz/cmd/decode -sut "$sut" "${crashes[0]}" >"$WORK/found/decoded.txtar"; then
+      found=("$WORK/found/decoded.txtar")
+    fi
+  fi
   if [ ${#found[@]} -eq 0 ]; then
     if [ $rc -ne 0 ]; then
-      echo "routefuzz: $target failed without a divergence (see out/libfuzzer/$target.log)" >&2
-      tail -n 20 out/libfuzzer/$target.log >&2
+      echo "routefuzz: $target failed without a divergence (see $WORK/$target.log)" >&2
+      tail -n 20 "$WORK/$target.log" >&2
       exit 2
     fi
     echo "routefuzz: libfuzzer $target: no divergence in $2"
