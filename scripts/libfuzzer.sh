@@ -74,8 +74,11 @@ build() {
   rm -rf "$work/src" "$work/bin"
   mkdir -p "$work/src/routefuzz" "$work/bin"
   # The work tree as it is, committed or not (not out/ or bin/).
-  git ls-files -co --exclude-standard -z | grep -zv -e '^out/' -e '^bin/' |
-    tar --null -cf - -T - | tar -xf - -C "$work/src/routefuzz"
+  if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    git ls-files -co --exclude-standard -z | grep -zv -e '^out/' -e '^bin/'
+  else
+    find . -path ./out -prune -o -path ./bin -prune -o -path ./.git -prune -o -type f -printf '%P\0'
+  fi | tar --null -cf - -T - | tar -xf - -C "$work/src/routefuzz"
   export SRC=$work/src OUT=$work/bin CXX=${CXX:-clang++-14} CXXFLAGS=${CXXFLAGS:-} \
     LIB_FUZZING_ENGINE=${LIB_FUZZING_ENGINE:--fsanitize=fuzzer} SANITIZER=${SANITIZER:-address}
   command -v "$CXX" >/dev/null || CXX=$CLANG
