@@ -28,9 +28,10 @@ if [ -n "${ROUTEFUZZ_EXEC:-}" ]; then
   printf '%s\n' "$ROUTEFUZZ_EXEC" > "$OUT/routefuzz-exec"
 fi
 
-# The seed corpus: one file per input of bytefuzz.Seeds.
+# The seed corpus: one file per input of bytefuzz.Seeds (a plain Go
+# program: no cgo, so that the sanitizer's CFLAGS do not reach it).
 seeds=$(mktemp -d)
-go run ./bytefuzz/cmd/decode -seeds "$seeds"
+CGO_ENABLED=0 go run ./bytefuzz/cmd/decode -seeds "$seeds"
 
 for target in $TARGETS; do
   compile_native_go_fuzzer github.com/routefuzz/routefuzz/bytefuzz/fuzz "$target" "$target"
