@@ -9,7 +9,6 @@ import (
 	"github.com/routefuzz/routefuzz/check"
 	"github.com/routefuzz/routefuzz/corpus"
 	"github.com/routefuzz/routefuzz/model"
-	"github.com/routefuzz/routefuzz/props"
 	"github.com/routefuzz/routefuzz/stacks"
 	"github.com/routefuzz/routefuzz/sut"
 )
@@ -28,8 +27,16 @@ type Target struct {
 	Stack  sut.Stack
 	Limits sut.Limits
 	// Exclude, if not nil, drops the ops it returns true for (it sees the
-	// model before the op), to fuzz past known divergences.
+	// model before the op), to fuzz past known divergences
+	// (props.Exclusions).
 	Exclude func(*model.State, model.Op) bool
+	// Confirmations is how many times a divergence is replayed from a
+	// fresh reset, failing the same way each time, before it counts
+	// (props.Confirmations); 1 if 0.
+	Confirmations int
+	// HangConfirmations replaces Confirmations for a hang, which costs
+	// the stack's whole timeout each time (props.HangConfirmations).
+	HangConfirmations int
 	// Engine names what runs the target, for the saved case's header.
 	Engine string
 
@@ -43,10 +50,13 @@ var (
 )
 
 // Shared returns the process's target for the named stack, opening the
-// stack the first time. A libFuzzer binary built by go-118-fuzz-build
-// calls the fuzz target (FuzzX(f)) once per input, so the stack (an
-// external program, a network namespace) must outlive it; Close ends it.
-func Shared(name string, o stacks.Options) (*Target, error) {
+// stack the first time and calling configure (if not nil) on the new
+// target. A libFuzzer binary built by go-118-fuzz-build calls the fuzz
+// target (FuzzX(f)) once per input, so the stack (an external program, a
+// network namespace) must outlive it; Close ends it. (This package does
+// not import props, which alone may know rapid: the caller sets
+// Confirmations and Exclude from it in configure.)
+func Shared(name string, o stacks.Options, configure func(*Target) error) (*Target, error) {
 	sharedMu.Lock()
 	defer sharedMu.Unlock()
 	if t := shared[name]; t != nil {
@@ -57,14 +67,11 @@ func Shared(name string, o stacks.Options) (*Target, error) {
 		return nil, err
 	}
 	t := &Target{Name: name, Stack: stack, Limits: sut.LimitsOf(stack), Engine: Engine}
-	if name == "linux" {
-		// The kernel's recorded divergences are known: fuzz past them.
-		ex, err := props.Exclusions([]string{"known"})
-		if err != nil {
+	if configure != nil {
+		if err := configure(t); err != nil {
 			stack.Close()
 			return nil, err
 		}
-		t.Exclude = ex
 	}
 	shared[name] = t
 	return t, nil
@@ -83,7 +90,7 @@ func (t *Target) Close() error {
 // Check decodes data (see the package documentation), runs it on the model
 // and the stack, and returns the divergence, as check reports it, when
 // they differ in a way that reproduces from a fresh reset
-// (props.Confirmations times). It saves the case to $ROUTEFUZZ_FOUND
+// (Confirmations times). It saves the case to $ROUTEFUZZ_FOUND
 // first (a divergence that does not reproduce is saved as a flaky case,
 // and not returned). An error is a harness failure, never a divergence.
 func (t *Target) Check(data []byte) (*check.Divergence, error) {
@@ -97,7 +104,11 @@ func (t *Target) Check(data []byte) (*check.Divergence, error) {
 	if d == nil || err != nil {
 		return nil, err
 	}
-	ok, err := check.Confirm(t.Stack, d, props.Confirmations, nil)
+	n := t.Confirmations
+	if d.Failed == "hang" && t.HangConfirmations > 0 {
+		n = t.HangConfirmations
+	}
+	ok, err := check.Confirm(t.Stack, d, max(n, 1), nil)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/routefuzz/routefuzz/bytefuzz"
+	"github.com/routefuzz/routefuzz/props"
 	"github.com/routefuzz/routefuzz/stacks"
 )
 
@@ -82,7 +83,7 @@ func FuzzLinux(f *testing.F) {
 // may rewrite the targets' signatures alone), and the target reads the
 // input from it (bytefuzz.Input) without going through F.Fuzz.
 func fuzz(f any, name string, o stacks.Options) {
-	tg, err := bytefuzz.Shared(name, o)
+	tg, err := bytefuzz.Shared(name, o, configure)
 	if err != nil {
 		skip(f, "the "+name+" stack cannot run here: "+err.Error())
 		return
@@ -129,4 +130,18 @@ func fail(f any, why string) {
 		panic("routefuzz: " + why)
 	}
 	f.(interface{ Fatal(...any) }).Fatal(why)
+}
+
+// configure replays a divergence as often as the rest of routefuzz does
+// before it counts, and fuzzes the kernel past its recorded divergences.
+func configure(t *bytefuzz.Target) error {
+	t.Confirmations, t.HangConfirmations = props.Confirmations, props.HangConfirmations
+	if t.Name == "linux" {
+		ex, err := props.Exclusions([]string{"known"})
+		if err != nil {
+			return err
+		}
+		t.Exclude = ex
+	}
+	return nil
 }

@@ -33,6 +33,7 @@ import (
 
 	"github.com/routefuzz/routefuzz/bytefuzz"
 	"github.com/routefuzz/routefuzz/corpus"
+	"github.com/routefuzz/routefuzz/props"
 	"github.com/routefuzz/routefuzz/stacks"
 )
 
@@ -65,7 +66,15 @@ func run() int {
 		fmt.Fprintf(os.Stderr, "decode: %v\n", err)
 		return 2
 	}
-	tg, err := bytefuzz.Shared(*sutName, stacks.Options{Exec: *execCmd, Timeout: *timeout})
+	tg, err := bytefuzz.Shared(*sutName, stacks.Options{Exec: *execCmd, Timeout: *timeout}, func(t *bytefuzz.Target) error {
+		if t.Name != "linux" {
+			return nil
+		}
+		// As FuzzLinux runs: past the kernel's recorded divergences.
+		ex, err := props.Exclusions([]string{"known"})
+		t.Exclude = ex
+		return err
+	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "decode: %v\n", err)
 		return 2
