@@ -14,11 +14,12 @@ TIMEOUT  ?=
 CORPUS   ?= corpus
 FILE     ?=
 FUZZTIME ?= 60s
+TARGET   ?= FuzzLegacy
 # The external program's command line reaches routefuzz through the
 # environment, so it may hold any quotes.
 export ROUTEFUZZ_EXEC := $(EXEC)
 
-.PHONY: all build hunt test stress-test check replay minimize promote fuzz bench vet fmt clean
+.PHONY: all build hunt test stress-test check replay minimize promote fuzz libfuzzer bench vet fmt clean
 
 all: build
 
@@ -65,6 +66,12 @@ promote: build
 ## (the script exits 1 when it finds a divergence, 2 on an error; make turns either into its 2)
 fuzz:
 	./scripts/fuzz.sh "$(SUT)" "$(FUZZTIME)"
+
+## libfuzzer: build the byte-driven targets as libFuzzer binaries (as .clusterfuzzlite/build.sh does)
+## and run one: make libfuzzer TARGET=FuzzLegacy FUZZTIME=60s (installs clang-14, libFuzzer and
+## go-118-fuzz-build when missing; exits 1 when it finds a divergence, minimized into out/found/)
+libfuzzer:
+	./scripts/libfuzzer.sh run "$(TARGET)" "$(FUZZTIME)"
 
 ## bench: steps per second and model cost per step.
 bench:
