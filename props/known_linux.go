@@ -14,7 +14,8 @@ func init() {
 	RegisterExclusion(Exclusion{
 		Name: "linux-src-is-broadcast",
 		Doc: "IPv4: an address that is already the destination of a broadcast route gets a local route but no subnet routes, " +
-			"because fib_valid_prefsrc finds the older broadcast route first (corpus/linux-src-is-broadcast-bad.txtar)",
+			"because fib_valid_prefsrc finds the older broadcast route first; with promotion on, so does a secondary promoted " +
+			"when that is what it is (corpus/linux-src-is-broadcast-bad.txtar, linux-src-is-broadcast-promote-bad.txtar)",
 		Match: srcIsBroadcast,
 	})
 	RegisterExclusion(Exclusion{
@@ -116,11 +117,12 @@ func srcIsBroadcast(st *model.State, op model.Op) bool {
 // v6PrefixMetric matches, on IPv6, deleting an address with a prefix
 // route, or changing it to noprefixroute, while other addresses on the
 // adapter share its prefix, none of them with its metric (the model
-// removes the address's prefix route, the kernel keeps it); and any other
-// change of an address with a prefix route while another address shares
-// the prefix (modify_prefix_route takes the first prefix route it finds,
-// whatever its metric, and replaces it if its metric is not the changed
-// address's).
+// removes the address's prefix route, the kernel keeps it); and a change
+// of an address with a prefix route, while another address shares the
+// prefix, that changes its metric or while another address's route has
+// another metric (modify_prefix_route takes the first prefix route it
+// finds, whatever its metric, and replaces it if its metric is not the
+// changed address's).
 func v6PrefixMetric(st *model.State, op model.Op) bool {
 	if op.Prefix.Addr().Is4() || op.Kind != model.Del && op.Kind != model.Change {
 		return false
@@ -129,10 +131,18 @@ func v6PrefixMetric(st *model.State, op model.Op) bool {
 	if !ok || len(sibs) == 0 || e.NoPrefixRoute || st.IsDown(op.Adapter) {
 		return false // (a down adapter has no prefix routes; up restores them right)
 	}
-	if op.Kind == model.Change && !op.NoPrefixRoute {
-		return true
-	}
 	mine := v6Metric(e.Metric)
+	if op.Kind == model.Change && !op.NoPrefixRoute {
+		// modify_prefix_route replaces the first prefix route of the
+		// prefix unless its metric is the changed address's: it takes
+		// another address's route when the metric changes, or when
+		// another address's route (another metric) may come first.
+		now := mine
+		if op.Metric != 0 {
+			now = v6Metric(op.Metric)
+		}
+		return now != mine || slices.ContainsFunc(sibs, func(x model.Entry) bool { return !x.NoPrefixRoute && v6Metric(x.Metric) != mine })
+	}
 	return !slices.ContainsFunc(sibs, func(x model.Entry) bool { return v6Metric(x.Metric) == mine })
 }
 
