@@ -240,7 +240,7 @@ func runCheck(f *checkFlags) (props.Result, int) {
 	f.rep.started(f, c, seed, reproduce, &saver)
 	fmt.Printf("routefuzz: checking %s seed=%d checks=%d\n", f.describeRun(), seed, f.checks)
 	res, err := props.Hunt(stack, c, props.Budget{Checks: f.checks, Steps: f.steps, Seed: seed})
-	f.rep.finished(stack, res, err)
+	f.rep.finished(res, err)
 	code := exitOK
 	// The rest is printed whole, apart from a signal's cleanups, so the
 	// summary stays the last line whenever the signal comes.
@@ -337,6 +337,25 @@ type caseSaver struct {
 	held      *check.Divergence // what path holds
 	err       error             // why the last save failed, if it did
 	printed   bool              // without dir: the first order was printed
+
+	// The last divergence traced, and its trace, which the HTML and the
+	// JSON report share: a hanging program's op is not replayed twice.
+	traced   *check.Divergence
+	steps    []check.Step
+	traceErr error
+}
+
+// trace returns d's steps, traced on s.stack from a fresh reset (once per
+// divergence), or nothing when s has no stack.
+func (s *caseSaver) trace(d *check.Divergence) ([]check.Step, error) {
+	if s.stack == nil {
+		return nil, nil
+	}
+	if s.traced != d {
+		s.steps, s.traceErr = check.Trace(d.SUT, s.stack, d.Config, d.Ops)
+		s.traced = d
+	}
+	return s.steps, s.traceErr
 }
 
 // found saves a divergence that reproduced.
@@ -402,7 +421,7 @@ func (s *caseSaver) printSaved(d *check.Divergence) {
 func (s *caseSaver) html(d *check.Divergence) []byte {
 	o := check.HTMLOptions{Seed: s.seed, Command: s.reproduce}
 	if s.stack != nil {
-		o.Steps, o.TraceErr = check.Trace(d.SUT, s.stack, d.Config, d.Ops)
+		o.Steps, o.TraceErr = s.trace(d)
 	}
 	return d.HTMLWith(o)
 }
