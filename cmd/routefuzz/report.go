@@ -304,7 +304,7 @@ func (r *reportRun) write(code int) int {
 		}
 		switch {
 		case code == exitError:
-			rep.Verdict, rep.Error = verdictError, r.errMsg
+			rep.Verdict, rep.Error = verdictError, cmp.Or(r.errMsg, lastError())
 			if rep.Error == "" {
 				rep.Error = "bad usage or setup (see the standard error)"
 			}

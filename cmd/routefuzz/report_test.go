@@ -145,7 +145,13 @@ func TestReportVerdicts(t *testing.T) {
 	r = readReport(t, filepath.Join(dir, "bad.json"))
 	require.Equal(t, verdictError, r.Verdict)
 	require.Equal(t, 2, r.Exit)
-	require.NotEmpty(t, r.Error)
+	require.Contains(t, out, "routefuzz: "+r.Error+"\n", "the error printed, not a pointer to it")
+	require.Contains(t, r.Error, "nosuch")
+
+	out, code = run(t, dir, "check", "-sut", "fixed", "-checks", "0", "-report", "bad.json")
+	require.Equal(t, 2, code, out)
+	r = readReport(t, filepath.Join(dir, "bad.json"))
+	require.Equal(t, "-checks must be at least 1, not 0", r.Error)
 
 	out, code = run(t, dir, "hunt", "-seed", "5", "-report", "hunt.json")
 	require.Equal(t, 0, code, out)
