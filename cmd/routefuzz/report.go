@@ -167,6 +167,7 @@ type ReportSaved struct {
 // so they are set under mu.
 type reportRun struct {
 	path    string // -report FILE; "" writes nothing
+	refused bool   // path was refused before the run: nothing is written
 	command string // "hunt"; "" is check
 
 	mu       sync.Mutex
@@ -268,7 +269,7 @@ func (r *reportRun) interrupted() {
 // write writes the report of a run that ended with exit status code, and
 // returns code, or exitError when the report cannot be written.
 func (r *reportRun) write(code int) int {
-	if r.path == "" {
+	if r.path == "" || r.refused {
 		return code
 	}
 	out := code
@@ -328,6 +329,11 @@ func writeReport(path string, rep Report) error {
 	b, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
+	}
+	// Checked again: what a run began with may have been replaced since,
+	// and a bad command line is not checked before it is reported.
+	if err := checkOutputFile("-report", path); err != nil {
+		return err
 	}
 	return corpus.WriteFile(path, append(b, '\n'))
 }
