@@ -27,6 +27,7 @@ type Run struct {
 	limits  sut.Limits
 	readers []reader // one per observable
 	ops     []model.Op
+	want    model.Result // the expected side's result of the last op: the model's, or the reference's
 	stats   *Stats
 }
 
@@ -92,6 +93,7 @@ func (r *Run) Step(op model.Op) (*Divergence, error) {
 			return d, err
 		}
 	}
+	r.want = want
 	gerr := r.stack.Apply(op)
 	got, ok := model.ResultOf(gerr)
 	if !ok {

@@ -42,8 +42,9 @@ func FirstDivergence(steps []Step) int {
 	return -1
 }
 
-// Trace resets stack to cfg and applies ops beside the model, as Replay
-// does, but records every step, the reset first: steps[i] is after op i.
+// Trace resets stack to cfg and applies ops beside the model (on a Pair,
+// beside the reference, whose results and values a step's Want fields
+// then hold), as Replay does, but records every step, the reset first: steps[i] is after op i.
 // It goes on past a divergence, so that every op has its step, and stops
 // after a crash or a hang, the stack's state being gone. An error is a
 // harness failure (as Replay's); the steps recorded so far are returned
@@ -58,12 +59,13 @@ func Trace(name string, stack sut.Stack, cfg model.Config, ops []model.Op) ([]St
 		return steps, nil
 	}
 	for i, op := range ops {
-		want, _ := model.ResultOf(r.model.Check(op))
 		d, err := r.Step(op)
 		if err != nil {
 			return steps, err
 		}
-		steps = append(steps, r.step(i+1, op, want, d))
+		// The expected side's result: the model's, or on a Pair the
+		// reference's, which the model need not share.
+		steps = append(steps, r.step(i+1, op, r.want, d))
 		if d != nil && d.Failed != "" {
 			break
 		}

@@ -191,6 +191,13 @@ func runCheck(f *checkFlags) (props.Result, int) {
 			return props.Result{}, errorf("%v", err)
 		}
 	}
+	// Where the run writes is checked before it starts: a search must not
+	// run in full to find at its end that its results cannot be kept.
+	if err := f.checkOutputs(); err != nil {
+		errorf("%v", err)
+		fmt.Println(props.Result{}.Summary(f.label()))
+		return props.Result{}, exitError
+	}
 	// On SIGINT or SIGTERM the summary is still the last line, after the
 	// stack's own cleanups (registered later, so run first).
 	start := time.Now()
@@ -240,7 +247,7 @@ func runCheck(f *checkFlags) (props.Result, int) {
 	f.rep.started(f, c, seed, reproduce, &saver)
 	fmt.Printf("routefuzz: checking %s seed=%d checks=%d\n", f.describeRun(), seed, f.checks)
 	res, err := props.Hunt(stack, c, props.Budget{Checks: f.checks, Steps: f.steps, Seed: seed})
-	f.rep.finished(stack, res, err)
+	f.rep.finished(res, err)
 	code := exitOK
 	// The rest is printed whole, apart from a signal's cleanups, so the
 	// summary stays the last line whenever the signal comes.
@@ -249,6 +256,21 @@ func runCheck(f *checkFlags) (props.Result, int) {
 		code = printHunt(f, res, err, reproduce, &saver)
 	})
 	return res, code
+}
+
+// checkOutputs checks -report and -save (see checkOutputFile and
+// checkOutputDir). A -report refused is not written to.
+func (f *checkFlags) checkOutputs() error {
+	if f.rep.path != "" {
+		if err := checkOutputFile("-report", f.rep.path); err != nil {
+			f.rep.refused = true
+			return err
+		}
+	}
+	if f.save != "" {
+		return checkOutputDir("-save", f.save)
+	}
+	return nil
 }
 
 // printHunt prints what a hunt found, ending with the summary line, and
@@ -337,6 +359,26 @@ type caseSaver struct {
 	held      *check.Divergence // what path holds
 	err       error             // why the last save failed, if it did
 	printed   bool              // without dir: the first order was printed
+	warned    bool              // a failed save was said
+
+	// The last divergence traced, and its trace, which the HTML and the
+	// JSON report share: a hanging program's op is not replayed twice.
+	traced   *check.Divergence
+	steps    []check.Step
+	traceErr error
+}
+
+// trace returns d's steps, traced on s.stack from a fresh reset (once per
+// divergence), or nothing when s has no stack.
+func (s *caseSaver) trace(d *check.Divergence) ([]check.Step, error) {
+	if s.stack == nil {
+		return nil, nil
+	}
+	if s.traced != d {
+		s.steps, s.traceErr = check.Trace(d.SUT, s.stack, d.Config, d.Ops)
+		s.traced = d
+	}
+	return s.steps, s.traceErr
 }
 
 // found saves a divergence that reproduced.
@@ -363,8 +405,14 @@ func (s *caseSaver) save(c *corpus.Case, d *check.Divergence) {
 	}
 	path, err := corpus.Save(s.dir, c)
 	if err != nil {
-		// Nothing is lost: say so now, with the order in full.
+		// Nothing is lost: say so now, with the order in full, once (the
+		// report shows the shortest order, and saved: says it was not
+		// saved).
 		s.err = err
+		if s.warned {
+			return
+		}
+		s.warned = true
 		fmt.Fprintf(os.Stderr, "routefuzz: cannot save the failing order (%v); here it is, %d ops:\n%s", err, len(d.Ops), check.FormatOps(d.Ops))
 		return
 	}
@@ -402,7 +450,7 @@ func (s *caseSaver) printSaved(d *check.Divergence) {
 func (s *caseSaver) html(d *check.Divergence) []byte {
 	o := check.HTMLOptions{Seed: s.seed, Command: s.reproduce}
 	if s.stack != nil {
-		o.Steps, o.TraceErr = check.Trace(d.SUT, s.stack, d.Config, d.Ops)
+		o.Steps, o.TraceErr = s.trace(d)
 	}
 	return d.HTMLWith(o)
 }

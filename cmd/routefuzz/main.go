@@ -24,6 +24,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/routefuzz/routefuzz/internal/interrupt"
@@ -132,7 +133,21 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "\n`routefuzz help COMMAND` prints one command's flags.")
 }
 
+// errorf prints an error to the standard error, keeps it for the JSON
+// report's error field (lastError), and returns exitError.
 func errorf(format string, args ...any) int {
-	fmt.Fprintf(os.Stderr, "routefuzz: "+format+"\n", args...)
+	msg := fmt.Sprintf(format, args...)
+	lastErr.Store(&msg)
+	fmt.Fprintf(os.Stderr, "routefuzz: %s\n", msg)
 	return exitError
+}
+
+var lastErr atomic.Pointer[string]
+
+// lastError returns the message errorf printed last, or "".
+func lastError() string {
+	if p := lastErr.Load(); p != nil {
+		return *p
+	}
+	return ""
 }

@@ -13,11 +13,9 @@ import (
 	"github.com/routefuzz/routefuzz/check"
 	"github.com/routefuzz/routefuzz/corpus"
 	"github.com/routefuzz/routefuzz/internal/interrupt"
-	"github.com/routefuzz/routefuzz/model"
 	"github.com/routefuzz/routefuzz/props"
 	"github.com/routefuzz/routefuzz/stacks"
 	"github.com/routefuzz/routefuzz/stats"
-	"github.com/routefuzz/routefuzz/sut"
 )
 
 // ReportSchema names the version of the JSON report. A change that
@@ -107,6 +105,10 @@ type ReportDivergence struct {
 	// Reproduced is false when the order did not fail the same way each
 	// time it was replayed (verdict did-not-reproduce).
 	Reproduced bool `json:"reproduced"`
+	// Reference is the expected side the stack was compared with:
+	// "model", or the reference stack's name (-vs), whose results the
+	// steps' Model fields then hold.
+	Reference string `json:"reference"`
 	// Failed is "crash" or "hang" when the stack failed on the last op
 	// instead of answering, else "".
 	Failed string `json:"failed"`
@@ -132,7 +134,9 @@ type ReportDivergence struct {
 type ReportStep struct {
 	Op string `json:"op"`
 	// Model and Stack are the results: ok, exists, notfound, invalid;
-	// Stack is "crash" or "hang" when the stack failed instead.
+	// Stack is "crash" or "hang" when the stack failed instead. Model
+	// is the expected side's: the reference stack's under -vs (see
+	// ReportDivergence.Reference).
 	Model string `json:"model"`
 	Stack string `json:"stack"`
 	// StackMessage is the stack's error text, if any.
@@ -163,6 +167,7 @@ type ReportSaved struct {
 // so they are set under mu.
 type reportRun struct {
 	path    string // -report FILE; "" writes nothing
+	refused bool   // path was refused before the run: nothing is written
 	command string // "hunt"; "" is check
 
 	mu       sync.Mutex
@@ -218,15 +223,21 @@ func (r *reportRun) started(f *checkFlags, c props.Config, seed uint64, reproduc
 	r.rep.Config, r.rep.Seed, r.rep.Reproduce, r.saver = cfg, seed, reproduce, saver
 }
 
-// finished records a search's result, and replays its minimal order on
-// stack, which must still be open, for every step's differences.
-func (r *reportRun) finished(stack sut.Stack, res props.Result, err error) {
+// finished records a search's result, with the trace of its minimal
+// order (caseSaver.trace: the stack must still be open), for every
+// step's differences.
+func (r *reportRun) finished(res props.Result, err error) {
 	if r.path == "" {
 		return
 	}
 	var d *ReportDivergence
 	if res.Minimal != nil {
-		d = replaySteps(stack, res.Minimal, !res.Flaky)
+		var steps []check.Step
+		var terr error
+		if r.saver != nil {
+			steps, terr = r.saver.trace(res.Minimal)
+		}
+		d = reportDivergence(res.Minimal, !res.Flaky, steps, terr)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -258,7 +269,7 @@ func (r *reportRun) interrupted() {
 // write writes the report of a run that ended with exit status code, and
 // returns code, or exitError when the report cannot be written.
 func (r *reportRun) write(code int) int {
-	if r.path == "" {
+	if r.path == "" || r.refused {
 		return code
 	}
 	out := code
@@ -294,7 +305,7 @@ func (r *reportRun) write(code int) int {
 		}
 		switch {
 		case code == exitError:
-			rep.Verdict, rep.Error = verdictError, r.errMsg
+			rep.Verdict, rep.Error = verdictError, cmp.Or(r.errMsg, lastError())
 			if rep.Error == "" {
 				rep.Error = "bad usage or setup (see the standard error)"
 			}
@@ -319,13 +330,18 @@ func writeReport(path string, rep Report) error {
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
+	// Checked again: what a run began with may have been replaced since,
+	// and a bad command line is not checked before it is reported.
+	if err := checkOutputFile("-report", path); err != nil {
+		return err
+	}
 	return corpus.WriteFile(path, append(b, '\n'))
 }
 
-// replaySteps replays d's ops on stack from a fresh reset, beside the
-// model, and records every step's results and differences.
-func replaySteps(stack sut.Stack, d *check.Divergence, reproduced bool) *ReportDivergence {
-	rd := &ReportDivergence{Reproduced: reproduced, Failed: d.Failed, Aspects: []string{}, Adapters: d.Config.Adapters,
+// reportDivergence is d's report: steps is its trace (check.Trace, the
+// HTML report's too), traceErr why the trace stopped early.
+func reportDivergence(d *check.Divergence, reproduced bool, steps []check.Step, traceErr error) *ReportDivergence {
+	rd := &ReportDivergence{Reproduced: reproduced, Reference: cmp.Or(d.Ref, "model"), Failed: d.Failed, Aspects: []string{}, Adapters: d.Config.Adapters,
 		Promote: d.Config.Promote, KeepAddrOnDown: d.Config.KeepAddrOnDown, Ops: []string{}, Steps: []ReportStep{}}
 	for _, a := range strings.Split(d.Aspects().String(), "+") {
 		if a != "none" {
@@ -335,47 +351,29 @@ func replaySteps(stack sut.Stack, d *check.Divergence, reproduced bool) *ReportD
 	for _, op := range d.Ops {
 		rd.Ops = append(rd.Ops, op.String())
 	}
-	m, err := model.New(d.Config)
-	if err != nil {
-		rd.ReplayError = err.Error()
-		return rd
-	}
-	run, e, err := check.Start(d.SUT, stack, d.Config, nil)
-	if err == nil && e != nil {
-		rd.Steps = append(rd.Steps, stepOf("", model.OK, e))
-	}
-	for i := 0; err == nil && i < len(d.Ops); i++ {
-		op := d.Ops[i]
-		want, _ := model.ResultOf(m.Apply(op))
-		e, err = run.Step(op)
-		if err != nil {
-			break
+	for _, st := range steps {
+		if st.N == 0 && !st.Differs() {
+			continue // the reset is shown only when it already differed
 		}
-		rd.Steps = append(rd.Steps, stepOf(op.String(), want, e))
-		if e != nil && e.Failed != "" {
-			break // the stack is gone
-		}
+		rd.Steps = append(rd.Steps, stepOf(st))
 	}
-	if err != nil {
-		rd.ReplayError = err.Error()
+	if traceErr != nil {
+		rd.ReplayError = traceErr.Error()
 	}
 	return rd
 }
 
-// stepOf records one step: e is the run's divergence after it, nil when
-// the two agreed.
-func stepOf(op string, want model.Result, e *check.Divergence) ReportStep {
-	st := ReportStep{Op: op, Model: want.String(), Stack: want.String(), Differences: []ReportDifference{}}
-	if e == nil {
+// stepOf records one traced step.
+func stepOf(s check.Step) ReportStep {
+	st := ReportStep{Model: s.WantResult.String(), Stack: s.GotResult.String(), StackMessage: s.GotMsg, Differences: []ReportDifference{}}
+	if s.N > 0 {
+		st.Op = s.Op.String()
+	}
+	if s.Failed != "" {
+		st.Stack = s.Failed
 		return st
 	}
-	st.StackMessage = e.GotMsg
-	if e.Failed != "" {
-		st.Stack = e.Failed
-		return st
-	}
-	st.Stack = e.GotResult.String()
-	for _, o := range e.Observed {
+	for _, o := range s.Observed {
 		if !o.Differs() {
 			continue
 		}

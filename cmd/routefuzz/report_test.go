@@ -17,6 +17,9 @@ import (
 
 	"github.com/routefuzz/routefuzz/check"
 	"github.com/routefuzz/routefuzz/model"
+	"github.com/routefuzz/routefuzz/props"
+	"github.com/routefuzz/routefuzz/sut"
+	"github.com/routefuzz/routefuzz/sut/fixed"
 	"github.com/routefuzz/routefuzz/sut/legacy"
 )
 
@@ -142,7 +145,13 @@ func TestReportVerdicts(t *testing.T) {
 	r = readReport(t, filepath.Join(dir, "bad.json"))
 	require.Equal(t, verdictError, r.Verdict)
 	require.Equal(t, 2, r.Exit)
-	require.NotEmpty(t, r.Error)
+	require.Contains(t, out, "routefuzz: "+r.Error+"\n", "the error printed, not a pointer to it")
+	require.Contains(t, r.Error, "nosuch")
+
+	out, code = run(t, dir, "check", "-sut", "fixed", "-checks", "0", "-report", "bad.json")
+	require.Equal(t, 2, code, out)
+	r = readReport(t, filepath.Join(dir, "bad.json"))
+	require.Equal(t, "-checks must be at least 1, not 0", r.Error)
 
 	out, code = run(t, dir, "hunt", "-seed", "5", "-report", "hunt.json")
 	require.Equal(t, 0, code, out)
@@ -237,11 +246,74 @@ statistics.prefix_lengths statistics.prefix_lengths[].family statistics.prefix_l
 statistics.adds statistics.adds_existing statistics.shared_subnet_sequences statistics.shared_subnet_steps statistics.most_adapters_sharing
 statistics.primaries_deleted statistics.secondaries_promoted statistics.secondaries_deleted
 statistics.lifecycle statistics.lifecycle_on_addresses statistics.invalid statistics.most_addresses
-divergence divergence.reproduced divergence.failed divergence.aspects divergence.adapters divergence.promote divergence.keep_addr_on_down divergence.ops
+divergence divergence.reproduced divergence.reference divergence.failed divergence.aspects divergence.adapters divergence.promote divergence.keep_addr_on_down divergence.ops
 divergence.steps divergence.steps[].op divergence.steps[].model divergence.steps[].stack divergence.steps[].stack_message
 divergence.steps[].differences divergence.steps[].differences[].observable divergence.steps[].differences[].missing divergence.steps[].differences[].extra
 divergence.replay_error
 saved saved.case saved.html`
 	require.Equal(t, strings.Fields(want), reportFields("", reflect.TypeOf(Report{})))
 	require.Equal(t, "routefuzz-report/1", ReportSchema)
+}
+
+// refuses answers invalid to a delete of 10.0.0.2 (and does it), and
+// counts its resets.
+type refuses struct {
+	sut.Stack
+	resets *int
+}
+
+func (s refuses) Reset(cfg model.Config) error { *s.resets++; return s.Stack.Reset(cfg) }
+
+func (s refuses) Apply(op model.Op) error {
+	err := s.Stack.Apply(op)
+	if op.Kind == model.Del && op.Prefix.Addr().String() == "10.0.0.2" {
+		return model.ErrInvalid
+	}
+	return err
+}
+
+// Under -vs the JSON steps are check.Trace's, compared with the
+// reference: the step where the program said invalid and the reference
+// ok says so, naming the reference. The trace is run once, for the HTML
+// and the JSON report both.
+func TestReportStepsOfAPair(t *testing.T) {
+	var resets int
+	p, err := check.Vs("refuses", refuses{fixed.New(), &resets}, "fixed", fixed.New())
+	require.NoError(t, err)
+	cfg := model.Config{Adapters: []string{"a0", "a1"}}
+	ops := []model.Op{model.MustParseOp("add a0 10.0.0.1/24"), model.MustParseOp("add a1 10.0.0.2/24"), model.MustParseOp("del a1 10.0.0.2/24")}
+	d, err := check.Replay("refuses", p, cfg, ops, nil)
+	require.NoError(t, err)
+	require.NotNil(t, d)
+
+	s := &caseSaver{dir: filepath.Join(t.TempDir(), "found"), stack: p}
+	s.found(d)
+	resets = 0
+	capture(t, &os.Stdout, func() { s.printSaved(d) })
+	r := reportRun{path: "x", saver: s}
+	r.finished(props.Result{Minimal: d}, nil)
+	require.Equal(t, 1, resets, "traced once for the HTML and the JSON")
+
+	rd := r.rep.Divergence
+	require.Equal(t, "fixed", rd.Reference)
+	require.Empty(t, rd.ReplayError)
+	require.Len(t, rd.Steps, 3)
+	last := rd.Steps[2]
+	require.Equal(t, "del a1 10.0.0.2/24", last.Op)
+	require.Equal(t, "ok", last.Model, "the reference's result")
+	require.Equal(t, "invalid", last.Stack)
+	for _, st := range rd.Steps[:2] {
+		require.Equal(t, "ok", st.Model)
+		require.Equal(t, "ok", st.Stack)
+		require.Empty(t, st.Differences)
+	}
+
+	// Where both stacks answer invalid and the model would say ok, the
+	// step says invalid on both sides, not the model's ok.
+	both, err := check.Vs("refuses", refuses{fixed.New(), &resets}, "refuses2", refuses{fixed.New(), &resets})
+	require.NoError(t, err)
+	steps, err := check.Trace("refuses", both, cfg, ops)
+	rd = reportDivergence(d, true, steps, err)
+	require.Len(t, rd.Steps, 3)
+	require.Equal(t, ReportStep{Op: "del a1 10.0.0.2/24", Model: "invalid", Stack: "invalid", Differences: []ReportDifference{}}, rd.Steps[2])
 }

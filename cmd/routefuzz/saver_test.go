@@ -62,6 +62,11 @@ func TestSavedLineNamesWhatTheReportShows(t *testing.T) {
 	stderr := capture(t, &os.Stderr, func() { s.found(short) })
 	require.Contains(t, stderr, "cannot save the failing order")
 	require.Contains(t, stderr, check.FormatOps(short.Ops), "the order is printed in full")
+	// Said once: a shorter order that cannot be saved either is not
+	// printed again (the report shows the shortest).
+	shorter := divergence(t, "add a0 10.0.0.1/24", "add a1 10.0.0.2/24", "del a1 10.0.0.2/24")
+	stderr = capture(t, &os.Stderr, func() { s.found(shorter); s.found(short) })
+	require.Empty(t, stderr)
 
 	out := capture(t, &os.Stdout, func() { s.printSaved(short) })
 	require.True(t, strings.HasPrefix(out, "saved: nothing: saving the order shown failed"), out)
