@@ -13,6 +13,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/routefuzz/routefuzz/check"
+	"github.com/routefuzz/routefuzz/internal/pools"
 	"github.com/routefuzz/routefuzz/model"
 	"github.com/routefuzz/routefuzz/stats"
 	"github.com/routefuzz/routefuzz/sut"
@@ -281,15 +282,6 @@ type gen struct {
 	attrs    map[*model.Attr]*rapid.Generator[int] // the attributes drawn: an index into their Samples
 }
 
-var (
-	v4Nets    = []netip.Addr{netip.MustParseAddr("10.0.0.0"), netip.MustParseAddr("10.0.1.0"), netip.MustParseAddr("10.1.0.0"), netip.MustParseAddr("0.0.0.0")}
-	v4Hosts   = []byte{1, 2, 3, 0, 255}
-	v4Lengths = []int{24, 16, 8, 31, 32}
-	v6Nets    = []netip.Addr{netip.MustParseAddr("2001:db8:0:1::"), netip.MustParseAddr("2001:db8:0:2::"), netip.MustParseAddr("2001:db8:1:1::")}
-	v6Hosts   = []byte{1, 2, 3, 0}
-	v6Lengths = []int{64, 48, 128, 127}
-)
-
 func newGen(c Config, adapters []string) *gen {
 	g := &gen{c: c, adapters: adapters, kinds: c.kinds(), attrs: map[*model.Attr]*rapid.Generator[int]{}}
 	g.family = rapid.Custom(func(t *rapid.T) bool {
@@ -297,14 +289,14 @@ func newGen(c Config, adapters []string) *gen {
 	})
 	g.on = rapid.Bool()
 	g.v4 = rapid.Custom(func(t *rapid.T) netip.Prefix {
-		b := rapid.SampledFrom(v4Nets).Draw(t, "net").As4()
-		b[3] = rapid.SampledFrom(v4Hosts).Draw(t, "host")
-		return netip.PrefixFrom(netip.AddrFrom4(b), rapid.SampledFrom(v4Lengths).Draw(t, "len"))
+		b := rapid.SampledFrom(pools.V4Nets).Draw(t, "net").As4()
+		b[3] = rapid.SampledFrom(pools.V4Hosts).Draw(t, "host")
+		return netip.PrefixFrom(netip.AddrFrom4(b), rapid.SampledFrom(pools.V4Lengths).Draw(t, "len"))
 	})
 	g.v6 = rapid.Custom(func(t *rapid.T) netip.Prefix {
-		b := rapid.SampledFrom(v6Nets).Draw(t, "net").As16()
-		b[15] = rapid.SampledFrom(v6Hosts).Draw(t, "host")
-		return netip.PrefixFrom(netip.AddrFrom16(b), rapid.SampledFrom(v6Lengths).Draw(t, "len"))
+		b := rapid.SampledFrom(pools.V6Nets).Draw(t, "net").As16()
+		b[15] = rapid.SampledFrom(pools.V6Hosts).Draw(t, "host")
+		return netip.PrefixFrom(netip.AddrFrom16(b), rapid.SampledFrom(pools.V6Lengths).Draw(t, "len"))
 	})
 	for _, a := range model.Attrs() {
 		if a.Leads() && c.limits().Takes(a) {
