@@ -35,6 +35,7 @@
 //	  prefix    2 bytes P, Q: IPv6 when P % 3 == 2 (two in three IPv4),
 //	            network (P / 3) % len, host Q % len, length
 //	            (Q / len(hosts)) % len, from the small pools below
+//	            (internal/pools)
 //	  switch    1 byte S: on when S is odd
 //	attrs     when the kind takes attributes, one number V, read as a
 //	          little-endian integer of as many bytes as it takes to hold the
@@ -51,7 +52,8 @@
 // the drawn address, present or not.
 //
 // The pools share a few subnets across adapters, the same address at
-// several lengths, the network address itself (the generator's):
+// several lengths, the network address itself (internal/pools, the
+// generator's too):
 //
 //	IPv4 networks 10.0.0.0 10.0.1.0 10.1.0.0 0.0.0.0, hosts .1 .2 .3 .0 .255,
 //	     lengths 24 16 8 31 32
