@@ -35,6 +35,7 @@
 //	  prefix    2 bytes P, Q: IPv6 when P % 3 == 2 (two in three IPv4),
 //	            network (P / 3) % len, host Q % len, length
 //	            (Q / len(hosts)) % len, from the small pools below
+//	            (internal/pools)
 //	  switch    1 byte S: on when S is odd
 //	attrs     when the kind takes attributes, one number V, read as a
 //	          little-endian integer of as many bytes as it takes to hold the
@@ -51,7 +52,8 @@
 // the drawn address, present or not.
 //
 // The pools share a few subnets across adapters, the same address at
-// several lengths, the network address itself (the generator's):
+// several lengths, the network address itself (internal/pools, the
+// generator's too):
 //
 //	IPv4 networks 10.0.0.0 10.0.1.0 10.1.0.0 0.0.0.0, hosts .1 .2 .3 .0 .255,
 //	     lengths 24 16 8 31 32
@@ -71,6 +73,7 @@ import (
 	"net/netip"
 	"slices"
 
+	"github.com/routefuzz/routefuzz/internal/pools"
 	"github.com/routefuzz/routefuzz/model"
 	"github.com/routefuzz/routefuzz/sut"
 )
@@ -79,15 +82,11 @@ import (
 // ignored.
 const MaxOps = 64
 
-var (
-	v4Nets    = []netip.Addr{netip.MustParseAddr("10.0.0.0"), netip.MustParseAddr("10.0.1.0"), netip.MustParseAddr("10.1.0.0"), netip.MustParseAddr("0.0.0.0")}
-	v4Hosts   = []byte{1, 2, 3, 0, 255}
-	v4Lengths = []int{24, 16, 8, 31, 32}
-	v6Nets    = []netip.Addr{netip.MustParseAddr("2001:db8:0:1::"), netip.MustParseAddr("2001:db8:0:2::"), netip.MustParseAddr("2001:db8:1:1::")}
-	v6Hosts   = []byte{1, 2, 3, 0}
-	v6Lengths = []int{64, 48, 128, 127}
-	adapterN  = []int{2, 3, 1, 4}
-)
+// adapterN are the adapter counts the low two bits of an input's first
+// byte choose; the
+// address pools are props' (internal/pools), so both draw the same
+// addresses.
+var adapterN = []int{2, 3, 1, 4}
 
 // Kinds returns the kinds a stack with limits l is driven with, as the
 // table K indexes: each action (an OpSpec whose Draw is empty, or all the
@@ -277,13 +276,13 @@ func operand(r *reader, x model.Operand, op *model.Op, adapters []string, l sut.
 			v6 = false
 		}
 		if v6 {
-			b := v6Nets[p/3%len(v6Nets)].As16()
-			b[15] = v6Hosts[q%len(v6Hosts)]
-			op.Prefix = netip.PrefixFrom(netip.AddrFrom16(b), v6Lengths[q/len(v6Hosts)%len(v6Lengths)])
+			b := pools.V6Nets[p/3%len(pools.V6Nets)].As16()
+			b[15] = pools.V6Hosts[q%len(pools.V6Hosts)]
+			op.Prefix = netip.PrefixFrom(netip.AddrFrom16(b), pools.V6Lengths[q/len(pools.V6Hosts)%len(pools.V6Lengths)])
 		} else {
-			b := v4Nets[p/3%len(v4Nets)].As4()
-			b[3] = v4Hosts[q%len(v4Hosts)]
-			op.Prefix = netip.PrefixFrom(netip.AddrFrom4(b), v4Lengths[q/len(v4Hosts)%len(v4Lengths)])
+			b := pools.V4Nets[p/3%len(pools.V4Nets)].As4()
+			b[3] = pools.V4Hosts[q%len(pools.V4Hosts)]
+			op.Prefix = netip.PrefixFrom(netip.AddrFrom4(b), pools.V4Lengths[q/len(pools.V4Hosts)%len(pools.V4Lengths)])
 		}
 	case model.SwitchOperand:
 		op.On = r.byte()&1 == 1

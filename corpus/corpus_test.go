@@ -107,9 +107,17 @@ func TestParseReportsEveryError(t *testing.T) {
 	write("e.txtar", "# a comment: with a colon is fine\npromte: on\n  # See: indented commentary\n\n-- ops --\nadd a0 10.0.0.1/24\n")
 	write("f.txtar", "Promote: on\npromote on\ndiverges: legacy\npromote: off\ndiverges: fixed\nsome words\n-- ops --\nadd a0 10.0.0.1/24\n")
 	write("g.txtar", "diverges: legacy\ncrashes: exec legacy\nhangs:\nflaky: linux linux\n-- ops --\nadd a0 10.0.0.1/24\n")
+	write("h.txtar", "-- ops --\nadd x9 10.0.0.1/24\nadd a0 10.0.0.1/24 valid_lft 600\nadd a0 10.0.0.1/24 valid_lft 10 preferred_lft 5\nadd a0 10.0.0.1/24 valid_lft 300 preferred_lft 600\nchange a0 10.0.0.1/24 valid_lft 600 preferred_lft 300\n")
 	_, err := Load(dir)
 	if err == nil {
 		t.Fatal("no error for bad files")
+	}
+	// An op on an adapter the configuration lacks is well formed: the
+	// corpus uses it to test the stacks' invalid result.
+	for _, line := range []string{"h.txtar:2:", "h.txtar:6:"} {
+		if strings.Contains(err.Error(), line) {
+			t.Errorf("well-formed op refused:\n%v", err)
+		}
 	}
 	if strings.Contains(err.Error(), "e.txtar:1:") || strings.Contains(err.Error(), "e.txtar:3:") || strings.Contains(err.Error(), "e.txtar:4:") {
 		t.Errorf("commentary taken for a directive:\n%v", err)
@@ -131,6 +139,9 @@ func TestParseReportsEveryError(t *testing.T) {
 		"g.txtar:2: crashes: legacy is already named by diverges: (line 1)",
 		"g.txtar:3: hangs: needs at least one stack name",
 		"g.txtar:4: flaky: stack \"linux\" is named twice",
+		"h.txtar:3: add a0 10.0.0.1/24 valid_lft 600: invalid: valid_lft and preferred_lft go together",
+		"h.txtar:4: add a0 10.0.0.1/24 valid_lft 10 preferred_lft 5: invalid: lifetimes under 300 s could expire during a run",
+		"h.txtar:5: add a0 10.0.0.1/24 valid_lft 300 preferred_lft 600: invalid: preferred_lft 600 is longer than valid_lft 300",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not contain %q:\n%v", want, err)

@@ -5,6 +5,7 @@ import (
 	"github.com/routefuzz/routefuzz/sut"
 	"net/netip"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/routefuzz/routefuzz/check"
@@ -269,6 +270,33 @@ func TestShorter(t *testing.T) {
 		}
 		if got != x.want || len(r.Levels) != min(len(d.Ops)-1, 3) {
 			t.Errorf("%d ops: a shorter divergence of %d ops (%d lengths run), want %d", len(d.Ops), got, len(r.Levels), x.want)
+		}
+	}
+}
+
+// Validate refuses what Ops would silently drop: values the alphabet's
+// rules refuse and repeats.
+func TestUniverseValidate(t *testing.T) {
+	p := netip.MustParsePrefix("10.0.0.1/24")
+	ok := Universe{Prefixes: []netip.Prefix{p}, Values: map[*model.Attr][]AttrValue{
+		model.MetricAttr: {{Value: 100}}, model.NoPrefixRouteAttr: {{Value: 1}}, model.ValidLftAttr: {{600, 300}, {300, 300}},
+	}}
+	if err := ok.Validate(); err != nil {
+		t.Fatalf("valid universe refused: %v", err)
+	}
+	for _, tc := range []struct {
+		u   Universe
+		msg string
+	}{
+		{Universe{Prefixes: []netip.Prefix{p, p}}, "prefix 10.0.0.1/24 is given twice"},
+		{Universe{Values: map[*model.Attr][]AttrValue{model.NoPrefixRouteAttr: {{Value: 7}}}}, "noprefixroute=7: noprefixroute is a flag"},
+		{Universe{Values: map[*model.Attr][]AttrValue{model.ValidLftAttr: {{10, 5}}}}, "valid_lft=10/5: lifetimes under 300 s"},
+		{Universe{Values: map[*model.Attr][]AttrValue{model.ValidLftAttr: {{300, 600}}}}, "valid_lft=300/600: preferred_lft 600 is longer"},
+		{Universe{Values: map[*model.Attr][]AttrValue{model.ValidLftAttr: {{600, 0}}}}, "valid_lft=600/0: valid_lft and preferred_lft go together"},
+		{Universe{Values: map[*model.Attr][]AttrValue{model.MetricAttr: {{Value: 5}, {Value: 5}}}}, "metric=5 is given twice"},
+	} {
+		if err := tc.u.Validate(); err == nil || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("Validate() = %v; want an error containing %q", err, tc.msg)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package exhaust
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -107,6 +108,77 @@ func (u Universe) Ops(l sut.Limits) []model.Op {
 		}
 	}
 	return out
+}
+
+// Validate reports what in u is not what it says: a prefix given twice,
+// or an attribute value the alphabet's rules refuse (a flag's value other
+// than 1; a value its Rule refuses, as valid_lft=10/5 or 300/600; a
+// value without its With value). Ops drops the ops such a value makes,
+// so a search over u would prove something of a universe smaller than
+// the one asked for.
+func (u Universe) Validate() error {
+	for i, p := range u.Prefixes {
+		if slices.Contains(u.Prefixes[:i], p) {
+			return fmt.Errorf("prefix %s is given twice", p)
+		}
+	}
+	for _, a := range model.Attrs() {
+		for i, v := range u.Values[a] {
+			if err := checkValue(a, v); err != nil {
+				return err
+			}
+			if slices.Contains(u.Values[a][:i], v) {
+				return fmt.Errorf("%s is given twice", valueString(a, v))
+			}
+		}
+	}
+	return nil
+}
+
+// checkValue reports whether v is a value attribute a may take, by the
+// alphabet's rules, in an op of the first kind that takes a.
+func checkValue(a *model.Attr, v AttrValue) error {
+	s := valueString(a, v)
+	if !a.Leads() {
+		return fmt.Errorf("%s: %s goes with another attribute, not alone", s, a.Name)
+	}
+	if a.Flag && v.Value != 1 {
+		return fmt.Errorf("%s: %s is a flag: its one value is 1 (set)", s, a.Name)
+	}
+	for _, sp := range model.Alphabet {
+		if !sp.Takes(a) {
+			continue
+		}
+		op := model.Op{Kind: sp.Kind}
+		if sp.Has(model.AdapterOperand) {
+			op.Adapter = "a0"
+		}
+		if sp.Has(model.PrefixOperand) {
+			op.Prefix = netip.MustParsePrefix("10.0.0.1/24")
+		}
+		a.Set(&op, v.Value)
+		if a.With != nil {
+			a.With.Set(&op, v.With)
+		}
+		if err := op.Validate(); err != nil {
+			var oe *model.OpError
+			if errors.As(err, &oe) {
+				return fmt.Errorf("%s: %s", s, oe.Msg)
+			}
+			return fmt.Errorf("%s: %v", s, err)
+		}
+		return nil
+	}
+	return fmt.Errorf("%s: no op kind takes %s", s, a.Name)
+}
+
+// valueString writes v as -values does: "metric=100", "valid_lft=600/300".
+func valueString(a *model.Attr, v AttrValue) string {
+	s := a.Name + "=" + strconv.FormatUint(uint64(v.Value), 10)
+	if a.With != nil {
+		s += "/" + strconv.FormatUint(uint64(v.With), 10)
+	}
+	return s
 }
 
 // expand returns each op of ops with each of set applied.

@@ -99,6 +99,9 @@ func TestParseErrors(t *testing.T) {
 		{"10.0.0.0/24 dev a0 src x", `bad src "x"`},
 		{"10.0.0.0/24 dev a0 metric 1 metric 2", `unexpected "metric"`},
 		{"10.0.0.0/24 dev a0 scope link", `unexpected "scope"`},
+		{"10.0.0.0/24 dev a0 linkdown linkdown", `unexpected "linkdown" (repeated)`},
+		{"10.0.0.0/24 dev a0 linkdown metric 5 linkdown", `unexpected "linkdown" (repeated)`},
+		{"10.0.0.0/24 dev a0 linkdown src 10.0.0.1 linkdown metric 5", `unexpected "linkdown" (repeated)`},
 	} {
 		_, err := ParseRoute(tc.in)
 		if err == nil || !strings.Contains(err.Error(), tc.msg) {

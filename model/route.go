@@ -126,6 +126,9 @@ func ParseRoute(s string) (Route, error) {
 				break
 			}
 		}
+		if rest[0] == "linkdown" {
+			return Route{}, &SyntaxError{Input: s, Msg: `unexpected "linkdown" (repeated)`}
+		}
 		if len(rest) < 2 {
 			return Route{}, &SyntaxError{Input: s, Msg: fmt.Sprintf("%q needs a value", rest[0])}
 		}

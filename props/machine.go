@@ -13,6 +13,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/routefuzz/routefuzz/check"
+	"github.com/routefuzz/routefuzz/internal/pools"
 	"github.com/routefuzz/routefuzz/model"
 	"github.com/routefuzz/routefuzz/stats"
 	"github.com/routefuzz/routefuzz/sut"
@@ -172,11 +173,9 @@ func Property(stack sut.Stack, c Config) func(*rapid.T) {
 func (g *gen) actions(m *machine, run *check.Run) map[string]func(*rapid.T) {
 	as := map[string]func(*rapid.T){}
 	var present []*model.OpSpec
-	shared := map[string][]*model.OpSpec{} // model.OpSpec.Draw → its kinds
 	for _, sp := range g.kinds {
 		if sp.Draw != "" {
-			shared[sp.Draw] = append(shared[sp.Draw], sp)
-			continue
+			continue // g.shared's
 		}
 		if !sp.Present {
 			as[sp.Name] = func(t *rapid.T) { m.step(t, g.fresh(t, sp)) }
@@ -189,25 +188,18 @@ func (g *gen) actions(m *machine, run *check.Run) map[string]func(*rapid.T) {
 			}
 		}
 	}
-	for name, sps := range shared {
-		// Each kind of the action in proportion to its Share, shrinking
-		// toward the first.
-		var pool []*model.OpSpec
-		for _, sp := range sps {
-			for range max(sp.Share, 1) {
-				pool = append(pool, sp)
-			}
-		}
+	for name, a := range g.shared {
+		pool, pick := a.pool, a.pick
 		as[name] = func(t *rapid.T) {
 			sp := pool[0]
-			if len(pool) > 1 {
-				sp = pool[rapid.IntRange(0, len(pool)-1).Draw(t, name)]
+			if pick != nil {
+				sp = pool[pick.Draw(t, name)]
 			}
 			m.step(t, g.fresh(t, sp))
 		}
 	}
 	as["odd"] = func(t *rapid.T) {
-		if rapid.IntRange(0, 2).Draw(t, "oddity") < 2 {
+		if g.oddity.Draw(t, "oddity") < 2 {
 			if len(present) > 0 {
 				m.step(t, g.fresh(t, g.oneOf(t, present)))
 			}
@@ -269,43 +261,73 @@ func (m *machine) fail(t *rapid.T, d *check.Divergence, err error) {
 // gen draws ops biased toward collisions: a few subnets shared by every
 // adapter, the same address at several lengths and on several adapters,
 // the network address itself. Every pool lists its simplest value first,
-// so rapid shrinks toward it.
+// so rapid shrinks toward it. Its generators are built once, in newGen,
+// not on each draw: the draws are on the hot path.
 type gen struct {
-	c        Config
-	adapters []string
-	kinds    []*model.OpSpec // the kinds drawn, in alphabet order
-	family   *rapid.Generator[bool]
-	on       *rapid.Generator[bool] // the state of a switch (carrier): off first, as the fault
-	v4       *rapid.Generator[netip.Prefix]
-	v6       *rapid.Generator[netip.Prefix]
-	attrs    map[*model.Attr]*rapid.Generator[int] // the attributes drawn: an index into their Samples
+	c          Config
+	adapters   []string
+	kinds      []*model.OpSpec // the kinds drawn, in alphabet order
+	family     *rapid.Generator[bool]
+	on         *rapid.Generator[bool] // the state of a switch (carrier): off first, as the fault
+	v4         *rapid.Generator[netip.Prefix]
+	v6         *rapid.Generator[netip.Prefix]
+	attrs      map[*model.Attr]*rapid.Generator[int] // the attributes drawn: an index into their Samples
+	adapterGen *rapid.Generator[string]
+	yes        *rapid.Generator[bool]  // oneOf's yes or no
+	oddity     *rapid.Generator[int]   // the "odd" action's choice: two in three a kind on a drawn address
+	shared     map[string]sharedAction // by model.OpSpec.Draw
 }
 
-var (
-	v4Nets    = []netip.Addr{netip.MustParseAddr("10.0.0.0"), netip.MustParseAddr("10.0.1.0"), netip.MustParseAddr("10.1.0.0"), netip.MustParseAddr("0.0.0.0")}
-	v4Hosts   = []byte{1, 2, 3, 0, 255}
-	v4Lengths = []int{24, 16, 8, 31, 32}
-	v6Nets    = []netip.Addr{netip.MustParseAddr("2001:db8:0:1::"), netip.MustParseAddr("2001:db8:0:2::"), netip.MustParseAddr("2001:db8:1:1::")}
-	v6Hosts   = []byte{1, 2, 3, 0}
-	v6Lengths = []int{64, 48, 128, 127}
-)
+// sharedAction is an action several kinds share (model.OpSpec.Draw): its
+// pool holds each kind as many times as its Share (0 counts as 1), so
+// each is drawn in proportion to it, shrinking toward the first; pick
+// draws an index into the pool, nil when it has one entry.
+type sharedAction struct {
+	pool []*model.OpSpec
+	pick *rapid.Generator[int]
+}
 
 func newGen(c Config, adapters []string) *gen {
 	g := &gen{c: c, adapters: adapters, kinds: c.kinds(), attrs: map[*model.Attr]*rapid.Generator[int]{}}
+	family := rapid.IntRange(0, 2)
 	g.family = rapid.Custom(func(t *rapid.T) bool {
-		return rapid.IntRange(0, 2).Draw(t, "family") < 2 // two in three IPv4
+		return family.Draw(t, "family") < 2 // two in three IPv4
 	})
 	g.on = rapid.Bool()
+	v4Net, v4Host, v4Len := rapid.SampledFrom(pools.V4Nets), rapid.SampledFrom(pools.V4Hosts), rapid.SampledFrom(pools.V4Lengths)
 	g.v4 = rapid.Custom(func(t *rapid.T) netip.Prefix {
-		b := rapid.SampledFrom(v4Nets).Draw(t, "net").As4()
-		b[3] = rapid.SampledFrom(v4Hosts).Draw(t, "host")
-		return netip.PrefixFrom(netip.AddrFrom4(b), rapid.SampledFrom(v4Lengths).Draw(t, "len"))
+		b := v4Net.Draw(t, "net").As4()
+		b[3] = v4Host.Draw(t, "host")
+		return netip.PrefixFrom(netip.AddrFrom4(b), v4Len.Draw(t, "len"))
 	})
+	v6Net, v6Host, v6Len := rapid.SampledFrom(pools.V6Nets), rapid.SampledFrom(pools.V6Hosts), rapid.SampledFrom(pools.V6Lengths)
 	g.v6 = rapid.Custom(func(t *rapid.T) netip.Prefix {
-		b := rapid.SampledFrom(v6Nets).Draw(t, "net").As16()
-		b[15] = rapid.SampledFrom(v6Hosts).Draw(t, "host")
-		return netip.PrefixFrom(netip.AddrFrom16(b), rapid.SampledFrom(v6Lengths).Draw(t, "len"))
+		b := v6Net.Draw(t, "net").As16()
+		b[15] = v6Host.Draw(t, "host")
+		return netip.PrefixFrom(netip.AddrFrom16(b), v6Len.Draw(t, "len"))
 	})
+	if len(adapters) > 0 {
+		g.adapterGen = rapid.SampledFrom(adapters)
+	}
+	g.yes = rapid.Bool()
+	g.oddity = rapid.IntRange(0, 2)
+	g.shared = map[string]sharedAction{}
+	for _, sp := range g.kinds {
+		if sp.Draw == "" {
+			continue
+		}
+		a := g.shared[sp.Draw]
+		for range max(sp.Share, 1) {
+			a.pool = append(a.pool, sp)
+		}
+		g.shared[sp.Draw] = a
+	}
+	for name, a := range g.shared {
+		if len(a.pool) > 1 {
+			a.pick = rapid.IntRange(0, len(a.pool)-1)
+			g.shared[name] = a
+		}
+	}
 	for _, a := range model.Attrs() {
 		if a.Leads() && c.limits().Takes(a) {
 			g.attrs[a] = rapid.IntRange(0, len(a.Samples)-1)
@@ -322,7 +344,7 @@ func (g *gen) prefix(t *rapid.T) netip.Prefix {
 }
 
 func (g *gen) adapter(t *rapid.T) string {
-	return rapid.SampledFrom(g.adapters).Draw(t, "adapter")
+	return g.adapterGen.Draw(t, "adapter")
 }
 
 // fresh draws an op of kind sp: each operand, then each attribute it
@@ -377,7 +399,7 @@ func (g *gen) present(t *rapid.T, sp *model.OpSpec, st *model.State) (model.Op, 
 func (g *gen) oneOf(t *rapid.T, sps []*model.OpSpec) *model.OpSpec {
 	sp := sps[0]
 	for _, o := range sps[1:] {
-		if rapid.Bool().Draw(t, o.Name) {
+		if g.yes.Draw(t, o.Name) {
 			sp = o
 		}
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/routefuzz/routefuzz/internal/pools"
 	"github.com/routefuzz/routefuzz/stats"
 	"github.com/routefuzz/routefuzz/sut/fixed"
 	"github.com/routefuzz/routefuzz/sut/legacy"
@@ -37,10 +38,10 @@ func TestGeneratorCoversTheMultihomedCases(t *testing.T) {
 	for _, l := range s.PrefixLengths {
 		lengths[l.Family][l.Length] = l.Ops
 	}
-	for _, l := range v4Lengths {
+	for _, l := range pools.V4Lengths {
 		require.GreaterOrEqual(t, lengths["ipv4"][l], 20, "IPv4 /%d", l)
 	}
-	for _, l := range v6Lengths {
+	for _, l := range pools.V6Lengths {
 		require.GreaterOrEqual(t, lengths["ipv6"][l], 10, "IPv6 /%d", l)
 	}
 	// Sequences of many lengths.

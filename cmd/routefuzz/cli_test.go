@@ -164,3 +164,38 @@ func TestMinimizeNeedsAFailureThatReproduces(t *testing.T) {
 	saved, _ := filepath.Glob(filepath.Join(dir, "*-exec-*.txtar"))
 	require.Empty(t, saved, "no case written")
 }
+
+// replay of a directory with no cases is an error naming it, not "0 cases
+// held" and exit 0: a wrong path in CI must not go green.
+func TestReplayEmptyCorpus(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	require.NoError(t, os.Mkdir(empty, 0o755))
+	for _, args := range [][]string{
+		{"replay", "empty"},
+		{"replay", "-sut", "legacy", "empty"},
+		{"replay", "-sut", "fixed,legacy", "empty"},
+	} {
+		out, code := run(t, dir, args...)
+		require.Equal(t, 2, code, out)
+		require.Contains(t, out, "empty: no cases", args)
+		require.NotContains(t, out, "held", args)
+	}
+}
+
+// A case whose op breaks the alphabet's rules is bad input: replay exits 2
+// naming its line, rather than passing on every stack that refuses it.
+func TestReplayRuleBreakingOp(t *testing.T) {
+	dir := t.TempDir()
+	for i, op := range []string{
+		"add a0 10.0.0.1/24 valid_lft 600",
+		"add a0 10.0.0.1/24 valid_lft 10 preferred_lft 5",
+		"add a0 10.0.0.1/24 valid_lft 300 preferred_lft 600",
+	} {
+		name := filepath.Join(dir, "c"+string(rune('0'+i))+".txtar")
+		require.NoError(t, os.WriteFile(name, []byte("adapters: a0\n-- ops --\nadd a0 10.0.0.2/24\n"+op+"\n"), 0o644))
+		out, code := run(t, dir, "replay", "-sut", "fixed", name)
+		require.Equal(t, 2, code, out)
+		require.Contains(t, out, name+":4: "+op+": invalid", op)
+	}
+}

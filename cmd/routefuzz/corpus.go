@@ -32,6 +32,15 @@ func cmdReplay(args []string) int {
 	}
 	cases, err := corpus.LoadFiles(paths)
 	var errs []error
+	// A directory with no cases would replay nothing and pass: a wrong
+	// path in CI would go green.
+	for _, p := range paths {
+		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+			if m, _ := filepath.Glob(filepath.Join(p, "*.txtar")); len(m) == 0 {
+				errs = append(errs, fmt.Errorf("%s: no cases (no *.txtar files) in the directory", p))
+			}
+		}
+	}
 	for _, c := range cases {
 		errs = append(errs, c.CheckStacks(stacks.Names()))
 	}

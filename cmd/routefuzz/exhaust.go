@@ -3,7 +3,9 @@ package main
 import (
 	"flag"
 	"fmt"
+	"math"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -63,12 +65,16 @@ func (v valuesFlag) Set(s string) error {
 			}
 			x.With = uint32(m)
 		}
-		if x.Value != 0 {
+		if x != (exhaust.AttrValue{}) { // zero is absent, which every attribute takes
 			v[attr] = append(v[attr], x)
 		}
 	}
 	return nil
 }
+
+// maxExhaustDepth is the longest sequence exhaust runs: even symmetry and
+// pruning leave a search of ops^depth sequences beyond it.
+const maxExhaustDepth = 12
 
 // cmdExhaust runs every op sequence of a small universe up to a depth,
 // shortest first, and reports the shortest divergence, or proves there is
@@ -77,7 +83,7 @@ func cmdExhaust(args []string) int {
 	fs := newFlagSet("exhaust")
 	var sf stackFlags
 	sf.register(fs, "")
-	depth := fs.Int("depth", 0, "longest sequence to try (0: 3, or with -case the case's length)")
+	depth := fs.Int("depth", 0, "longest sequence to try, at most 12 (0: 3, or with -case the case's length)")
 	caseFile := fs.String("case", "", "take the universe from this corpus case: its adapters, settings, prefixes, kinds and attribute values (with -depth N-1: prove no order shorter than the case's N ops diverges)")
 	adapters := fs.Int("adapters", 2, "adapters (a0, a1, ...)")
 	promote := fs.String("promote", "off", "IPv4 promote_secondaries: on or off")
@@ -155,6 +161,15 @@ func cmdExhaust(args []string) int {
 			}
 		}
 	}
+	if *depth > maxExhaustDepth {
+		n := len(u.Ops(sut.LimitsOf(stack)))
+		from := ""
+		if !set["depth"] {
+			from = " (the case's length)"
+		}
+		return errorf("exhaust: -depth %d%s is over %d: the sequences grow as ops^depth, and this universe's %d ops make %.3g sequences of length %d, more than a search can run: give -depth %d or less",
+			*depth, from, maxExhaustDepth, n, math.Pow(float64(n), float64(*depth)), *depth, maxExhaustDepth)
+	}
 	opts := exhaust.Options{Depth: *depth, Symmetry: *symmetry, Prune: prune, FinishLevel: *all,
 		Progress: func(l exhaust.Level) {
 			run.Add(int64(l.Run))
@@ -202,6 +217,9 @@ func flagUniverse(adapters int, promote, keep, prefixList, kindList string, valu
 		if err != nil {
 			return u, fmt.Errorf("-prefixes: %v", err)
 		}
+		if slices.Contains(u.Prefixes, p) {
+			return u, fmt.Errorf("-prefixes: %s is given twice", p)
+		}
 		u.Prefixes = append(u.Prefixes, p)
 	}
 	if kindList != "all" {
@@ -214,6 +232,9 @@ func flagUniverse(adapters int, promote, keep, prefixList, kindList string, valu
 		}
 	}
 	u.Values = values
+	if err := u.Validate(); err != nil { // prefixes are checked above: this is a value
+		return u, fmt.Errorf("-values: %v", err)
+	}
 	return u, nil
 }
 

@@ -57,6 +57,27 @@ func TestExhaustBadInput(t *testing.T) {
 		out, code := run(t, dir, append([]string{"exhaust"}, args...)...)
 		require.Equal(t, 2, code, "%v: %s", args, out)
 	}
+	// Values the alphabet's rules refuse, a prefix given twice and a depth
+	// no search can run are refused with a message, not filtered out or
+	// run over a universe other than the one asked for.
+	for _, tc := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"-values", "valid_lft=10/5"}, "-values: valid_lft=10/5: lifetimes under 300 s could expire during a run"},
+		{[]string{"-values", "valid_lft=300/600"}, "-values: valid_lft=300/600: preferred_lft 600 is longer than valid_lft 300"},
+		{[]string{"-values", "valid_lft=0/300"}, "-values: valid_lft=0/300: valid_lft and preferred_lft go together"},
+		{[]string{"-values", "valid_lft=600/300,4294967295/300"}, "-values: valid_lft=4294967295/300: valid_lft 4294967295 is forever"},
+		{[]string{"-values", "noprefixroute=7"}, "-values: noprefixroute=7: noprefixroute is a flag: its one value is 1"},
+		{[]string{"-values", "metric=100,100"}, "-values: metric=100 is given twice"},
+		{[]string{"-prefixes", "10.0.0.1/24,10.0.0.1/24"}, "-prefixes: 10.0.0.1/24 is given twice"},
+		{[]string{"-depth", "13"}, "-depth 13 is over 12: the sequences grow as ops^depth"},
+	} {
+		out, code := run(t, dir, append([]string{"exhaust", "-sut", "fixed"}, tc.args...)...)
+		require.Equal(t, 2, code, "%v: %s", tc.args, out)
+		require.Contains(t, out, tc.msg, tc.args)
+		require.NotContains(t, out, "proved", tc.args)
+	}
 }
 
 // check -exhaust-confirm runs every shorter order of the found case's
