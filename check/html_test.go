@@ -256,10 +256,10 @@ func TestHTMLShowsEveryObservable(t *testing.T) {
 		}
 		return ls
 	}
-	lookups := &Def[[]string]{
-		Name: "lookups", Title: "Lookups",
+	echoes := &Def[[]string]{
+		Name: "echoes", Title: "Echoes",
 		Model: func(m *model.State, _ sut.Limits) []string { return lines(m.Addrs()) },
-		Stack: func(s sut.Stack, _ sut.Limits) ([]string, error) {
+		Stack: func(s sut.Stack, _ *model.State, _ sut.Limits) ([]string, error) {
 			as, err := s.Addrs()
 			return lines(as), err
 		},
@@ -280,16 +280,16 @@ func TestHTMLShowsEveryObservable(t *testing.T) {
 		},
 	}
 	saved := Observables
-	Observables = append(slices.Clone(saved), lookups)
+	Observables = append(slices.Clone(saved), echoes)
 	defer func() { Observables = saved }()
 	d, h := traced(t)
-	if n := strings.Count(h, `<table class="obs" data-observable="lookups">`); n != len(d.Ops)+1 {
-		t.Errorf("%d lookup tables, want one a step, %d", n, len(d.Ops)+1)
+	if n := strings.Count(h, `<table class="obs" data-observable="echoes">`); n != len(d.Ops)+1 {
+		t.Errorf("%d echo tables, want one a step, %d", n, len(d.Ops)+1)
 	}
 	for _, want := range []string{
-		"<h3>Lookups</h3>",
+		"<h3>Echoes</h3>",
 		`<td class="want">lookup 10.0.0.2 via a1</td><td class="got">lookup 10.0.0.2 via a1</td>`,
-		"identical: routes (6), addresses (2), lookups (2); result ok",
+		"identical: routes (6), addresses (2), echoes (2); result ok",
 	} {
 		if !strings.Contains(h, want) {
 			t.Errorf("HTML lacks %q", want)
