@@ -432,11 +432,10 @@ var Lookups = &Def[[]model.LookupResult]{
 	Title: "Route lookups",
 	Model: func(m *model.State, l sut.Limits) []model.LookupResult { return m.Lookups(l.IPv4, l.IPv6) },
 	Stack: func(s sut.Stack, m *model.State, l sut.Limits) ([]model.LookupResult, error) {
-		var probes []netip.Addr
-		for _, p := range m.Probes() {
-			if p.Is4() && l.IPv4 || !p.Is4() && l.IPv6 {
-				probes = append(probes, p)
-			}
+		want := m.Lookups(l.IPv4, l.IPv6)
+		probes := make([]netip.Addr, len(want))
+		for i, w := range want {
+			probes[i] = w.Dst
 		}
 		ls, err := readLookups(s, probes)
 		if err != nil {
@@ -447,7 +446,7 @@ var Lookups = &Def[[]model.LookupResult]{
 		// with each other (Pair) agree when each breaks the tie its own
 		// way; against the model it changes nothing.
 		for i, l := range ls {
-			if w := m.Lookup(l.Dst); len(w.Or) > 0 && w.Accepts(l.Hop) {
+			if w := want[i]; len(w.Or) > 0 && w.Dst == l.Dst && w.Accepts(l.Hop) {
 				ls[i] = w
 			}
 		}

@@ -355,13 +355,23 @@ func neighbour(p netip.Prefix, held map[netip.Addr]bool) (netip.Addr, bool) {
 }
 
 // Lookups returns the lookup of every probe (Probes) of the families
-// given.
+// given, in the order of Probes. The lookups are computed once per
+// change; callers must not modify them.
 func (s *State) Lookups(ipv4, ipv6 bool) []LookupResult {
-	probes := s.Probes()
-	out := make([]LookupResult, 0, len(probes))
-	for _, p := range probes {
-		if p.Is4() && ipv4 || !p.Is4() && ipv6 {
-			out = append(out, s.Lookup(p))
+	if s.looks == nil {
+		probes := s.Probes()
+		s.looks = make([]LookupResult, len(probes))
+		for i, p := range probes {
+			s.looks[i] = s.Lookup(p)
+		}
+	}
+	if ipv4 && ipv6 {
+		return s.looks
+	}
+	var out []LookupResult
+	for _, l := range s.looks {
+		if l.Dst.Is4() && ipv4 || !l.Dst.Is4() && ipv6 {
+			out = append(out, l)
 		}
 	}
 	return out
