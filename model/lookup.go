@@ -289,9 +289,10 @@ var (
 
 // Probable reports whether a lookup of a is compared: a unicast
 // destination that needs no output interface. Left out: IPv4 0.0.0.0/8
-// (the kernel answers 0.0.0.0 itself as local, via lo), loopback, link-local, multicast, 240.0.0.0/4 and
-// the limited broadcast; IPv6 ::, ::1, link-local (the kernel needs an
-// oif), multicast and IPv4-mapped addresses.
+// (the kernel answers 0.0.0.0 itself as local, by lo), loopback,
+// link-local, multicast, 240.0.0.0/4 and the limited broadcast; IPv6 ::,
+// ::1, link-local (the kernel needs an oif), multicast and IPv4-mapped
+// addresses.
 func Probable(a netip.Addr) bool {
 	if !a.IsGlobalUnicast() {
 		return false
