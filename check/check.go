@@ -65,7 +65,7 @@ func Start(name string, stack sut.Stack, cfg model.Config, stats *Stats) (*Run, 
 	}
 	r.readers = make([]reader, len(Observables))
 	for i, o := range Observables {
-		r.readers[i] = o.reader()
+		r.readers[i] = o.reader(r.stack, r.ref)
 	}
 	d, err := r.compare(model.OK, model.OK, nil)
 	return r, d, err

@@ -26,7 +26,7 @@ func TestReportKB287032(t *testing.T) {
 	if err != nil || d == nil {
 		t.Fatalf("legacy does not diverge on the KB case: %v", err)
 	}
-	want := `legacy diverges from the model in routes after op 3 (adapters=a0,a1 promote=off)
+	want := `legacy diverges from the model in routes+lookups after op 3 (adapters=a0,a1 promote=off)
     1  add a0 10.0.0.1/24
     2  add a1 10.0.0.2/24
 >   3  del a1 10.0.0.2/24
@@ -38,12 +38,17 @@ routes (- missing from legacy, + extra in legacy):
     local 10.0.0.1/32 dev a0 src 10.0.0.1       | local 10.0.0.1/32 dev a0 src 10.0.0.1
   - broadcast 10.0.0.255/32 dev a0 src 10.0.0.1 | 
   +                                             | broadcast 10.0.0.255/32 dev a1 src 10.0.0.2
+lookups (3 of 6 probes answered differently):
+    model                                    | legacy
+  ! 10.0.0.0 dev a0 src 10.0.0.1             | 10.0.0.0 dev a1 src 10.0.0.2
+  ! 10.0.0.2 dev a0 src 10.0.0.1             | 10.0.0.2 dev a1 src 10.0.0.2
+  ! 10.0.0.255 broadcast dev a0 src 10.0.0.1 | 10.0.0.255 broadcast dev a1 src 10.0.0.2
 `
 	if got := d.Report(); got != want {
 		t.Errorf("report:\n%s\nwant:\n%s", got, want)
 	}
-	if d.Aspects() != RoutesAspect {
-		t.Errorf("aspects = %v, want routes", d.Aspects())
+	if d.Aspects() != RoutesAspect|Lookups.Aspect() || d.Aspects().Essential() != RoutesAspect {
+		t.Errorf("aspects = %v (essential %v), want routes+lookups (routes)", d.Aspects(), d.Aspects().Essential())
 	}
 	if c := Diff(Routes.Of(d)); c.Missing != 2 || c.Extra != 2 {
 		t.Errorf("Diff = %+v, want 2 missing 2 extra", c)

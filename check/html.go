@@ -231,6 +231,9 @@ func (d *Divergence) htmlStep(s Step, first bool) htmlStep {
 	}
 	var same, differ []string
 	for _, o := range s.Observed {
+		if o.Off {
+			continue
+		}
 		sec := htmlSection{Name: o.Of.String(), Title: o.Of.title()}
 		if n := o.Of.note(); n != "" {
 			sec.Note = fmt.Sprintf(n, d.SUT)

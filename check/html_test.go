@@ -23,7 +23,7 @@ func TestHTMLReport(t *testing.T) {
 	d, _ := Replay("legacy", legacy.New(), kbCfg, kb, nil)
 	h := string(d.HTML())
 	for _, want := range []string{
-		"<h1>legacy diverges from the model in routes</h1>",
+		"<h1>legacy diverges from the model in routes&#43;lookups</h1>",
 		`<li>add a0 10.0.0.1/24</li>`,
 		`<li class="last diverges"><a href="#step-3">del a1 10.0.0.2/24</a></li>`,
 		`<tr class="missing"><td class="m">-</td><td class="want">10.0.0.0/24 dev a0 src 10.0.0.1</td><td class="got"></td></tr>`,
@@ -108,8 +108,8 @@ func TestHTMLEveryStep(t *testing.T) {
 		`<code id="config">adapters=a0,a1 promote=off</code>`,
 		`<a href="#step-7">after op 7</a>`,
 		`<span class="badge">first divergence</span>`,
-		`identical: routes (3), addresses (1); result ok`,
-		`routes differ (2 missing, 2 extra); identical: addresses (1)`,
+		`identical: routes (3), addresses (1), lookups (6); result ok`,
+		`routes differ (2 missing, 2 extra); lookups differ (3 missing, 3 extra); identical: addresses (1)`,
 	} {
 		if !strings.Contains(h, want) {
 			t.Errorf("HTML lacks %q", want)
@@ -256,10 +256,10 @@ func TestHTMLShowsEveryObservable(t *testing.T) {
 		}
 		return ls
 	}
-	lookups := &Def[[]string]{
-		Name: "lookups", Title: "Lookups",
+	echoes := &Def[[]string]{
+		Name: "echoes", Title: "Echoes",
 		Model: func(m *model.State, _ sut.Limits) []string { return lines(m.Addrs()) },
-		Stack: func(s sut.Stack, _ sut.Limits) ([]string, error) {
+		Stack: func(s sut.Stack, _ *model.State, _ sut.Limits) ([]string, error) {
 			as, err := s.Addrs()
 			return lines(as), err
 		},
@@ -280,16 +280,16 @@ func TestHTMLShowsEveryObservable(t *testing.T) {
 		},
 	}
 	saved := Observables
-	Observables = append(slices.Clone(saved), lookups)
+	Observables = append(slices.Clone(saved), echoes)
 	defer func() { Observables = saved }()
 	d, h := traced(t)
-	if n := strings.Count(h, `<table class="obs" data-observable="lookups">`); n != len(d.Ops)+1 {
-		t.Errorf("%d lookup tables, want one a step, %d", n, len(d.Ops)+1)
+	if n := strings.Count(h, `<table class="obs" data-observable="echoes">`); n != len(d.Ops)+1 {
+		t.Errorf("%d echo tables, want one a step, %d", n, len(d.Ops)+1)
 	}
 	for _, want := range []string{
-		"<h3>Lookups</h3>",
+		"<h3>Echoes</h3>",
 		`<td class="want">lookup 10.0.0.2 via a1</td><td class="got">lookup 10.0.0.2 via a1</td>`,
-		"identical: routes (6), addresses (2), lookups (2); result ok",
+		"identical: routes (6), addresses (2), lookups (10), echoes (2); result ok",
 	} {
 		if !strings.Contains(h, want) {
 			t.Errorf("HTML lacks %q", want)

@@ -1,7 +1,9 @@
 package check
 
 import (
+	"errors"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -14,9 +16,9 @@ import (
 // result, in the order it is read, compared and reported. Each is defined
 // once, by a Def; the comparison (Run), the text and HTML reports, Same
 // and the corpus iterate this list and know nothing else of them, as
-// they know nothing of the ops. Adding an observable (route lookups) is
-// adding its Def here.
-var Observables = []Observable{Routes, Addrs}
+// they know nothing of the ops. Adding an observable is adding its Def
+// here.
+var Observables = []Observable{Routes, Addrs, Lookups}
 
 // An Observable is one entry of Observables: a *Def of some type.
 type Observable interface {
@@ -34,15 +36,23 @@ type Observable interface {
 	// EqualValues compares two values; TextValues shows them side by side.
 	EqualValues(a, b any) bool
 	TextValues(aName, bName string, a, b any) string
+	// Differences returns the lines, in the one grammar, that only the
+	// first value shows (missing from the second) and only the second
+	// (extra in it).
+	Differences(want, got any) (missing, extra []string)
+	// ShownBy reports whether a stack with limits l shows it, and so
+	// whether a run compares it.
+	ShownBy(s sut.Stack, l sut.Limits) bool
 	equal(want, got any) bool
 	fromModel(m *model.State, l sut.Limits) any
 	text(wantName, gotName string, want, got any) string
 	rows(want, got any) []Row
 	describe(want, got any) string
 	always() bool
+	derived() bool
 	note() string
 	title() string
-	reader() reader
+	reader(s, ref sut.Stack) reader
 }
 
 // Def defines an observable whose values are of type T: how to read it
@@ -54,8 +64,14 @@ type Def[T any] struct {
 	Title string
 	// Model reads what the model says, as a stack with limits l shows it.
 	Model func(m *model.State, l sut.Limits) T
-	// Stack reads what the stack shows, as its limits l allow.
-	Stack func(s sut.Stack, l sut.Limits) (T, error)
+	// Stack reads what the stack shows, as its limits l allow; m is the
+	// model's state after the same ops (lookups ask of the probes it
+	// derives).
+	Stack func(s sut.Stack, m *model.State, l sut.Limits) (T, error)
+	// Shown, if not nil, says whether a stack can show it at all (it
+	// implements an optional interface). Either way a stack whose
+	// sut.Limits.Observables leave it out does not show it.
+	Shown func(s sut.Stack) bool
 	// Equal compares the two.
 	Equal func(want, got T) bool
 	// Lags says a stack may show the effect of an op late (sut.Lagger):
@@ -63,6 +79,11 @@ type Def[T any] struct {
 	Lags bool
 	// Always says the report shows it even when the two agree.
 	Always bool
+	// Derived says its values follow from another observable's (lookups
+	// from the routes): for shrinking, a failure that differs in it and
+	// in another is the same as one that differs in the other alone
+	// (Aspect.Essential).
+	Derived bool
 	// Text renders both for the text report, the differences marked.
 	Text func(wantName, gotName string, want, got T) string
 	// Rows renders both as the rows of a two-column table.
@@ -158,6 +179,25 @@ func (d *Def[T]) EqualValues(a, b any) bool { return d.equal(a, b) }
 // TextValues implements Observable.
 func (d *Def[T]) TextValues(aName, bName string, a, b any) string { return d.text(aName, bName, a, b) }
 
+// Differences implements Observable, from Rows: a row with only the
+// first side is missing, one with only the second extra.
+func (d *Def[T]) Differences(want, got any) (missing, extra []string) {
+	for _, r := range d.rows(want, got) {
+		switch {
+		case r.Got == "":
+			missing = append(missing, r.Want)
+		case r.Want == "":
+			extra = append(extra, r.Got)
+		}
+	}
+	return missing, extra
+}
+
+// ShownBy implements Observable.
+func (d *Def[T]) ShownBy(s sut.Stack, l sut.Limits) bool {
+	return l.Shows(d.Name) && (d.Shown == nil || d.Shown(s))
+}
+
 func (d *Def[T]) fromModel(m *model.State, l sut.Limits) any { return d.Model(m, l) }
 
 func (d *Def[T]) text(wantName, gotName string, want, got any) string {
@@ -169,14 +209,21 @@ func (d *Def[T]) rows(want, got any) []Row { return d.Rows(d.values(want, got)) 
 
 func (d *Def[T]) describe(want, got any) string { return d.Describe(d.values(want, got)) }
 func (d *Def[T]) always() bool                  { return d.Always }
+func (d *Def[T]) derived() bool                 { return d.Derived }
 func (d *Def[T]) note() string                  { return d.Note }
 func (d *Def[T]) title() string                 { return d.Title }
-func (d *Def[T]) reader() reader                { return &readerOf[T]{def: d} }
+func (d *Def[T]) reader(s, ref sut.Stack) reader {
+	off := !d.ShownBy(s, sut.LimitsOf(s)) || ref != nil && !d.ShownBy(ref, sut.LimitsOf(ref))
+	return &readerOf[T]{def: d, off: off}
+}
 
-// Observed is one observable's two values in a divergence.
+// Observed is one observable's two values in a divergence. Off says the
+// stack (or the reference) does not show it (Observable.ShownBy): it was
+// neither read nor compared, and reports leave it out.
 type Observed struct {
 	Of        Observable
 	Want, Got any
+	Off       bool
 }
 
 // Differs reports whether the stack's value differs from the model's.
@@ -195,17 +242,23 @@ type reader interface {
 type readerOf[T any] struct {
 	def       *Def[T]
 	want, got T
+	// off: the stack (or the reference) does not show it; it is
+	// neither read nor compared, and both values stay zero.
+	off bool
 }
 
 func (x *readerOf[T]) wanted(r *Run) {
 	var zero T
 	x.want, x.got = zero, zero
-	if r.ref == nil {
+	if r.ref == nil && !x.off {
 		x.want = x.def.Model(r.model, r.limits)
 	}
 }
 
 func (x *readerOf[T]) read(r *Run) (bool, error) {
+	if x.off {
+		return true, nil
+	}
 	if r.ref == nil {
 		x.want = x.def.Model(r.model, r.limits)
 	} else if err := x.readRef(r); err != nil {
@@ -226,7 +279,7 @@ func (x *readerOf[T]) read(r *Run) (bool, error) {
 }
 
 func (x *readerOf[T]) stack(r *Run) (T, error) {
-	v, err := x.def.Stack(r.stack, r.limits)
+	v, err := x.def.Stack(r.stack, r.model, r.limits)
 	if err != nil {
 		return v, fmt.Errorf("%s: reading %s %s: %w", r.name, x.def.Name, r.when(), err)
 	}
@@ -270,7 +323,7 @@ func (x *readerOf[T]) settle(r *Run) (bool, error) {
 
 // readRef reads the reference stack's value of a Pair as the wanted one.
 func (x *readerOf[T]) readRef(r *Run) error {
-	v, err := x.def.Stack(r.ref, r.limits)
+	v, err := x.def.Stack(r.ref, r.model, r.limits)
 	if err != nil {
 		return &refError{fmt.Errorf("%s (the reference): reading %s %s: %w", r.refName, x.def.Name, r.when(), err)}
 	}
@@ -279,7 +332,7 @@ func (x *readerOf[T]) readRef(r *Run) error {
 }
 
 func (x *readerOf[T]) observed() Observed {
-	return Observed{Of: x.def, Want: x.want, Got: x.got}
+	return Observed{Of: x.def, Want: x.want, Got: x.got, Off: x.off}
 }
 
 // Routes is the route table, only the route kinds the stack reports
@@ -288,7 +341,7 @@ var Routes = &Def[model.Table]{
 	Name:  "routes",
 	Title: "Routes",
 	Model: func(m *model.State, l sut.Limits) model.Table { return m.Routes().Filter(l.Kinds) },
-	Stack: func(s sut.Stack, l sut.Limits) (model.Table, error) {
+	Stack: func(s sut.Stack, _ *model.State, l sut.Limits) (model.Table, error) {
 		t, err := s.Routes()
 		if err != nil {
 			return nil, err
@@ -339,7 +392,7 @@ var Addrs = &Def[[]model.Addr]{
 	Name:  "addresses",
 	Title: "Addresses",
 	Model: func(m *model.State, _ sut.Limits) []model.Addr { return m.Addrs() },
-	Stack: func(s sut.Stack, _ sut.Limits) ([]model.Addr, error) { return s.Addrs() },
+	Stack: func(s sut.Stack, _ *model.State, _ sut.Limits) ([]model.Addr, error) { return s.Addrs() },
 	Equal: slices.Equal[[]model.Addr],
 	Text:  func(_, gotName string, want, got []model.Addr) string { return addrDiff(gotName, want, got) },
 	Rows: func(want, got []model.Addr) []Row {
@@ -366,6 +419,144 @@ var Addrs = &Def[[]model.Addr]{
 		slices.SortFunc(as, model.Addr.Compare)
 		return as
 	},
+}
+
+// Lookups are the answers to route lookups of the probes the model
+// derives from its state (model.State.Probes), of the families the stack
+// takes, one line each (model.LookupResult); compared only with a stack
+// that is a sut.Looker. The model's answer may accept several (a tie the
+// kernel breaks by what the model does not see); the stack's must be one
+// of them. Read after the routes, so that a lagging table has settled.
+var Lookups = &Def[[]model.LookupResult]{
+	Name:  "lookups",
+	Title: "Route lookups",
+	Model: func(m *model.State, l sut.Limits) []model.LookupResult { return m.Lookups(l.IPv4, l.IPv6) },
+	Stack: func(s sut.Stack, m *model.State, l sut.Limits) ([]model.LookupResult, error) {
+		want := m.Lookups(l.IPv4, l.IPv6)
+		probes := make([]netip.Addr, len(want))
+		for i, w := range want {
+			probes[i] = w.Dst
+		}
+		ls, err := readLookups(s, probes)
+		if err != nil {
+			return nil, err
+		}
+		// An answer the model accepts among others (a tie it cannot
+		// break) stands for all of them, so that two stacks compared
+		// with each other (Pair) agree when each breaks the tie its own
+		// way; against the model it changes nothing.
+		for i, l := range ls {
+			if w := want[i]; len(w.Or) > 0 && w.Dst == l.Dst && w.Accepts(l.Hop) {
+				ls[i] = w
+			}
+		}
+		return ls, nil
+	},
+	Shown:   func(s sut.Stack) bool { _, ok := s.(sut.Looker); return ok },
+	Equal:   model.EqualLookups,
+	Lags:    true,
+	Derived: true,
+	Text:    lookupText,
+	Rows: func(want, got []model.LookupResult) []Row {
+		var rows []Row
+		for i := range max(len(want), len(got)) {
+			var w, g model.LookupResult
+			if i < len(want) {
+				w = want[i]
+			}
+			if i < len(got) {
+				g = got[i]
+			}
+			switch {
+			case i < len(want) && i < len(got) && w.Agrees(g):
+				rows = append(rows, Row{w.String(), g.String()})
+			default:
+				if i < len(want) {
+					rows = append(rows, Row{Want: w.String()})
+				}
+				if i < len(got) {
+					rows = append(rows, Row{Got: g.String()})
+				}
+			}
+		}
+		return rows
+	},
+	Note: "A red row is the answer %[1]s should have given (any one of those joined by \"or\"); the green row below it is the answer it gave.",
+	Describe: func(want, got []model.LookupResult) string {
+		n := 0
+		for i := range min(len(want), len(got)) {
+			if !want[i].Agrees(got[i]) {
+				n++
+			}
+		}
+		return fmt.Sprintf("%d route lookup(s) answered differently after the last op", n)
+	},
+	Lines: func(ls []model.LookupResult) []string {
+		lines := make([]string, len(ls))
+		for i, l := range ls {
+			lines[i] = l.String()
+		}
+		return lines
+	},
+	ParseLine: func(line string) ([]model.LookupResult, error) {
+		l, err := model.ParseLookup(line)
+		return []model.LookupResult{l}, err
+	},
+	Join: func(parts [][]model.LookupResult) []model.LookupResult {
+		ls := slices.Concat(parts...)
+		slices.SortStableFunc(ls, func(a, b model.LookupResult) int { return a.Dst.Compare(b.Dst) })
+		return ls
+	},
+}
+
+// readLookups asks s for the lookup of every probe, in order.
+func readLookups(s sut.Stack, probes []netip.Addr) ([]model.LookupResult, error) {
+	lk, ok := s.(sut.Looker)
+	if !ok {
+		return nil, errors.New("it answers no lookups (not a sut.Looker)")
+	}
+	if b, ok := s.(sut.BatchLooker); ok {
+		return b.LookupAll(probes)
+	}
+	out := make([]model.LookupResult, len(probes))
+	for i, p := range probes {
+		l, err := lk.Lookup(p)
+		if err != nil {
+			return nil, fmt.Errorf("lookup %s: %w", p, err)
+		}
+		l.Dst, l.Or = p, nil
+		out[i] = l
+	}
+	return out, nil
+}
+
+// lookupText shows the probes whose answers differ, the model's (or the
+// reference's) beside the stack's, and how many agree.
+func lookupText(wantName, gotName string, want, got []model.LookupResult) string {
+	var b strings.Builder
+	width := len(wantName)
+	var diff []int
+	or := false
+	for i := range min(len(want), len(got)) {
+		if !want[i].Agrees(got[i]) {
+			diff = append(diff, i)
+			width = max(width, len(want[i].String()))
+			or = or || len(want[i].Or) > 0
+		}
+	}
+	fmt.Fprintf(&b, "lookups (%d of %d probes answered differently", len(diff), len(want))
+	if or {
+		fmt.Fprintf(&b, "; %s accepts any answer joined by \"or\"", wantName)
+	}
+	b.WriteString("):\n")
+	fmt.Fprintf(&b, "    %-*s | %s\n", width, wantName, gotName)
+	for _, i := range diff {
+		fmt.Fprintf(&b, "  ! %-*s | %s\n", width, want[i].String(), got[i].String())
+	}
+	if len(want) != len(got) {
+		fmt.Fprintf(&b, "  ! %d probes | %d answers\n", len(want), len(got))
+	}
+	return b.String()
 }
 
 // SameModel reports whether two models show the same value of every

@@ -28,7 +28,7 @@ func TestReportPair(t *testing.T) {
 	if err != nil || d == nil {
 		t.Fatalf("legacy does not diverge from fixed on the KB case: %v", err)
 	}
-	want := `legacy diverges from fixed in routes after op 3 (adapters=a0,a1 promote=off)
+	want := `legacy diverges from fixed in routes+lookups after op 3 (adapters=a0,a1 promote=off)
     1  add a0 10.0.0.1/24
     2  add a1 10.0.0.2/24
 >   3  del a1 10.0.0.2/24
@@ -40,6 +40,11 @@ routes (- missing from legacy, + extra in legacy):
     local 10.0.0.1/32 dev a0 src 10.0.0.1       | local 10.0.0.1/32 dev a0 src 10.0.0.1
   - broadcast 10.0.0.255/32 dev a0 src 10.0.0.1 | 
   +                                             | broadcast 10.0.0.255/32 dev a1 src 10.0.0.2
+lookups (3 of 6 probes answered differently):
+    fixed                                    | legacy
+  ! 10.0.0.0 dev a0 src 10.0.0.1             | 10.0.0.0 dev a1 src 10.0.0.2
+  ! 10.0.0.2 dev a0 src 10.0.0.1             | 10.0.0.2 dev a1 src 10.0.0.2
+  ! 10.0.0.255 broadcast dev a0 src 10.0.0.1 | 10.0.0.255 broadcast dev a1 src 10.0.0.2
 `
 	if got := d.Report(); got != want {
 		t.Errorf("report:\n%s\nwant:\n%s", got, want)
@@ -50,7 +55,7 @@ routes (- missing from legacy, + extra in legacy):
 	// The same order, the other way round: fixed diverges from legacy.
 	p = pair(t, "fixed", fixed.New(), "legacy", legacy.New())
 	e, err := Replay("fixed", p, model.Config{Adapters: []string{"a0", "a1"}}, kb, nil)
-	if err != nil || e == nil || !strings.HasPrefix(e.Report(), "fixed diverges from legacy in routes after op 3") {
+	if err != nil || e == nil || !strings.HasPrefix(e.Report(), "fixed diverges from legacy in routes+lookups after op 3") {
 		t.Fatalf("fixed vs legacy: %v\n%v", err, e)
 	}
 	if d.Same(e) {

@@ -67,6 +67,23 @@ func (d *Divergence) Aspects() Aspect {
 	return a
 }
 
+// Essential returns a without the aspects of Derived observables, unless
+// nothing else is left: what a shrink must keep for a failure to count as
+// the same (a route table that is wrong makes its lookups wrong too, or
+// not, depending on the order).
+func (a Aspect) Essential() Aspect {
+	e := a
+	for _, o := range Observables {
+		if o.derived() {
+			e &^= o.Aspect()
+		}
+	}
+	if e == 0 {
+		return a
+	}
+	return e
+}
+
 // String returns e.g. "result+routes".
 func (a Aspect) String() string {
 	var parts []string

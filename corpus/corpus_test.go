@@ -281,8 +281,8 @@ func TestWantSections(t *testing.T) {
 	if err := CheckWant(c); err == nil || !strings.Contains(err.Error(), "the want addresses section differs") {
 		t.Errorf("a wrong address list: %v", err)
 	}
-	_, err = Parse("bad.txtar", []byte(ops+"-- want lookups --\n"))
-	if err == nil || !strings.Contains(err.Error(), `bad.txtar:4: unknown section "want lookups"`) {
+	_, err = Parse("bad.txtar", []byte(ops+"-- want echoes --\n"))
+	if err == nil || !strings.Contains(err.Error(), `bad.txtar:4: unknown section "want echoes"`) {
 		t.Errorf("an unknown observable: %v", err)
 	}
 	_, err = Parse("line.txtar", []byte(ops+"-- want addresses --\na0 10.0.0.1/32\nnot an address\n"))

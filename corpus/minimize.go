@@ -512,12 +512,13 @@ func SameFailureAs(name string, stack sut.Stack, d *check.Divergence) func(model
 }
 
 // FailsAs reports whether e is a failure of the same kind as d: a
-// divergence in the same aspects (result, routes, addresses), or, when d
+// divergence in the same aspects (result, routes, addresses; lookups
+// count only when nothing else differs: check.Aspect.Essential), or, when d
 // is a crash or a hang, a crash (hang) on an op of the same kind (add,
 // del) as d's last, so that shrinking a crash on a delete does not end on
 // another bug that crashes on an add. A nil e never fails as d.
 func FailsAs(d, e *check.Divergence) bool {
-	if e == nil || e.Aspects() != d.Aspects() {
+	if e == nil || e.Aspects().Essential() != d.Aspects().Essential() {
 		return false
 	}
 	if d.Failed == "" || len(d.Ops) == 0 {

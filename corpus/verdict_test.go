@@ -245,7 +245,7 @@ func TestJudge(t *testing.T) {
 	}
 	for name, want := range map[string]string{
 		"agree":   "agreed with the model this time",
-		"diverge": "diverges from the model in routes again, at j.txtar:5",
+		"diverge": "diverges from the model in routes+lookups again, at j.txtar:5",
 		"crash":   "crashed on op 3 again, at j.txtar:5",
 	} {
 		err := c.Judge("s", outcomes[name])

@@ -20,13 +20,25 @@ import (
 // the search: each is another face of a known divergence, reached with
 // fewer ops from the same addresses, kinds and values.
 var shorterInUniverse = map[string][]string{
+	// The 3-op case shows the prefix route that a change to lifetimes
+	// gives an expiry in the past deleted by the next fib6 garbage
+	// collection (down a1). The lookups see it one op earlier: right
+	// after the change the route is still listed, but a lookup already
+	// skips it as expired (rt6_check_expired), and the prefix answers
+	// unreachable.
+	"linux-ipv6-change-expires-bad.txtar": {
+		"add a0 2001:db8::1/64",
+		"change a0 2001:db8::1/64 valid_lft 600 preferred_lft 300",
+	},
 	// The 4-op case shows an address kept over down and changed to have
 	// lifetimes losing every route at up. Its universe also holds
-	// linux-ipv6-nonpermanent's 2-op face: changing the metric of an
-	// address with lifetimes leaks the old prefix route.
+	// linux-ipv6-nonpermanent's 2-op face (changing the metric of an
+	// address with lifetimes leaks the old prefix route), and, found
+	// first, linux-ipv6-change-expires' 2-op face as the lookups see it
+	// (above).
 	"linux-ipv6-nonpermanent-keep-change-bad.txtar": {
-		"add a0 2001:db8::1/64 valid_lft 600 preferred_lft 300",
-		"change a0 2001:db8::1/64 metric 100",
+		"add a0 2001:db8::1/64",
+		"change a0 2001:db8::1/64 valid_lft 600 preferred_lft 300",
 	},
 	// The 4-op case reaches linux-src-is-broadcast through promotion.
 	// Its universe holds a 2-op instance on one adapter with no

@@ -72,6 +72,7 @@ type State struct {
 	absent    map[string]bool    // adapters that are unplugged
 	routes    Table              // Routes' result, nil until computed after a change
 	sorted    []Addr             // Addrs' result, nil until computed after a change
+	looks     []LookupResult     // the lookups of every probe, nil until computed after a change
 }
 
 type entry struct {
@@ -208,7 +209,7 @@ func (s *State) Apply(op Op) error {
 	if err := s.Check(op); err != nil {
 		return err
 	}
-	s.routes, s.sorted = nil, nil
+	s.routes, s.sorted, s.looks = nil, nil, nil
 	es := s.addrs[op.Adapter]
 	switch op.Kind {
 	case Add:

@@ -5,6 +5,7 @@ package sut
 
 import (
 	"errors"
+	"net/netip"
 	"slices"
 	"time"
 
@@ -53,6 +54,19 @@ type Limits struct {
 	// Ops lists the op kinds the stack takes. Empty means every kind of
 	// model.Alphabet.
 	Ops []model.OpKind
+	// Observables names the observables (check.Observables: "routes",
+	// "addresses", "lookups") the stack shows, when it is fewer than all
+	// it implements: a stack that answers lookups but keeps no
+	// kernel-style table leaves "routes" out (its Routes is never
+	// called) and is checked on the others. Empty means all.
+	// Lookups are compared only with a stack that is a Looker.
+	Observables []string
+}
+
+// Shows reports whether the stack shows the observable named name
+// (Limits.Observables).
+func (l Limits) Shows(name string) bool {
+	return len(l.Observables) == 0 || slices.Contains(l.Observables, name)
 }
 
 // All is the Limits of a stack that supports everything.
@@ -108,6 +122,23 @@ func LimitsOf(s Stack) Limits {
 		return l.Limits()
 	}
 	return All
+}
+
+// Looker is implemented by stacks that answer route lookups, as `ip
+// route get DST` does: the answer's Hop for a lookup of dst with no
+// output interface and no source given (model.State.Lookup says what is
+// right), its Or empty. No route is an answer (model.Unreachable), not an
+// error; an error is a harness failure, or wraps ErrCrash or ErrHang.
+type Looker interface {
+	Lookup(dst netip.Addr) (model.LookupResult, error)
+}
+
+// BatchLooker is a Looker that answers many lookups at once, faster than
+// one by one (the kernel: all requests sent, then all answers read).
+// LookupAll returns one answer per dst, in order, each with its Dst.
+type BatchLooker interface {
+	Looker
+	LookupAll(dsts []netip.Addr) ([]model.LookupResult, error)
 }
 
 // Lagger is implemented by stacks whose tables may lag the result of an

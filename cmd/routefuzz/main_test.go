@@ -348,7 +348,7 @@ func TestFlakyCase(t *testing.T) {
 	writeCase(t, filepath.Join(dir, "f"), "kb-legacy-flaky.txtar", "# diverged once\nflaky: legacy\n-- ops --\nadd a0 10.0.0.1/24\nadd a1 10.0.0.2/24\ndel a1 10.0.0.2/24\n")
 	out, code := run(t, dir, "replay", "-sut", "legacy", "f")
 	require.Equal(t, 0, code, out)
-	require.Contains(t, out, "FLAKY f/kb-legacy-flaky.txtar on legacy: flaky: diverges from the model in routes again, at f/kb-legacy-flaky.txtar:6")
+	require.Contains(t, out, "FLAKY f/kb-legacy-flaky.txtar on legacy: flaky: diverges from the model in routes+lookups again, at f/kb-legacy-flaky.txtar:6")
 	require.Contains(t, out, "0 cases held, 0 skipped, 1 flaky")
 	out, code = run(t, dir, "replay", "-sut", "fixed", "f")
 	require.Equal(t, 0, code, out)

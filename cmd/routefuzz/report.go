@@ -377,42 +377,16 @@ func stepOf(s check.Step) ReportStep {
 		if !o.Differs() {
 			continue
 		}
-		missing, extra := lineDiff(o.Of.Format(o.Want), o.Of.Format(o.Got))
+		missing, extra := o.Of.Differences(o.Want, o.Got)
+		if missing == nil {
+			missing = []string{}
+		}
+		if extra == nil {
+			extra = []string{}
+		}
 		st.Differences = append(st.Differences, ReportDifference{Observable: o.Of.String(), Missing: missing, Extra: extra})
 	}
 	return st
-}
-
-// lineDiff returns the lines of want not in got and those of got not in
-// want, each line counted as often as it occurs.
-func lineDiff(want, got string) (missing, extra []string) {
-	n := map[string]int{}
-	split := func(s string) []string {
-		s = strings.TrimSuffix(s, "\n")
-		if s == "" {
-			return nil
-		}
-		return strings.Split(s, "\n")
-	}
-	g := split(got)
-	for _, l := range g {
-		n[l]++
-	}
-	missing, extra = []string{}, []string{}
-	for _, l := range split(want) {
-		if n[l] > 0 {
-			n[l]--
-			continue
-		}
-		missing = append(missing, l)
-	}
-	for _, l := range g {
-		if n[l] > 0 {
-			n[l]--
-			extra = append(extra, l)
-		}
-	}
-	return missing, extra
 }
 
 // printGenerated prints the statistics block, before the summary line.

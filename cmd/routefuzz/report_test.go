@@ -78,7 +78,7 @@ func TestReportOfADivergence(t *testing.T) {
 	require.True(t, d.Reproduced)
 	require.Empty(t, d.Failed)
 	require.Empty(t, d.ReplayError)
-	require.Equal(t, []string{"routes"}, d.Aspects)
+	require.Equal(t, []string{"routes", "lookups"}, d.Aspects)
 	require.Equal(t, []string{"a0", "a1"}, d.Adapters)
 	require.False(t, d.Promote)
 	require.False(t, d.KeepAddrOnDown)
@@ -102,7 +102,10 @@ func TestReportOfADivergence(t *testing.T) {
 		}
 		require.NotNil(t, e)
 		want, got := check.Routes.Of(e)
-		require.Len(t, st.Differences, 1)
+		require.Len(t, st.Differences, 2)
+		require.Equal(t, "lookups", st.Differences[1].Observable)
+		require.Len(t, st.Differences[1].Missing, 3, "the network, a neighbour and the broadcast address by a0")
+		require.Len(t, st.Differences[1].Extra, 3, "by a1")
 		diff := st.Differences[0]
 		require.Equal(t, "routes", diff.Observable)
 		require.Len(t, diff.Missing, 2, "the subnet and broadcast routes of a0")

@@ -17,7 +17,7 @@ func TestCheckVs(t *testing.T) {
 	require.Equal(t, 1, code, out)
 	require.Contains(t, out, "checking legacy (")
 	require.Contains(t, out, ") against fixed (")
-	require.Contains(t, out, "legacy diverges from fixed in routes after op 3")
+	require.Contains(t, out, "legacy diverges from fixed in routes+lookups after op 3")
 	require.Contains(t, out, "result of op 3: fixed ok, legacy ok")
 	require.Regexp(t, `(?m)^    fixed +\| legacy$`, out)
 	require.NotContains(t, out, "from the model")

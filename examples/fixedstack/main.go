@@ -18,6 +18,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"net/netip"
 	"os"
 	"strings"
 
@@ -66,12 +67,13 @@ func serve(promote, keep bool, kinds string, report map[model.RouteKind]bool, gl
 			// Answer with our version and what we support: both
 			// families, our promotion and keep_addr_on_down settings,
 			// the route kinds we report, every attribute (metrics=1
-			// noprefixroute=1 lifetimes=1) and every op kind routefuzz
-			// knows, since the fixed stack takes them all.
+			// noprefixroute=1 lifetimes=1), every op kind routefuzz
+			// knows, since the fixed stack takes them all, and route
+			// lookups (lookups=1).
 			if args != "routefuzz 1" {
 				return fmt.Errorf("harness speaks %q; this adapter speaks version 1", req)
 			}
-			fmt.Fprintf(out, "hello routefuzz 1 kinds=%s promote=%d keep_addr_on_down=%d families=4,6 %s ops=%s\n", kinds, bit(promote), bit(keep), attrs(), ops())
+			fmt.Fprintf(out, "hello routefuzz 1 kinds=%s promote=%d keep_addr_on_down=%d families=4,6 %s ops=%s lookups=1\n", kinds, bit(promote), bit(keep), attrs(), ops())
 		case "reset":
 			cfg := model.Config{Adapters: strings.Fields(args), Promote: promote, KeepAddrOnDown: keep}
 			if err := stack.Reset(cfg); err != nil {
@@ -94,6 +96,16 @@ func serve(promote, keep bool, kinds string, report map[model.RouteKind]bool, gl
 				}
 			}
 			fmt.Fprintln(out, ".")
+		case "lookup":
+			// "lookup 10.0.0.2" → "10.0.0.2 dev a0 src 10.0.0.1", as
+			// `ip route get` would say it.
+			dst, err := netip.ParseAddr(args)
+			if err != nil {
+				fmt.Fprintf(out, "%s unreachable\n", args) // outside the protocol: the harness says so
+				break
+			}
+			l, _ := stack.Lookup(dst)
+			fmt.Fprintln(out, l)
 		case "addrs":
 			as, _ := stack.Addrs()
 			for _, a := range as {

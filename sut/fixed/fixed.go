@@ -9,6 +9,7 @@ import (
 	"net/netip"
 
 	"github.com/routefuzz/routefuzz/model"
+	"github.com/routefuzz/routefuzz/sut"
 	"github.com/routefuzz/routefuzz/sut/internal/ifaddr"
 )
 
@@ -24,6 +25,8 @@ type Stack struct {
 
 // New returns a stack with no adapters.
 func New() *Stack { return &Stack{} }
+
+var _ sut.BatchLooker = (*Stack)(nil)
 
 // Reset forgets every address and route.
 func (s *Stack) Reset(cfg model.Config) error {
@@ -325,6 +328,30 @@ func (s *Stack) Routes() (model.Table, error) {
 
 // Addrs returns every address.
 func (s *Stack) Addrs() ([]model.Addr, error) { return s.addrs.All(), nil }
+
+// Lookup answers a route lookup of dst from the stack's own routes and
+// addresses (ifaddr.Lookup).
+func (s *Stack) Lookup(dst netip.Addr) (model.LookupResult, error) {
+	t, err := s.Routes()
+	if err != nil {
+		return model.LookupResult{}, err
+	}
+	return ifaddr.Lookup(t, s.addrs.All(), dst), nil
+}
+
+// LookupAll answers the lookups of dsts in order, reading the table once.
+func (s *Stack) LookupAll(dsts []netip.Addr) ([]model.LookupResult, error) {
+	t, err := s.Routes()
+	if err != nil {
+		return nil, err
+	}
+	as := s.addrs.All()
+	out := make([]model.LookupResult, len(dsts))
+	for i, d := range dsts {
+		out[i] = ifaddr.Lookup(t, as, d)
+	}
+	return out, nil
+}
 
 // Close does nothing.
 func (s *Stack) Close() error { return nil }

@@ -43,6 +43,7 @@ import (
 	"slices"
 
 	"github.com/routefuzz/routefuzz/model"
+	"github.com/routefuzz/routefuzz/sut"
 	"github.com/routefuzz/routefuzz/sut/internal/ifaddr"
 )
 
@@ -62,6 +63,8 @@ type group struct {
 	key netip.Prefix
 	dev string
 }
+
+var _ sut.BatchLooker = (*Stack)(nil)
 
 // New returns a stack with no adapters.
 func New() *Stack { return &Stack{} }
@@ -283,6 +286,30 @@ func (s *Stack) Routes() (model.Table, error) {
 
 // Addrs returns every address.
 func (s *Stack) Addrs() ([]model.Addr, error) { return s.addrs.All(), nil }
+
+// Lookup answers a route lookup of dst from the stack's own routes and
+// addresses (ifaddr.Lookup).
+func (s *Stack) Lookup(dst netip.Addr) (model.LookupResult, error) {
+	t, err := s.Routes()
+	if err != nil {
+		return model.LookupResult{}, err
+	}
+	return ifaddr.Lookup(t, s.addrs.All(), dst), nil
+}
+
+// LookupAll answers the lookups of dsts in order, reading the table once.
+func (s *Stack) LookupAll(dsts []netip.Addr) ([]model.LookupResult, error) {
+	t, err := s.Routes()
+	if err != nil {
+		return nil, err
+	}
+	as := s.addrs.All()
+	out := make([]model.LookupResult, len(dsts))
+	for i, d := range dsts {
+		out[i] = ifaddr.Lookup(t, as, d)
+	}
+	return out, nil
+}
 
 // Close does nothing.
 func (s *Stack) Close() error { return nil }

@@ -135,6 +135,32 @@ func BenchmarkLinuxParts(b *testing.B) {
 			}
 		}
 	})
+	// The lookups of the model's probes in that state: all in one batch
+	// (what a step does), and one request at a time.
+	m, _ := model.New(abc)
+	for _, r := range []string{"add a0 10.0.0.1/24", "add a0 10.0.0.2/24", "add a1 10.0.1.1/16 metric 100", "add a2 10.1.0.1/8",
+		"add a0 2001:db8:0:1::1/64", "add a1 2001:db8:0:2::1/64 metric 100", "add a2 2001:db8:1:1::1/48", "add a2 2001:db8:1:1::2/48"} {
+		m.Apply(model.MustParseOp(r))
+	}
+	probes := m.Probes()
+	b.Run("lookups", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := s.LookupAll(probes); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(len(probes)), "probes")
+	})
+	b.Run("lookups-one-by-one", func(b *testing.B) {
+		for b.Loop() {
+			for _, p := range probes {
+				if _, err := s.Lookup(p); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		b.ReportMetric(float64(len(probes)), "probes")
+	})
 	b.Run("reset", func(b *testing.B) {
 		for b.Loop() {
 			setup()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
 	"strings"
@@ -77,6 +78,7 @@ const goodHello = "hello routefuzz 1 kinds=connected,local,broadcast promote=1 f
 func helper(args []string) {
 	fs := flag.NewFlagSet(helperArg, flag.ExitOnError)
 	hello := fs.String("hello", goodHello, "answer to hello")
+	lookupWrong := fs.Bool("lookupwrong", false, "answer a local lookup with the destination as src")
 	on := fs.String("on", "", "misbehave at the first request starting with this")
 	do := fs.String("do", "", "how: crash, sigkill, hang, spawnhang, exitheld, setsid, setsidcrash, garbage, linkdown, badroute, unsupported, extra, close, endless, longline, escape, flood")
 	pids := fs.String("pids", "", "setsid, setsidcrash: write the program's pid and its grandchild's to this file")
@@ -208,6 +210,17 @@ func helper(args []string) {
 				t = duplicated(t, as)
 			}
 			fmt.Fprint(out, t.String(), ".\n")
+		case "lookup":
+			dst, err := netip.ParseAddr(rest)
+			if err != nil {
+				fmt.Fprintln(out, "bad destination")
+				break
+			}
+			l, _ := stack.Lookup(dst)
+			if *lookupWrong && l.Kind == model.ToLocal {
+				l.Src = dst // IPv4: the group's primary is right
+			}
+			fmt.Fprintln(out, l)
 		case "addrs":
 			as, _ := stack.Addrs()
 			for _, a := range as {

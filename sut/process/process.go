@@ -28,6 +28,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"os/exec"
 	"slices"
@@ -319,6 +320,32 @@ func (s *Stack) Routes() (model.Table, error) {
 	return model.SortRoutes(rs), nil
 }
 
+// Lookup sends "lookup DST" and parses the one-line answer with
+// model.ParseLookup: the destination, then one answer ("10.0.0.2 dev a0
+// src 10.0.0.1", "10.0.0.1 local src 10.0.0.1", "192.0.2.1
+// unreachable"). The harness sends it only to a program that declared
+// lookups=1.
+func (s *Stack) Lookup(dst netip.Addr) (model.LookupResult, error) {
+	req := "lookup " + dst.String()
+	if err := s.running(req); err != nil {
+		return model.LookupResult{}, err
+	}
+	a, err := s.ask(req, nil)
+	if err != nil {
+		return model.LookupResult{}, err
+	}
+	l, perr := model.ParseLookup(a)
+	switch {
+	case perr != nil:
+		return l, s.offProtocol(req, a, "a lookup line: DST [local|broadcast|unreachable] [via GATEWAY] [dev ADAPTER] [src ADDRESS] ("+perr.Error()+")")
+	case l.Dst != dst:
+		return l, s.offProtocol(req, a, "a lookup line that starts with "+dst.String())
+	case len(l.Or) > 0:
+		return l, s.offProtocol(req, a, "one answer, without \"or\"")
+	}
+	return l, nil
+}
+
 // Addrs sends "addrs" and parses the answer with model.ParseAddr.
 func (s *Stack) Addrs() ([]model.Addr, error) {
 	const req = "addrs"
@@ -446,7 +473,8 @@ func parseCaps(caps []string) (l sut.Limits, promote bool, err error) {
 	l = sut.Limits{IPv4: true, IPv6: true, Promote: []bool{true}, KeepAddrOnDown: []bool{false}, Ops: model.V1Ops()}
 	promote = true
 	seen := map[string]bool{}
-	known := append([]string{"kinds", "promote", "keep_addr_on_down", "families", "ops"}, model.Capabilities()...)
+	known := append([]string{"kinds", "promote", "keep_addr_on_down", "families", "ops", "lookups", "routes"}, model.Capabilities()...)
+	routes, lookups := true, false
 	for _, c := range caps {
 		k, v, ok := strings.Cut(c, "=")
 		if !ok {
@@ -499,6 +527,18 @@ func parseCaps(caps []string) (l sut.Limits, promote bool, err error) {
 			}
 			l.KeepAddrOnDown = []bool{v == "1"}
 			continue
+		case "lookups", "routes":
+			// lookups=1: it answers "lookup DST"; routes=0: it keeps
+			// no kernel-style table and is never asked "routes".
+			if v != "0" && v != "1" {
+				return l, false, bad("0 or 1")
+			}
+			if k == "lookups" {
+				lookups = v == "1"
+			} else {
+				routes = v == "1"
+			}
+			continue
 		case "families":
 			l.IPv4, l.IPv6 = false, false
 			for _, w := range strings.Split(v, ",") {
@@ -528,6 +568,20 @@ func parseCaps(caps []string) (l sut.Limits, promote bool, err error) {
 	}
 	if !l.IPv4 {
 		l.Promote = nil // promotion is IPv4's: any setting does
+	}
+	if !routes || lookups {
+		// The observables it shows, when they are not the default
+		// (routes and addresses; every Stack method answers, but
+		// "lookup" is sent only to a program that declared it).
+		l.Observables = []string{"addresses"}
+		if routes {
+			l.Observables = append(l.Observables, "routes")
+		}
+		if lookups {
+			l.Observables = append(l.Observables, "lookups")
+		}
+	} else {
+		l.Observables = []string{"routes", "addresses"}
 	}
 	if !l.IPv6 || !l.TakesKind(model.Down) {
 		// keep_addr_on_down is about IPv6 addresses on down: any

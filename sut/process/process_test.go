@@ -115,17 +115,20 @@ func TestCapabilities(t *testing.T) {
 		hello string
 		want  sut.Limits
 	}{
-		{"hello routefuzz 1", sut.Limits{Promote: []bool{true}, IPv4: true, IPv6: true}},
-		{"hello routefuzz 1 promote=0 metrics=1", sut.Limits{Promote: []bool{false}, IPv4: true, IPv6: true, Attrs: []string{"metrics"}}},
-		{"hello routefuzz 1 lifetimes=1 metrics=0 noprefixroute=1", sut.Limits{Promote: []bool{true}, IPv4: true, IPv6: true, Attrs: []string{"lifetimes", "noprefixroute"}}},
-		{"hello routefuzz 1 kinds=local,connected families=4", sut.Limits{Kinds: []model.RouteKind{c, l}, Promote: []bool{true}, IPv4: true}},
-		{"hello routefuzz 1 families=6 promote=1", sut.Limits{IPv6: true}}, // promotion is IPv4's
+		{"hello routefuzz 1", sut.Limits{Promote: []bool{true}, IPv4: true, IPv6: true, Observables: []string{"routes", "addresses"}}},
+		{"hello routefuzz 1 promote=0 metrics=1", sut.Limits{Promote: []bool{false}, IPv4: true, IPv6: true, Attrs: []string{"metrics"}, Observables: []string{"routes", "addresses"}}},
+		{"hello routefuzz 1 lifetimes=1 metrics=0 noprefixroute=1", sut.Limits{Promote: []bool{true}, IPv4: true, IPv6: true, Attrs: []string{"lifetimes", "noprefixroute"}, Observables: []string{"routes", "addresses"}}},
+		{"hello routefuzz 1 kinds=local,connected families=4", sut.Limits{Kinds: []model.RouteKind{c, l}, Promote: []bool{true}, IPv4: true, Observables: []string{"routes", "addresses"}}},
+		{"hello routefuzz 1 families=6 promote=1", sut.Limits{IPv6: true, Observables: []string{"routes", "addresses"}}}, // promotion is IPv4's
+		{"hello routefuzz 1 lookups=1", sut.Limits{Promote: []bool{true}, IPv4: true, IPv6: true, Observables: []string{"addresses", "routes", "lookups"}}},
+		{"hello routefuzz 1 lookups=1 routes=0", sut.Limits{Promote: []bool{true}, IPv4: true, IPv6: true, Observables: []string{"addresses", "lookups"}}},
 	}
 	for _, tt := range tests {
 		s := start(t, Options{}, "-hello", tt.hello)
 		got := s.Limits()
 		if !slices.Equal(got.Kinds, tt.want.Kinds) || !slices.Equal(got.Promote, tt.want.Promote) ||
-			got.IPv4 != tt.want.IPv4 || got.IPv6 != tt.want.IPv6 || !sameSet(got.Attrs, tt.want.Attrs) {
+			got.IPv4 != tt.want.IPv4 || got.IPv6 != tt.want.IPv6 || !sameSet(got.Attrs, tt.want.Attrs) ||
+			!slices.Equal(got.Observables, tt.want.Observables) {
 			t.Errorf("%q: limits %+v, want %+v", tt.hello, got, tt.want)
 		}
 	}
@@ -697,5 +700,29 @@ func TestSplit(t *testing.T) {
 		if err != nil || !slices.Equal(got, []string{w, "next"}) {
 			t.Errorf("Split(Quote(%q)) = %q, %v", w, got, err)
 		}
+	}
+}
+
+// A program that declares lookups=1 and routes=0 is asked "lookup DST"
+// for every probe and never "routes"; it is checked on its lookups (and
+// addresses) alone, and a wrong answer is a lookups divergence.
+func TestLookupsOnly(t *testing.T) {
+	const hello = goodHello + " lookups=1 routes=0"
+	cfg := model.Config{Adapters: []string{"a0", "a1"}, Promote: true}
+	ops := []model.Op{model.MustParseOp("add a0 10.0.0.1/24"), model.MustParseOp("add a0 10.0.0.2/24"), model.MustParseOp("add a1 2001:db8::1/64")}
+	s := start(t, Options{}, "-hello", hello)
+	if d, err := check.Replay("exec", s, cfg, ops, nil); d != nil || err != nil {
+		t.Fatalf("the fixed stack's lookups differ: %v %v", d, err)
+	}
+	s = start(t, Options{}, "-hello", hello, "-lookupwrong")
+	d, err := check.Replay("exec", s, cfg, ops, nil)
+	if err != nil || d == nil {
+		t.Fatalf("a wrong src was not found: %v", err)
+	}
+	if d.Aspects() != check.Lookups.Aspect() || len(d.Ops) != 2 {
+		t.Errorf("differs in %s after %d ops, want lookups after 2:\n%s", d.Aspects(), len(d.Ops), d.Report())
+	}
+	if !strings.Contains(d.Report(), "! 10.0.0.2 local src 10.0.0.1 | 10.0.0.2 local src 10.0.0.2") {
+		t.Errorf("report:\n%s", d.Report())
 	}
 }
