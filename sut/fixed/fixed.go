@@ -332,25 +332,16 @@ func (s *Stack) Addrs() ([]model.Addr, error) { return s.addrs.All(), nil }
 // Lookup answers a route lookup of dst from the stack's own routes and
 // addresses (ifaddr.Lookup).
 func (s *Stack) Lookup(dst netip.Addr) (model.LookupResult, error) {
-	t, err := s.Routes()
+	ls, err := s.LookupAll([]netip.Addr{dst})
 	if err != nil {
 		return model.LookupResult{}, err
 	}
-	return ifaddr.Lookup(t, s.addrs.All(), dst), nil
+	return ls[0], nil
 }
 
 // LookupAll answers the lookups of dsts in order, reading the table once.
 func (s *Stack) LookupAll(dsts []netip.Addr) ([]model.LookupResult, error) {
-	t, err := s.Routes()
-	if err != nil {
-		return nil, err
-	}
-	as := s.addrs.All()
-	out := make([]model.LookupResult, len(dsts))
-	for i, d := range dsts {
-		out[i] = ifaddr.Lookup(t, as, d)
-	}
-	return out, nil
+	return ifaddr.LookupAll(s.Routes, s.addrs.All(), dsts)
 }
 
 // Close does nothing.

@@ -158,3 +158,18 @@ func common(a, b netip.Addr) int {
 	}
 	return n
 }
+
+// LookupAll answers the lookups of dsts in order with Lookup, over one
+// reading of a stack's routes and addresses: what the simulated stacks'
+// Lookup and LookupAll (sut.BatchLooker) share.
+func LookupAll(routes func() (model.Table, error), addrs []model.Addr, dsts []netip.Addr) ([]model.LookupResult, error) {
+	t, err := routes()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.LookupResult, len(dsts))
+	for i, d := range dsts {
+		out[i] = Lookup(t, addrs, d)
+	}
+	return out, nil
+}
