@@ -66,37 +66,10 @@ func cmdReplay(args []string) int {
 			fmt.Printf("skip %-8s %v\n", name, err)
 			continue
 		}
-		var stats check.Stats
-		ok, skipped, flaky := 0, 0, 0
-	cases:
-		for _, c := range cases {
-			if c.IsPair() {
-				continue
-			}
-			switch err := corpus.Verify(c, name, stack, &stats); {
-			case errors.Is(err, corpus.ErrSkip):
-				skipped++
-				fmt.Printf("skip  %v\n", err)
-			case errors.Is(err, corpus.ErrFlaky):
-				// A report, not a failure: the case is not a regression
-				// case until it is re-checked.
-				flaky++
-				fmt.Printf("FLAKY %v\n", err)
-			case errors.Is(err, corpus.ErrHarness):
-				// Not a divergence, and the stack may be unusable now:
-				// stop replaying on it.
-				harness++
-				fmt.Printf("HARNESS FAILURE (not a divergence; %s stops here) %v\n", name, err)
-				break cases
-			case err != nil:
-				failed++
-				fmt.Printf("FAIL %v\n", err)
-			default:
-				ok++
-			}
-		}
+		t := replayOn(name, stack, cases, func(c *corpus.Case) bool { return !c.IsPair() })
 		stack.Close()
-		fmt.Printf("replay %-8s %d cases held, %d skipped, %d flaky, %d steps\n", name, ok, skipped, flaky, stats.Steps)
+		failed, harness = failed+t.failed, harness+t.harness
+		fmt.Printf("replay %-8s %d cases held, %d skipped, %d flaky, %d steps\n", name, t.ok, t.skipped, t.flaky, t.stats.Steps)
 	}
 	for _, c := range cases {
 		if err := corpus.CheckWant(c); err != nil {
@@ -338,4 +311,44 @@ func sameFile(a, b string) bool {
 	x, _ := filepath.Abs(a)
 	y, _ := filepath.Abs(b)
 	return x == y
+}
+
+// replayTally counts one stack's replay of a corpus.
+type replayTally struct {
+	cases, ok, skipped, flaky, failed, harness int
+	stats                                      check.Stats
+}
+
+// replayOn verifies on stack each case that take keeps, printing a line
+// for each that does not simply hold. A harness failure stops it: the
+// stack may be unusable.
+func replayOn(name string, stack sut.Stack, cases []*corpus.Case, take func(*corpus.Case) bool) replayTally {
+	var t replayTally
+	for _, c := range cases {
+		if !take(c) {
+			continue
+		}
+		t.cases++
+		switch err := corpus.Verify(c, name, stack, &t.stats); {
+		case errors.Is(err, corpus.ErrSkip):
+			t.skipped++
+			fmt.Printf("skip  %v\n", err)
+		case errors.Is(err, corpus.ErrFlaky):
+			// A report, not a failure: the case is not a regression
+			// case until it is re-checked.
+			t.flaky++
+			fmt.Printf("FLAKY %v\n", err)
+		case errors.Is(err, corpus.ErrHarness):
+			// Not a divergence, and the stack may be unusable now.
+			t.harness++
+			fmt.Printf("HARNESS FAILURE (not a divergence; %s stops here) %v\n", name, err)
+			return t
+		case err != nil:
+			t.failed++
+			fmt.Printf("FAIL %v\n", err)
+		default:
+			t.ok++
+		}
+	}
+	return t
 }

@@ -126,34 +126,11 @@ func replayPairs(sf stackFlags, cases []*corpus.Case, pairs []string) (failed, h
 			fmt.Printf("skip %-8s %v\n", name, err)
 			continue
 		}
-		var stats check.Stats
-		ok, skipped, flaky, n := 0, 0, 0, 0
-	cases:
-		for _, c := range cases {
-			if !slices.Contains(c.Named(), name) {
-				continue // a pair is held only to the cases that name it
-			}
-			n++
-			switch err := corpus.Verify(c, name, stack, &stats); {
-			case errors.Is(err, corpus.ErrSkip):
-				skipped++
-				fmt.Printf("skip  %v\n", err)
-			case errors.Is(err, corpus.ErrFlaky):
-				flaky++
-				fmt.Printf("FLAKY %v\n", err)
-			case errors.Is(err, corpus.ErrHarness):
-				harness++
-				fmt.Printf("HARNESS FAILURE (not a divergence; %s stops here) %v\n", name, err)
-				break cases
-			case err != nil:
-				failed++
-				fmt.Printf("FAIL %v\n", err)
-			default:
-				ok++
-			}
-		}
+		// A pair is held only to the cases that name it.
+		t := replayOn(name, stack, cases, func(c *corpus.Case) bool { return slices.Contains(c.Named(), name) })
 		stack.Close()
-		fmt.Printf("replay %-8s %d of %d pair cases held, %d skipped, %d flaky, %d steps\n", name, ok, n, skipped, flaky, stats.Steps)
+		failed, harness = failed+t.failed, harness+t.harness
+		fmt.Printf("replay %-8s %d of %d pair cases held, %d skipped, %d flaky, %d steps\n", name, t.ok, t.cases, t.skipped, t.flaky, t.stats.Steps)
 	}
 	return failed, harness
 }
