@@ -28,6 +28,7 @@ type Run struct {
 	readers []reader // one per observable
 	ops     []model.Op
 	want    model.Result // the expected side's result of the last op: the model's, or the reference's
+	modelRe model.Result // the model's result of the last op
 	stats   *Stats
 }
 
@@ -74,6 +75,9 @@ func Start(name string, stack sut.Stack, cfg model.Config, stats *Stats) (*Run, 
 // Model returns the model's state. Callers must not change it.
 func (r *Run) Model() *model.State { return r.model }
 
+// ModelResult returns the model's result of the last op Step applied.
+func (r *Run) ModelResult() model.Result { return r.modelRe }
+
 // Ops returns the ops applied so far.
 func (r *Run) Ops() []model.Op { return r.ops }
 
@@ -86,6 +90,7 @@ func (r *Run) Step(op model.Op) (*Divergence, error) {
 	r.ops = append(r.ops, op)
 	r.stats.Steps++
 	want, _ := model.ResultOf(r.model.Apply(op))
+	r.modelRe = want
 	if r.ref != nil {
 		var d *Divergence
 		var err error

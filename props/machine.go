@@ -234,7 +234,7 @@ func (m *machine) step(t *rapid.T, op model.Op) {
 	}
 	d, err := m.run.Step(op)
 	if gen != nil && err == nil {
-		gen.After(m.run.Model())
+		gen.After(m.run.Model(), m.run.ModelResult())
 	}
 	m.fail(t, d, err)
 }

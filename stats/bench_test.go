@@ -14,7 +14,10 @@ func BenchmarkCollectorStep(b *testing.B) {
 	ops := benchops.Ops(3, 30*1024, 1)
 	cfg := model.Config{Adapters: []string{"a0", "a1", "a2"}}
 	// The states before and after each op, computed outside the loop.
-	type step struct{ before, after *model.State }
+	type step struct {
+		before, after *model.State
+		want          model.Result
+	}
 	steps := make([]step, len(ops))
 	var s *model.State
 	for i, op := range ops {
@@ -23,9 +26,9 @@ func BenchmarkCollectorStep(b *testing.B) {
 		}
 		b := s.Clone()
 		b.Addrs()
-		s.Apply(op)
+		want, _ := model.ResultOf(s.Apply(op))
 		s.Addrs()
-		steps[i] = step{b, s.Clone()}
+		steps[i] = step{b, s.Clone(), want}
 		steps[i].after.Addrs()
 	}
 	c := NewCollector()
@@ -39,7 +42,7 @@ func BenchmarkCollectorStep(b *testing.B) {
 		}
 		st := steps[i%len(steps)]
 		c.Before(st.before, ops[i%len(ops)])
-		c.After(st.after)
+		c.After(st.after, st.want)
 		i++
 	}
 }

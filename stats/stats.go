@@ -165,21 +165,20 @@ func (c *Collector) Excluded(op model.Op) {
 	}
 }
 
-// Before records what the model st says of op before it is applied, and
-// returns the result the model will give. After must follow, once op has
-// been applied to st.
-func (c *Collector) Before(st *model.State, op model.Op) model.Result {
+// Before records what the model st says of op before it is applied.
+// After must follow, once op has been applied to st, with the result the
+// model gave (the model is asked once, by whoever applies op).
+func (c *Collector) Before(st *model.State, op model.Op) {
 	c.op = op
-	c.want, _ = model.ResultOf(st.Check(op))
 	c.before, c.primary, c.secondary = 0, false, 0
 	if int(op.Kind) >= len(c.cur.lifecycle) {
-		return c.want
+		return
 	}
 	if c.cur.lifecycle[op.Kind] {
 		c.before = addrsOn(st.Addrs(), op.Adapter)
-		return c.want
+		return
 	}
-	if op.Kind == model.Del && c.want == model.OK && op.Prefix.Addr().Is4() {
+	if op.Kind == model.Del && op.Prefix.Addr().Is4() {
 		// Whether it is its group's primary, and how many secondaries
 		// the group has: the oldest address of the group is primary.
 		key := op.Prefix.Masked()
@@ -197,11 +196,12 @@ func (c *Collector) Before(st *model.State, op model.Op) model.Result {
 		}
 		c.promote = st.Config().Promote
 	}
-	return c.want
 }
 
-// After counts the op Before saw, applied to st: st is the model after it.
-func (c *Collector) After(st *model.State) {
+// After counts the op Before saw, applied to st: st is the model after
+// it, and want the result the model gave.
+func (c *Collector) After(st *model.State, want model.Result) {
+	c.want = want
 	op, s := c.op, &c.cur
 	if int(op.Kind) >= len(s.kind) {
 		return
@@ -231,7 +231,7 @@ func (c *Collector) After(st *model.State) {
 	switch {
 	case op.Kind == model.Add && c.want == model.Exists:
 		s.addExists++
-	case op.Kind == model.Del && c.primary:
+	case op.Kind == model.Del && c.primary && c.want == model.OK:
 		s.primaries++
 		if c.promote {
 			s.promoted += min(c.secondary, 1)

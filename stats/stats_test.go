@@ -16,10 +16,11 @@ func feed(t *testing.T, c *Collector, cfg model.Config, ops ...string) {
 	c.Begin()
 	for _, s := range ops {
 		op := model.MustParseOp(s)
-		want := c.Before(st, op)
+		want, _ := model.ResultOf(st.Check(op))
+		c.Before(st, op)
 		got, _ := model.ResultOf(st.Apply(op))
 		require.Equal(t, want, got, s)
-		c.After(st)
+		c.After(st, got)
 	}
 	c.End()
 }
