@@ -20,11 +20,18 @@ func (d *Divergence) Same(e *Divergence) bool {
 	if d.Failed != "" {
 		return true // the message may hold a pid or a time
 	}
-	if d.GotResult != e.GotResult || len(d.Observed) != len(e.Observed) {
+	return d.GotResult == e.GotResult && sameGot(d.Observed, e.Observed)
+}
+
+// sameGot reports whether two comparisons read the same values from the
+// stack, observable by observable: what a replay must show to fail the
+// same way.
+func sameGot(a, b []Observed) bool {
+	if len(a) != len(b) {
 		return false
 	}
-	for i, o := range d.Observed {
-		if o.Of != e.Observed[i].Of || !o.Of.equal(o.Got, e.Observed[i].Got) {
+	for i, o := range a {
+		if o.Of != b[i].Of || !o.Of.equal(o.Got, b[i].Got) {
 			return false
 		}
 	}

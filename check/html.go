@@ -191,15 +191,7 @@ func (s Step) same(e Step) bool {
 	if s.Failed != "" {
 		return true
 	}
-	if s.GotResult != e.GotResult || len(s.Observed) != len(e.Observed) {
-		return false
-	}
-	for i, o := range s.Observed {
-		if o.Of != e.Observed[i].Of || !o.Of.equal(o.Got, e.Observed[i].Got) {
-			return false
-		}
-	}
-	return true
+	return s.GotResult == e.GotResult && sameGot(s.Observed, e.Observed)
 }
 
 func (d *Divergence) traceSays(steps []Step, first int) string {
