@@ -303,7 +303,7 @@ func present(op model.Op, st *model.State) model.Op {
 	i, _ := slices.BinarySearchFunc(addrs, want, model.Addr.Compare)
 	a := addrs[i%len(addrs)]
 	sp := op.Kind.Spec()
-	if sp.Has(model.AdapterOperand) {
+	if sp.TakesAdapter() {
 		op.Adapter = a.Adapter
 	}
 	if sp.Has(model.PrefixOperand) {

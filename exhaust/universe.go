@@ -150,7 +150,7 @@ func checkValue(a *model.Attr, v AttrValue) error {
 			continue
 		}
 		op := model.Op{Kind: sp.Kind}
-		if sp.Has(model.AdapterOperand) {
+		if sp.TakesAdapter() {
 			op.Adapter = "a0"
 		}
 		if sp.Has(model.PrefixOperand) {

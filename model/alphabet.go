@@ -45,6 +45,14 @@ const (
 	// Carrier sets whether the adapter has carrier (Op.On): a cable
 	// pulled or put back (on the kernel: the veth's peer down or up).
 	Carrier
+	// RouteAdd adds a user's route to the main table (ip route add):
+	// to Op.Prefix, by adapter Op.Adapter, through gateway Op.Via if
+	// given, with preferred source Op.Src if given and metric Op.Metric.
+	RouteAdd
+	// RouteDel deletes the user's route that a RouteAdd with the same
+	// destination, gateway, adapter and metric made (ip route del, with
+	// nothing left to the kernel's wildcards).
+	RouteDel
 )
 
 // An Operand is a positional argument of an op, after its verb.
@@ -57,26 +65,77 @@ const (
 	PrefixOperand
 	// SwitchOperand is "on" or "off" (Op.On).
 	SwitchOperand
+	// DstOperand is a route's destination: a prefix with no host bits,
+	// or "default" (Op.Prefix). "default" is 0.0.0.0/0, or ::/0 when
+	// the op's gateway or source is IPv6; ops print ::/0 as "default"
+	// only when they can say so.
+	DstOperand
+	// ViaOperand is a route's gateway, written "via GATEWAY"; it may be
+	// left out (Op.Via, the zero Addr).
+	ViaOperand
+	// DevOperand is a route's adapter, written "dev ADAPTER" (Op.Adapter).
+	DevOperand
+	// SrcOperand is a route's preferred source address, written "src
+	// ADDRESS"; it may be left out (Op.Src, the zero Addr).
+	SrcOperand
 )
+
+// Keyword returns the word that introduces the operand ("via", "dev",
+// "src"), or "" for an operand written alone.
+func (x Operand) Keyword() string {
+	switch x {
+	case ViaOperand:
+		return "via"
+	case DevOperand:
+		return "dev"
+	case SrcOperand:
+		return "src"
+	}
+	return ""
+}
+
+// Optional reports whether the operand may be left out.
+func (x Operand) Optional() bool { return x == ViaOperand || x == SrcOperand }
 
 // usage returns the operand as a usage message writes it.
 func (x Operand) usage() string {
+	var u string
 	switch x {
-	case AdapterOperand:
-		return "ADAPTER"
+	case AdapterOperand, DevOperand:
+		u = "ADAPTER"
 	case SwitchOperand:
 		return "on|off"
+	case DstOperand:
+		return "DST"
+	case ViaOperand:
+		u = "GATEWAY"
+	case SrcOperand:
+		u = "ADDRESS"
+	default:
+		return "ADDRESS/LENGTH"
 	}
-	return "ADDRESS/LENGTH"
+	if k := x.Keyword(); k != "" {
+		u = k + " " + u
+	}
+	if x.Optional() {
+		u = "[" + u + "]"
+	}
+	return u
 }
 
 // noun returns what the operand is, for "unexpected ... after the address".
 func (x Operand) noun() string {
 	switch x {
-	case AdapterOperand:
+	case AdapterOperand, DevOperand:
 		return "adapter"
 	case SwitchOperand:
 		return "on or off"
+	case DstOperand:
+		return "destination"
+	case ViaOperand:
+		return "gateway"
+	case SrcOperand:
+		return "source"
 	}
 	return "address"
 }
@@ -214,15 +273,16 @@ func (a *Attr) Leads() bool {
 // OpSpec is the definition of one op kind.
 type OpSpec struct {
 	Kind OpKind
-	// Name is the verb that starts the op's line: "add".
+	// Name is the verb that starts the op's line: "add", or two words,
+	// "route add".
 	Name string
 	// Operands are the positional arguments after the verb, in order.
 	Operands []Operand
 	// Attrs are the optional attributes it takes, after the operands.
 	Attrs []*Attr
-	// Present says the op is about an address that is there: the
-	// generator mostly draws one that is, and an op on another address
-	// is among its oddities.
+	// Present says the op is about something that is there, an address
+	// or, for a route kind, a user's route: the generator mostly draws
+	// one that is, and an op on another is among its oddities.
 	Present bool
 	// Draw names the generator's action that draws the kind; kinds that
 	// share one are drawn as one action, so that together they are drawn
@@ -250,9 +310,16 @@ var Alphabet = []*OpSpec{
 	{Kind: Plug, Name: "plug", Operands: []Operand{AdapterOperand}, Draw: "link", Share: 1},
 	{Kind: Change, Name: "change", Operands: []Operand{AdapterOperand, PrefixOperand}, Attrs: addressAttrs, Present: true},
 	{Kind: Carrier, Name: "carrier", Operands: []Operand{AdapterOperand, SwitchOperand}, Draw: "link", Share: 2},
+	{Kind: RouteAdd, Name: "route add", Operands: []Operand{DstOperand, ViaOperand, DevOperand, SrcOperand}, Attrs: routeAttrs, Draw: "route", Share: 3},
+	{Kind: RouteDel, Name: "route del", Operands: []Operand{DstOperand, ViaOperand, DevOperand}, Attrs: routeAttrs, Present: true, Draw: "route", Share: 1},
 }
 
-var addressAttrs = []*Attr{MetricAttr, NoPrefixRouteAttr, ValidLftAttr, PreferredLftAttr}
+var (
+	addressAttrs = []*Attr{MetricAttr, NoPrefixRouteAttr, ValidLftAttr, PreferredLftAttr}
+	// A route's metric is its priority (RTA_PRIORITY); absent, the
+	// kernel's default for the family (0, or IPv6RouteMetric).
+	routeAttrs = []*Attr{MetricAttr}
+)
 
 // Spec returns the definition of k, or nil when k is no kind.
 func (k OpKind) Spec() *OpSpec {
@@ -270,15 +337,22 @@ func (k OpKind) String() string {
 	return "OpKind(" + strconv.Itoa(int(k)) + ")"
 }
 
-// ParseOpKind parses a verb.
+// ParseOpKind parses a verb: a kind's Name or its Token.
 func ParseOpKind(s string) (OpKind, error) {
 	for _, sp := range Alphabet {
-		if sp.Name == s {
+		if sp.Name == s || sp.Token() == s {
 			return sp.Kind, nil
 		}
 	}
 	return 0, fmt.Errorf("unknown verb %q (want %s)", s, verbs())
 }
+
+// Token returns the kind's name as one word, its spaces made dashes
+// ("route-add"), for lists such as the hello's ops=.
+func (sp *OpSpec) Token() string { return strings.ReplaceAll(sp.Name, " ", "-") }
+
+// words returns how many words the kind's verb has.
+func (sp *OpSpec) words() int { return strings.Count(sp.Name, " ") + 1 }
 
 // verbs returns "add or del", "add, del or change".
 func verbs() string {
@@ -343,6 +417,14 @@ func (sp *OpSpec) operandUsage() string {
 	return b.String()
 }
 
+// Routes reports whether the kind is about a user's route rather than an
+// address or an adapter: it takes a destination.
+func (sp *OpSpec) Routes() bool { return sp.Has(DstOperand) }
+
+// TakesAdapter reports whether the kind names an adapter (Op.Adapter):
+// an AdapterOperand, or a route's DevOperand.
+func (sp *OpSpec) TakesAdapter() bool { return sp.Has(AdapterOperand) || sp.Has(DevOperand) }
+
 // Has reports whether the kind takes operand x.
 func (sp *OpSpec) Has(x Operand) bool {
 	for _, y := range sp.Operands {
@@ -380,14 +462,23 @@ func (o Op) As(k OpKind) Op {
 	if sp == nil {
 		return o
 	}
-	if !sp.Has(AdapterOperand) {
+	if !sp.TakesAdapter() {
 		o.Adapter = ""
 	}
-	if !sp.Has(PrefixOperand) {
+	switch {
+	case sp.Has(DstOperand):
+		o.Prefix = o.Prefix.Masked()
+	case !sp.Has(PrefixOperand):
 		o.Prefix = netip.Prefix{}
 	}
 	if !sp.Has(SwitchOperand) {
 		o.On = false
+	}
+	if !sp.Has(ViaOperand) {
+		o.Via = netip.Addr{}
+	}
+	if !sp.Has(SrcOperand) {
+		o.Src = netip.Addr{}
 	}
 	for _, a := range attrs {
 		if !sp.Takes(a) {
@@ -408,7 +499,7 @@ func (o Op) Validate() error {
 	if sp == nil {
 		return opErr(o, Invalid, "unknown operation kind %d", o.Kind)
 	}
-	if sp.Has(PrefixOperand) {
+	if sp.Has(PrefixOperand) || sp.Has(DstOperand) {
 		p := o.Prefix
 		switch {
 		case !p.IsValid():
@@ -417,11 +508,28 @@ func (o Op) Validate() error {
 			return opErr(o, Invalid, "prefix %s has a zone", p)
 		case p.Addr().Is4In6():
 			return opErr(o, Invalid, "prefix %s is IPv4-mapped IPv6", p)
+		case sp.Has(DstOperand) && p != p.Masked():
+			return opErr(o, Invalid, "destination %s has host bits set (want %s)", p, p.Masked())
 		}
 	} else if o.Prefix != (netip.Prefix{}) {
 		return opErr(o, Invalid, "%s takes no address", sp.Name)
 	}
-	if !sp.Has(AdapterOperand) && o.Adapter != "" {
+	for _, x := range []Operand{ViaOperand, SrcOperand} {
+		a := o.Via
+		if x == SrcOperand {
+			a = o.Src
+		}
+		switch {
+		case !a.IsValid():
+		case !sp.Has(x):
+			return opErr(o, Invalid, "%s takes no %s", sp.Name, x.Keyword())
+		case a.Is4() != o.Prefix.Addr().Is4():
+			return opErr(o, Invalid, "%s %s is not of the destination's family", x.Keyword(), a)
+		case a.Zone() != "" || a.Is4In6() || !a.IsGlobalUnicast():
+			return opErr(o, Invalid, "%s %s is not a unicast address", x.Keyword(), a)
+		}
+	}
+	if !sp.TakesAdapter() && o.Adapter != "" {
 		return opErr(o, Invalid, "%s takes no adapter", sp.Name)
 	}
 	if !sp.Has(SwitchOperand) && o.On {

@@ -3,6 +3,7 @@ package model
 import (
 	"errors"
 	"math/rand/v2"
+	"net/netip"
 	"strings"
 	"testing"
 )
@@ -20,6 +21,23 @@ func randomOp(r *rand.Rand, k OpKind) Op {
 			o.Prefix = randomPrefix(r)
 		case SwitchOperand:
 			o.On = r.IntN(2) == 0
+		case DstOperand:
+			o.Prefix = randomPrefix(r).Masked()
+			if r.IntN(8) == 0 {
+				o.Prefix = netip.PrefixFrom(o.Prefix.Addr(), 0).Masked()
+			}
+		case ViaOperand, SrcOperand:
+			if r.IntN(2) == 0 {
+				continue
+			}
+			a := randomUnicast(r, o.Prefix.Addr().Is4())
+			if x == ViaOperand {
+				o.Via = a
+			} else {
+				o.Src = a
+			}
+		case DevOperand:
+			o.Adapter = []string{"a0", "eth1", "br-x.2", "A_b-9"}[r.IntN(4)]
 		}
 	}
 	for _, a := range sp.Attrs {
@@ -42,16 +60,26 @@ func randomOp(r *rand.Rand, k OpKind) Op {
 	return o
 }
 
+// randomUnicast draws a global unicast address of the family given.
+func randomUnicast(r *rand.Rand, ipv4 bool) netip.Addr {
+	for {
+		a := randomPrefix(r).Addr()
+		if a.Is4() == ipv4 && a.IsGlobalUnicast() {
+			return a
+		}
+	}
+}
+
 func TestAlphabetIsWellFormed(t *testing.T) {
 	seen := map[string]bool{}
 	for i, sp := range Alphabet {
 		if int(sp.Kind) != i+1 || sp.Kind.Spec() != sp {
 			t.Errorf("Alphabet[%d] is kind %d; want %d", i, sp.Kind, i+1)
 		}
-		if sp.Name == "" || strings.ContainsAny(sp.Name, " \t") || seen[sp.Name] {
+		if sp.Name == "" || strings.ContainsAny(sp.Token(), " \t") || seen[sp.Token()] || seen[sp.Name] {
 			t.Errorf("kind %d: bad or repeated verb %q", sp.Kind, sp.Name)
 		}
-		seen[sp.Name] = true
+		seen[sp.Name], seen[sp.Token()] = true, true
 		for _, a := range sp.Attrs {
 			if !strings.Contains(usages(), a.Name) || a.Get == nil || a.Set == nil || len(a.Samples) == 0 || a.Samples[0] != 0 {
 				t.Errorf("%s: attribute %q is incomplete", sp.Name, a.Name)

@@ -42,7 +42,14 @@ func TestRouteRoundTrip(t *testing.T) {
 		p := randomPrefix(r)
 		rt := Route{Kind: AllKinds[r.IntN(3)], Dst: p.Masked(), Dev: "a1", Metric: uint32(r.IntN(3)) * 100}
 		if r.IntN(2) == 0 {
-			rt.Src = randomPrefix(r).Addr()
+			rt.Src = randomUnicast(r, p.Addr().Is4())
+		}
+		if rt.Kind == Connected && r.IntN(2) == 0 {
+			rt.Via = randomUnicast(r, p.Addr().Is4())
+			rt.Proto = ProtoBoot
+		}
+		if r.IntN(8) == 0 {
+			rt.Dst = netip.PrefixFrom(p.Addr(), 0).Masked()
 		}
 		rt.Linkdown = r.IntN(2) == 0
 		got, err := ParseRoute(rt.String())
@@ -93,8 +100,8 @@ func TestParseErrors(t *testing.T) {
 	}
 	for _, tc := range []struct{ in, msg string }{
 		{"10.0.0.1/24 dev a0", "host bits"},
-		{"10.0.0.0/24 a0", "want [local|broadcast] PREFIX dev"},
-		{"multicast 10.0.0.0/24 dev a0", "want [local|broadcast] PREFIX dev"},
+		{"10.0.0.0/24 a0", "want [local|broadcast] DST"},
+		{"multicast 10.0.0.0/24 dev a0", "want [local|broadcast] DST"},
 		{"10.0.0.0/24 dev a0 src", `"src" needs a value`},
 		{"10.0.0.0/24 dev a0 src x", `bad src "x"`},
 		{"10.0.0.0/24 dev a0 metric 1 metric 2", `unexpected "metric"`},

@@ -41,8 +41,8 @@ func (k LookupKind) String() string {
 
 // A Hop is where a lookup sends a packet: the kind of answer, the adapter
 // it leaves by (none for local and unreachable), the gateway (Via, the
-// zero Addr for a destination on link: today's tables have no gateway
-// routes) and the source address a socket would use.
+// zero Addr for a destination on link) and the source address a socket
+// would use (none when no adapter has an address of the family).
 type Hop struct {
 	Kind LookupKind
 	Dev  string
@@ -309,7 +309,9 @@ func Probable(a netip.Addr) bool {
 // address on every adapter (kept ones included), a neighbour in each of
 // their subnets (the first address after the network's that no adapter
 // holds), the first address of every route's destination (the network
-// address; an IPv4 subnet's broadcast address), Outside4 and Outside6.
+// address; an IPv4 subnet's broadcast address), every user route's
+// gateway and a neighbour in its destination, Outside4 and Outside6
+// (which only default routes reach).
 // Only Probable addresses are probed.
 func (s *State) Probes() []netip.Addr {
 	held := map[netip.Addr]bool{}
@@ -329,6 +331,14 @@ func (s *State) Probes() []netip.Addr {
 	}
 	for _, r := range s.Routes() {
 		out = append(out, r.Dst.Addr())
+	}
+	for _, ur := range s.user {
+		if ur.via.IsValid() {
+			out = append(out, ur.via)
+		}
+		if n, ok := neighbour(ur.dst, held); ok && ur.dst.Bits() > 0 {
+			out = append(out, n)
+		}
 	}
 	out = append(out, Outside4, Outside6)
 	out = slices.DeleteFunc(out, func(a netip.Addr) bool { return !Probable(a) })
@@ -383,16 +393,19 @@ func (s *State) Lookups(ipv4, ipv6 bool) []LookupResult {
 // (RTM_GETROUTE), from the routes of Routes. Verified against Linux 6.18
 // (docs/routes-semantics.md §4, docs/lookups.md):
 //
-//   - The best route is the longest prefix containing dst, then the
-//     lowest metric, over every route of the table: linkdown routes
-//     count; a down adapter's connected and broadcast routes are gone, so
-//     only its IPv4 addresses' local routes answer for it. IPv6 local
-//     routes (table local) are looked up before the connected ones.
+//   - The routes of the local table (local, broadcast) are looked up
+//     first, then the main table's. The best route is the longest prefix
+//     containing dst, then the lowest metric: linkdown routes count; a
+//     down adapter's connected and broadcast routes are gone, so only
+//     its IPv4 addresses' local routes answer for it.
 //   - A local route answers local (the kernel says "dev lo"; the model
 //     names no adapter), with the route's src for IPv4 (its group's
 //     primary) and dst itself for IPv6; a broadcast route answers
-//     broadcast by its adapter with its src; a connected route answers
-//     unicast by its adapter, IPv4 with the route's src.
+//     broadcast by its adapter with its src; a main-table route answers
+//     unicast by its adapter, through its gateway, with its src if it
+//     has one; else IPv4 takes the first primary of the route's adapter
+//     in the gateway's subnet, or its first primary, or the first of
+//     another adapter (State.source4 says which).
 //   - IPv6 source: RFC 6724 as the kernel implements it
 //     (ipv6_get_saddr_eval) over the addresses of every adapter, kept
 //     ones of a down adapter included: rule 1 (the destination itself),
@@ -406,21 +419,21 @@ func (s *State) Lookups(ipv4, ipv6 bool) []LookupResult {
 func (s *State) Lookup(dst netip.Addr) LookupResult {
 	var ties []Route
 	bits, metric := -1, uint32(0)
-	local6 := false
+	local := false
 	for _, r := range s.Routes() {
 		if r.Dst.Addr().Is4() != dst.Is4() || !r.Dst.Contains(dst) {
 			continue
 		}
-		l6 := !dst.Is4() && r.Kind == Local
+		l := r.Kind == Local || r.Kind == Broadcast
 		switch {
-		case local6 && !l6:
+		case local && !l:
 			continue
-		case l6 && !local6, r.Dst.Bits() > bits, r.Dst.Bits() == bits && r.Metric < metric:
+		case l && !local, r.Dst.Bits() > bits, r.Dst.Bits() == bits && r.Metric < metric:
 			ties = ties[:0]
 		case r.Dst.Bits() < bits, r.Metric > metric:
 			continue
 		}
-		local6 = local6 || l6
+		local = local || l
 		bits, metric = r.Dst.Bits(), r.Metric
 		ties = append(ties, r)
 	}
@@ -439,10 +452,16 @@ func (s *State) Lookup(dst netip.Addr) LookupResult {
 		case r.Kind == Broadcast:
 			hops = append(hops, Hop{Kind: ToBroadcast, Dev: r.Dev, Src: r.Src})
 		case r.Src.IsValid():
-			hops = append(hops, Hop{Kind: ToUnicast, Dev: r.Dev, Src: r.Src})
+			hops = append(hops, Hop{Kind: ToUnicast, Dev: r.Dev, Via: r.Via, Src: r.Src})
+		case dst.Is4():
+			hops = append(hops, Hop{Kind: ToUnicast, Dev: r.Dev, Via: r.Via, Src: s.source4(r.Dev, r.Via)})
 		default:
-			for _, src := range s.source6(dst, r.Dev) {
-				hops = append(hops, Hop{Kind: ToUnicast, Dev: r.Dev, Src: src})
+			srcs := s.source6(dst, r.Dev)
+			if len(srcs) == 0 {
+				hops = append(hops, Hop{Kind: ToUnicast, Dev: r.Dev, Via: r.Via})
+			}
+			for _, src := range srcs {
+				hops = append(hops, Hop{Kind: ToUnicast, Dev: r.Dev, Via: r.Via, Src: src})
 			}
 		}
 	}

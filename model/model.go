@@ -70,6 +70,9 @@ type State struct {
 	down      map[string]bool    // adapters that are administratively down
 	nocarrier map[string]bool    // adapters without carrier
 	absent    map[string]bool    // adapters that are unplugged
+	order     []string           // plugged-in adapters in the order they were made
+	user      []userRoute        // routes route add made, oldest first
+	seq       uint64             // the last entry.since given
 	routes    Table              // Routes' result, nil until computed after a change
 	sorted    []Addr             // Addrs' result, nil until computed after a change
 	looks     []LookupResult     // the lookups of every probe, nil until computed after a change
@@ -83,6 +86,9 @@ type entry struct {
 	// hidden: an IPv6 address kept over down (keep_addr_on_down) has no
 	// local route until up; one added while down has its local route.
 	hidden bool
+	// since orders IPv4 primaries as the kernel lists them: by when
+	// each was added or promoted.
+	since uint64
 }
 
 // New returns the model of a stack configured by cfg, with no addresses.
@@ -92,6 +98,7 @@ func New(cfg Config) (*State, error) {
 	}
 	s := &State{cfg: cfg, addrs: make(map[string][]entry, len(cfg.Adapters)), down: map[string]bool{}, nocarrier: map[string]bool{}, absent: map[string]bool{}}
 	s.cfg.Adapters = slices.Clone(cfg.Adapters)
+	s.order = slices.Clone(cfg.Adapters)
 	for _, a := range cfg.Adapters {
 		s.addrs[a] = nil
 	}
@@ -103,7 +110,8 @@ func (s *State) Config() Config { return s.cfg }
 
 // Clone returns an independent copy of s.
 func (s *State) Clone() *State {
-	c := &State{cfg: s.cfg, addrs: make(map[string][]entry, len(s.addrs)), down: maps.Clone(s.down), nocarrier: maps.Clone(s.nocarrier), absent: maps.Clone(s.absent)}
+	c := &State{cfg: s.cfg, addrs: make(map[string][]entry, len(s.addrs)), down: maps.Clone(s.down), nocarrier: maps.Clone(s.nocarrier), absent: maps.Clone(s.absent),
+		order: slices.Clone(s.order), user: slices.Clone(s.user), seq: s.seq}
 	for a, es := range s.addrs {
 		c.addrs[a] = slices.Clone(es)
 	}
@@ -197,6 +205,8 @@ func (s *State) Check(op Op) error {
 			// The kernel answers EEXIST: the device's name is taken.
 			return opErr(op, Exists, "%s is plugged in", op.Adapter)
 		}
+	case RouteAdd, RouteDel:
+		return s.checkRoute(op)
 	default:
 		return opErr(op, Invalid, "the model has no semantics for %s", op.Kind)
 	}
@@ -218,16 +228,10 @@ func (s *State) Apply(op Op) error {
 			// (__inet_insert_ifa: "if (!ifa->ifa_local) return 0").
 			return nil
 		}
-		s.addrs[op.Adapter] = append(es, entry{p: op.Prefix, metric: op.Metric, noprefix: op.NoPrefixRoute, dynamic: op.ValidLft != 0})
+		s.seq++
+		s.addrs[op.Adapter] = append(es, entry{p: op.Prefix, metric: op.Metric, noprefix: op.NoPrefixRoute, dynamic: op.ValidLft != 0, since: s.seq})
 	case Del:
-		i := slices.IndexFunc(es, func(e entry) bool { return e.p == op.Prefix })
-		if op.Prefix.Addr().Is4() && !s.cfg.Promote && isPrimary(es, i) {
-			// Deleting a primary without promotion deletes its secondaries.
-			key := op.Prefix.Masked()
-			s.addrs[op.Adapter] = slices.DeleteFunc(es, func(e entry) bool { return e.p.Masked() == key })
-			return nil
-		}
-		s.addrs[op.Adapter] = slices.Delete(es, i, i+1)
+		s.del(op.Adapter, op.Prefix)
 	case Change:
 		i := slices.IndexFunc(es, func(e entry) bool { return e.p == op.Prefix })
 		out := slices.Clone(es)
@@ -261,9 +265,11 @@ func (s *State) Apply(op Op) error {
 		// go, unless keep_addr_on_down keeps the permanent ones, which
 		// lose their local routes until up (addrconf_ifdown).
 		out := es[:0:0]
+		var gone []netip.Addr
 		for _, e := range es {
 			if !e.p.Addr().Is4() {
 				if !s.cfg.KeepAddrOnDown || e.dynamic {
+					gone = append(gone, e.p.Addr())
 					continue
 				}
 				e.hidden = true
@@ -271,6 +277,9 @@ func (s *State) Apply(op Op) error {
 			out = append(out, e)
 		}
 		s.addrs[op.Adapter] = out
+		// Every user's route by it goes, and does not come back at up.
+		s.dropVia(op.Adapter, true, true)
+		s.forget(gone)
 	case Up:
 		if !s.down[op.Adapter] {
 			return nil
@@ -283,16 +292,67 @@ func (s *State) Apply(op Op) error {
 		s.addrs[op.Adapter] = out
 	case Unplug:
 		// Every address and route goes, whatever keep_addr_on_down
-		// says (the device is unregistered).
+		// says (the device is unregistered), and so do the user routes
+		// whose source was one of its addresses (forget).
 		s.addrs[op.Adapter] = nil
 		delete(s.down, op.Adapter)
 		delete(s.nocarrier, op.Adapter)
 		s.absent[op.Adapter] = true
+		s.order = slices.DeleteFunc(s.order, func(a string) bool { return a == op.Adapter })
+		s.dropVia(op.Adapter, true, true)
+		s.forget(addrsOf(es, func(entry) bool { return true }))
 	case Plug:
-		// Back up, with carrier and no addresses.
+		// Back up, with carrier and no addresses; made last.
 		delete(s.absent, op.Adapter)
+		s.order = append(s.order, op.Adapter)
+	case RouteAdd, RouteDel:
+		s.applyRoute(op)
 	}
 	return nil
+}
+
+// del deletes address p from adapter dev, with what goes with it: its
+// secondaries when it is an IPv4 primary and promotion is off (else the
+// oldest secondary is promoted), every IPv4 user's route by dev when it
+// was dev's last IPv4 address (fib_disable_ip), and the user routes
+// whose source it was (forget).
+func (s *State) del(dev string, p netip.Prefix) {
+	es := s.addrs[dev]
+	i := slices.IndexFunc(es, func(e entry) bool { return e.p == p })
+	key := p.Masked()
+	v4 := p.Addr().Is4()
+	var gone []netip.Addr
+	switch {
+	case v4 && isPrimary(es, i) && !s.cfg.Promote:
+		gone = addrsOf(es, func(e entry) bool { return e.p.Masked() == key })
+		es = slices.DeleteFunc(slices.Clone(es), func(e entry) bool { return e.p.Masked() == key })
+	case v4 && isPrimary(es, i):
+		gone = []netip.Addr{p.Addr()}
+		es = slices.Delete(slices.Clone(es), i, i+1)
+		if j := slices.IndexFunc(es, func(e entry) bool { return e.p.Masked() == key }); j >= 0 {
+			s.seq++
+			es[j].since = s.seq // promoted: listed after the other primaries
+		}
+	default:
+		gone = []netip.Addr{p.Addr()}
+		es = slices.Delete(slices.Clone(es), i, i+1)
+	}
+	s.addrs[dev] = es
+	if v4 && !slices.ContainsFunc(es, func(e entry) bool { return e.p.Addr().Is4() }) {
+		s.dropVia(dev, true, false)
+	}
+	s.forget(gone)
+}
+
+// addrsOf returns the addresses of the entries keep accepts.
+func addrsOf(es []entry, keep func(entry) bool) []netip.Addr {
+	var out []netip.Addr
+	for _, e := range es {
+		if keep(e) {
+			out = append(out, e.p.Addr())
+		}
+	}
+	return out
 }
 
 var unspecified4 = netip.IPv4Unspecified()
@@ -396,6 +456,9 @@ func (s *State) computeRoutes() Table {
 				routes = append(routes, Route{Kind: Broadcast, Dst: netip.PrefixFrom(broadcast(key), 32), Dev: dev, Src: src, Linkdown: linkdown})
 			}
 		}
+	}
+	for _, ur := range s.user {
+		routes = append(routes, s.route(ur))
 	}
 	return NewTable(routes)
 }

@@ -32,9 +32,12 @@ import (
 // not take are zero. It is a comparable value.
 //
 // Prefix keeps its host bits: 10.0.0.1/24 is the address 10.0.0.1 with a
-// 24-bit mask. On is the state a Carrier op sets. The other fields are the
+// 24-bit mask; for a route op it is the destination, host bits zero. Via
+// and Src are a route op's gateway and preferred source, the zero Addr
+// when not given. On is the state a Carrier op sets. The other fields are the
 // attributes of the ops that configure an address (Add, Change): the
-// metric (IFA_RT_PRIORITY, MetricAttr; zero means none), noprefixroute
+// metric (IFA_RT_PRIORITY, MetricAttr; zero means none; a route op's
+// metric is the route's), noprefixroute
 // (NoPrefixRouteAttr) and the lifetimes in seconds (ValidLftAttr,
 // PreferredLftAttr; zero means a permanent address). The zero Op is
 // invalid.
@@ -42,6 +45,8 @@ type Op struct {
 	Kind          OpKind
 	Adapter       string
 	Prefix        netip.Prefix
+	Via           netip.Addr
+	Src           netip.Addr
 	On            bool
 	Metric        uint32
 	NoPrefixRoute bool
@@ -59,14 +64,25 @@ func (o Op) String() string {
 		operands = sp.Operands
 	}
 	for _, x := range operands {
-		b.WriteByte(' ')
 		switch x {
 		case AdapterOperand:
-			b.WriteString(o.Adapter)
+			b.WriteString(" " + o.Adapter)
 		case PrefixOperand:
-			b.WriteString(o.Prefix.String())
+			b.WriteString(" " + o.Prefix.String())
 		case SwitchOperand:
-			b.WriteString(onOff(o.On))
+			b.WriteString(" " + onOff(o.On))
+		case DstOperand:
+			b.WriteString(" " + dstString(o.Prefix, o.Via, o.Src))
+		case ViaOperand:
+			if o.Via.IsValid() {
+				b.WriteString(" via " + o.Via.String())
+			}
+		case DevOperand:
+			b.WriteString(" dev " + o.Adapter)
+		case SrcOperand:
+			if o.Src.IsValid() {
+				b.WriteString(" src " + o.Src.String())
+			}
 		}
 	}
 	for _, a := range attrs {
@@ -88,53 +104,101 @@ func (o Op) GoString() string { return "model.MustParseOp(" + strconv.Quote(o.St
 
 // ParseOp parses one op line: a verb of Alphabet, the operands its kind
 // takes, then any of its attributes, each at most once ("add ADAPTER
-// ADDRESS/LENGTH [metric N]", "del ADAPTER ADDRESS/LENGTH"). Leading and
+// ADDRESS/LENGTH [metric N]", "del ADAPTER ADDRESS/LENGTH", "route add DST
+// [via GATEWAY] dev ADAPTER [src ADDRESS] [metric N]"). Leading and
 // trailing space is ignored; tokens are separated by spaces or tabs.
 func ParseOp(s string) (Op, error) {
 	f := strings.Fields(s)
 	if len(f) == 0 {
 		return Op{}, &SyntaxError{Input: s, Msg: "empty op"}
 	}
-	k, err := ParseOpKind(f[0])
-	if err != nil {
-		return Op{}, &SyntaxError{Input: s, Msg: err.Error()}
+	bad := func(format string, args ...any) (Op, error) {
+		return Op{}, &SyntaxError{Input: s, Msg: fmt.Sprintf(format, args...)}
 	}
-	sp := k.Spec()
-	if len(f) < 1+len(sp.Operands) {
-		return Op{}, &SyntaxError{Input: s, Msg: "want " + sp.operandUsage()}
+	var sp *OpSpec
+	for _, c := range Alphabet {
+		if n := c.words(); len(f) >= n && strings.Join(f[:n], " ") == c.Name {
+			sp = c
+			break
+		}
 	}
-	o := Op{Kind: k}
+	if sp == nil {
+		_, err := ParseOpKind(f[0])
+		return bad("%s", err)
+	}
+	o := Op{Kind: sp.Kind}
+	rest := f[sp.words():]
 	after := "the verb"
-	for i, x := range sp.Operands {
-		w := f[1+i]
+	dflt := false
+	for _, x := range sp.Operands {
+		if k := x.Keyword(); k != "" {
+			if len(rest) == 0 || rest[0] != k {
+				if x.Optional() {
+					continue
+				}
+				return bad("want %s", sp.operandUsage())
+			}
+			rest = rest[1:]
+		}
+		if len(rest) == 0 {
+			return bad("want %s", sp.operandUsage())
+		}
+		w := rest[0]
+		rest = rest[1:]
 		switch x {
-		case AdapterOperand:
+		case AdapterOperand, DevOperand:
 			if err := checkAdapterName(w); err != nil {
-				return Op{}, &SyntaxError{Input: s, Msg: err.Error()}
+				return bad("%s", err)
 			}
 			o.Adapter = w
 		case PrefixOperand:
 			p, err := parsePrefix(w)
 			if err != nil {
-				return Op{}, &SyntaxError{Input: s, Msg: err.Error()}
+				return bad("%s", err)
 			}
 			o.Prefix = p
+		case DstOperand:
+			if w == "default" {
+				dflt = true
+				break
+			}
+			p, err := parsePrefix(w)
+			if err != nil {
+				return bad("%s", err)
+			}
+			if p != p.Masked() {
+				return bad("destination %s has host bits set (want %s)", p, p.Masked())
+			}
+			o.Prefix = p
+		case ViaOperand, SrcOperand:
+			a, err := parseAddr(w)
+			if err != nil {
+				return bad("bad %s: %s", x.noun(), err)
+			}
+			if x == ViaOperand {
+				o.Via = a
+			} else {
+				o.Src = a
+			}
 		case SwitchOperand:
 			switch w {
 			case "on":
 				o.On = true
 			case "off":
 			default:
-				return Op{}, &SyntaxError{Input: s, Msg: fmt.Sprintf("bad state %q: want on or off", w)}
+				return bad("bad state %q: want on or off", w)
 			}
 		}
 		after = "the " + x.noun()
 	}
+	if dflt {
+		o.Prefix = defaultDst(o.Via, o.Src)
+	}
 	seen := make([]*Attr, 0, len(sp.Attrs))
-	for rest := f[1+len(sp.Operands):]; len(rest) > 0; {
+	for len(rest) > 0 {
 		a := sp.attr(rest[0])
 		if a == nil || slices.Contains(seen, a) {
-			return Op{}, &SyntaxError{Input: s, Msg: fmt.Sprintf("unexpected %q after %s", rest[0], after)}
+			return bad("unexpected %q after %s", rest[0], after)
 		}
 		seen = append(seen, a)
 		after = "the " + a.Name
@@ -144,16 +208,35 @@ func ParseOp(s string) (Op, error) {
 			continue
 		}
 		if len(rest) < 2 {
-			return Op{}, &SyntaxError{Input: s, Msg: a.Name + " needs a value"}
+			return bad("%s needs a value", a.Name)
 		}
 		v, err := strconv.ParseUint(rest[1], 10, 32)
 		if err != nil {
-			return Op{}, &SyntaxError{Input: s, Msg: fmt.Sprintf("bad %s %q: want a number from 0 to 4294967295", a.Name, rest[1])}
+			return bad("bad %s %q: want a number from 0 to 4294967295", a.Name, rest[1])
 		}
 		a.Set(&o, uint32(v))
 		rest = rest[2:]
 	}
 	return o, nil
+}
+
+// defaultDst returns the default route's destination, 0.0.0.0/0, or ::/0
+// when the gateway or the source is IPv6.
+func defaultDst(via, src netip.Addr) netip.Prefix {
+	if via.Is6() || src.Is6() {
+		return netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+	}
+	return netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+}
+
+// dstString returns a route's destination as the grammar writes it:
+// "default" for a default route whose family parsing can tell (IPv4, or
+// IPv6 with an IPv6 gateway or source), else the prefix.
+func dstString(p netip.Prefix, via, src netip.Addr) string {
+	if p.IsValid() && p.Bits() == 0 && p == defaultDst(via, src) {
+		return "default"
+	}
+	return p.String()
 }
 
 // MustParseOp is like ParseOp but panics on error. For tests and literals.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // The results an operation can give besides success. Every stack, the model
@@ -17,6 +18,14 @@ var (
 	// ErrInvalid: the operation is malformed or names an unknown adapter
 	// or an unplugged one (ENODEV on the kernel, which tells them not apart).
 	ErrInvalid = errors.New("invalid")
+	// ErrUnreachable: a route's gateway is not on link by its adapter
+	// (the kernel's ENETUNREACH for IPv4, EHOSTUNREACH for IPv6).
+	ErrUnreachable = errors.New("unreachable")
+	// ErrBadSource: a route's preferred source is no adapter's address
+	// (EINVAL, "Invalid prefsrc address" or "Invalid source address").
+	ErrBadSource = errors.New("badsrc")
+	// ErrNetDown: a route's adapter is administratively down (ENETDOWN).
+	ErrNetDown = errors.New("netdown")
 )
 
 // Result is the outcome of an operation, for comparing stacks.
@@ -27,11 +36,18 @@ const (
 	Exists
 	NotFound
 	Invalid
+	GatewayUnreachable
+	BadSource
+	NetDown
 )
 
-var resultNames = [...]string{"ok", "exists", "notfound", "invalid"}
+var resultNames = [...]string{"ok", "exists", "notfound", "invalid", "unreachable", "badsrc", "netdown"}
 
-// String returns "ok", "exists", "notfound" or "invalid".
+// results holds each Result's sentinel, indexed by Result.
+var results = [...]error{nil, ErrExists, ErrNotFound, ErrInvalid, ErrUnreachable, ErrBadSource, ErrNetDown}
+
+// String returns "ok", "exists", "notfound", "invalid", "unreachable",
+// "badsrc" or "netdown".
 func (r Result) String() string {
 	if int(r) < len(resultNames) {
 		return resultNames[r]
@@ -46,18 +62,13 @@ func ParseResult(s string) (Result, error) {
 			return Result(i), nil
 		}
 	}
-	return 0, fmt.Errorf("unknown result %q (want ok, exists, notfound or invalid)", s)
+	return 0, fmt.Errorf("unknown result %q (want %s)", s, strings.Join(resultNames[:], ", "))
 }
 
 // Err returns the sentinel error for r, nil for OK.
 func (r Result) Err() error {
-	switch r {
-	case Exists:
-		return ErrExists
-	case NotFound:
-		return ErrNotFound
-	case Invalid:
-		return ErrInvalid
+	if int(r) < len(results) {
+		return results[r]
 	}
 	return nil
 }
@@ -67,15 +78,13 @@ func (r Result) Err() error {
 // failed for a reason outside the stack's semantics (I/O, a dead process),
 // which is never a divergence.
 func ResultOf(err error) (r Result, ok bool) {
-	switch {
-	case err == nil:
+	if err == nil {
 		return OK, true
-	case errors.Is(err, ErrExists):
-		return Exists, true
-	case errors.Is(err, ErrNotFound):
-		return NotFound, true
-	case errors.Is(err, ErrInvalid):
-		return Invalid, true
+	}
+	for i, e := range results[1:] {
+		if errors.Is(err, e) {
+			return Result(i + 1), true
+		}
 	}
 	return 0, false
 }
@@ -84,7 +93,7 @@ func ResultOf(err error) (r Result, ok bool) {
 // message for people.
 type OpError struct {
 	Op     Op
-	Result Result // Exists, NotFound or Invalid
+	Result Result // any but OK
 	Msg    string
 }
 

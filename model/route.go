@@ -12,8 +12,8 @@ import (
 type RouteKind uint8
 
 const (
-	// Connected is the prefix route to the address's subnet (main table,
-	// scope link, RTN_UNICAST).
+	// Connected is a unicast route in the main table (RTN_UNICAST): the
+	// prefix route to an address's subnet, or a user's route (Route.Proto).
 	Connected RouteKind = iota + 1
 	// Local is the route to the address itself (local table, RTN_LOCAL).
 	Local
@@ -47,36 +47,73 @@ func ParseRouteKind(s string) (RouteKind, error) {
 	return 0, fmt.Errorf("unknown route kind %q (want connected, local or broadcast)", s)
 }
 
+// Proto says who made a route (the kernel's rtm_protocol).
+type Proto uint8
+
+const (
+	// ProtoKernel: the kernel, for an address (RTPROT_KERNEL).
+	ProtoKernel Proto = iota
+	// ProtoBoot: a user, by a route add op (RTPROT_BOOT, what
+	// `ip route add` sets).
+	ProtoBoot
+)
+
+// String returns "kernel" or "boot".
+func (p Proto) String() string {
+	switch p {
+	case ProtoKernel:
+		return "kernel"
+	case ProtoBoot:
+		return "boot"
+	}
+	return "Proto(" + strconv.Itoa(int(p)) + ")"
+}
+
 // Route is one route in a stack's tables.
 //
-// Dst is masked (10.0.0.0/24, local 10.0.0.1/32). Src is the preferred
-// source address, the zero Addr when the route has none (IPv6). Metric is
-// the route priority. Linkdown is the kernel's RTNH_F_LINKDOWN: the route's
-// adapter is up without carrier.
+// Dst is masked (10.0.0.0/24, local 10.0.0.1/32). Via is the gateway, the
+// zero Addr for a route on link. Proto says whether the kernel made it for
+// an address or a user added it. Src is the preferred source address, the
+// zero Addr when the route has none (IPv6, a user's route without src).
+// Metric is the route priority. Linkdown is the kernel's RTNH_F_LINKDOWN:
+// the route's adapter is up without carrier.
 type Route struct {
 	Kind     RouteKind
 	Dst      netip.Prefix
+	Via      netip.Addr
 	Dev      string
+	Proto    Proto
 	Src      netip.Addr
 	Metric   uint32
 	Linkdown bool
 }
 
-// String returns the route in `ip route` style:
+// String returns the route in `ip route` style, the destination written
+// as a route op writes it ("default" when it can):
 //
 //	10.0.0.0/24 dev a0 src 10.0.0.1
 //	local 10.0.0.1/32 dev a0 src 10.0.0.1
 //	broadcast 10.0.0.255/32 dev a0 src 10.0.0.1 metric 5
 //	10.0.0.0/24 dev a0 src 10.0.0.1 linkdown
+//	default via 10.0.0.9 dev a0 proto boot
+//	2001:db8:9::/64 dev a1 proto boot metric 1024
 func (r Route) String() string {
 	var b strings.Builder
 	if r.Kind != Connected {
 		b.WriteString(r.Kind.String())
 		b.WriteByte(' ')
 	}
-	b.WriteString(r.Dst.String())
+	b.WriteString(dstString(r.Dst, r.Via, r.Src))
+	if r.Via.IsValid() {
+		b.WriteString(" via ")
+		b.WriteString(r.Via.String())
+	}
 	b.WriteString(" dev ")
 	b.WriteString(r.Dev)
+	if r.Proto != ProtoKernel {
+		b.WriteString(" proto ")
+		b.WriteString(r.Proto.String())
+	}
 	if r.Src.IsValid() {
 		b.WriteString(" src ")
 		b.WriteString(r.Src.String())
@@ -92,61 +129,99 @@ func (r Route) String() string {
 }
 
 // ParseRoute parses one route line in the form that Route.String prints.
-// The "src" and "metric" attributes and the "linkdown" flag are optional
-// and may come in any order.
+// The "proto", "src" and "metric" attributes and the "linkdown" flag are
+// optional and may come in any order.
 func ParseRoute(s string) (Route, error) {
 	f := strings.Fields(s)
+	bad := func(format string, args ...any) (Route, error) {
+		return Route{}, &SyntaxError{Input: s, Msg: fmt.Sprintf(format, args...)}
+	}
 	var r Route
 	r.Kind = Connected
 	if len(f) > 0 && (f[0] == "local" || f[0] == "broadcast") {
 		r.Kind, _ = ParseRouteKind(f[0])
 		f = f[1:]
 	}
+	const usage = "want [local|broadcast] DST [via GATEWAY] dev ADAPTER [proto kernel|boot] [src ADDRESS] [metric N] [linkdown]"
+	if len(f) >= 3 && f[1] == "via" {
+		a, err := parseAddr(f[2])
+		if err != nil {
+			return bad("bad gateway: %s", err)
+		}
+		r.Via = a
+		f = append(f[:1:1], f[3:]...)
+	}
 	if len(f) < 3 || f[1] != "dev" {
-		return Route{}, &SyntaxError{Input: s, Msg: "want [local|broadcast] PREFIX dev ADAPTER [src ADDRESS] [metric N] [linkdown]"}
+		return bad(usage)
 	}
-	dst, err := parsePrefix(f[0])
-	if err != nil {
-		return Route{}, &SyntaxError{Input: s, Msg: err.Error()}
+	dflt := f[0] == "default"
+	if !dflt {
+		dst, err := parsePrefix(f[0])
+		if err != nil {
+			return bad("%s", err)
+		}
+		if dst != dst.Masked() {
+			return bad("destination %s has host bits set (want %s)", dst, dst.Masked())
+		}
+		r.Dst = dst
 	}
-	if dst != dst.Masked() {
-		return Route{}, &SyntaxError{Input: s, Msg: fmt.Sprintf("destination %s has host bits set (want %s)", dst, dst.Masked())}
-	}
-	r.Dst = dst
 	if err := checkAdapterName(f[2]); err != nil {
-		return Route{}, &SyntaxError{Input: s, Msg: err.Error()}
+		return bad("%s", err)
 	}
 	r.Dev = f[2]
-	var seenSrc, seenMetric bool
+	seen := map[string]bool{}
 	for rest := f[3:]; len(rest) > 0; rest = rest[2:] {
-		if rest[0] == "linkdown" && !r.Linkdown {
+		key := rest[0]
+		if seen[key] {
+			return bad("unexpected %q (repeated)", key)
+		}
+		seen[key] = true
+		if key == "linkdown" {
 			r.Linkdown = true
 			rest = rest[1:]
 			if len(rest) == 0 {
 				break
 			}
-		}
-		if rest[0] == "linkdown" {
-			return Route{}, &SyntaxError{Input: s, Msg: `unexpected "linkdown" (repeated)`}
+			key = rest[0]
+			if seen[key] {
+				return bad("unexpected %q (repeated)", key)
+			}
+			seen[key] = true
 		}
 		if len(rest) < 2 {
-			return Route{}, &SyntaxError{Input: s, Msg: fmt.Sprintf("%q needs a value", rest[0])}
+			return bad("%q needs a value", key)
 		}
-		switch key, val := rest[0], rest[1]; {
-		case key == "src" && !seenSrc:
-			a, err := netip.ParseAddr(val)
-			if err != nil || a.Zone() != "" || a.Is4In6() {
-				return Route{}, &SyntaxError{Input: s, Msg: fmt.Sprintf("bad src %q", val)}
+		switch val := rest[1]; key {
+		case "src":
+			a, err := parseAddr(val)
+			if err != nil {
+				return bad("bad src %q", val)
 			}
-			r.Src, seenSrc = a, true
-		case key == "metric" && !seenMetric:
+			r.Src = a
+		case "metric":
 			m, err := strconv.ParseUint(val, 10, 32)
 			if err != nil {
-				return Route{}, &SyntaxError{Input: s, Msg: fmt.Sprintf("bad metric %q: want a number from 0 to 4294967295", val)}
+				return bad("bad metric %q: want a number from 0 to 4294967295", val)
 			}
-			r.Metric, seenMetric = uint32(m), true
+			r.Metric = uint32(m)
+		case "proto":
+			switch val {
+			case "kernel":
+			case "boot":
+				r.Proto = ProtoBoot
+			default:
+				return bad("bad proto %q: want kernel or boot", val)
+			}
 		default:
-			return Route{}, &SyntaxError{Input: s, Msg: fmt.Sprintf("unexpected %q", key)}
+			return bad("unexpected %q", key)
+		}
+	}
+	if dflt {
+		r.Dst = defaultDst(r.Via, r.Src)
+	}
+	for _, a := range []netip.Addr{r.Via, r.Src} {
+		if a.IsValid() && a.Is4() != r.Dst.Addr().Is4() {
+			return bad("%s is not of the destination's family", a)
 		}
 	}
 	return r, nil
@@ -162,7 +237,7 @@ func MustParseRoute(s string) Route {
 }
 
 // Compare gives routes a total order: by family, then kind, then
-// destination, adapter, source, metric and linkdown.
+// destination, adapter, gateway, proto, source, metric and linkdown.
 func (r Route) Compare(o Route) int {
 	if a, b := r.Dst.Addr().Is4(), o.Dst.Addr().Is4(); a != b {
 		if a {
@@ -178,6 +253,12 @@ func (r Route) Compare(o Route) int {
 	}
 	if c := strings.Compare(r.Dev, o.Dev); c != 0 {
 		return c
+	}
+	if c := r.Via.Compare(o.Via); c != 0 {
+		return c
+	}
+	if r.Proto != o.Proto {
+		return int(r.Proto) - int(o.Proto)
 	}
 	if c := r.Src.Compare(o.Src); c != 0 {
 		return c

@@ -410,7 +410,7 @@ func (g *gen) oneOf(t *rapid.T, sps []*model.OpSpec) *model.OpSpec {
 func (g *gen) invalid(t *rapid.T) model.Op {
 	op := g.fresh(t, g.kinds[0])
 	op = op.As(g.oneOf(t, g.kinds).Kind)
-	if op.Kind.Spec().Has(model.AdapterOperand) {
+	if op.Kind.Spec().TakesAdapter() {
 		op.Adapter = fmt.Sprintf("x%d", len(g.adapters))
 	}
 	return op
