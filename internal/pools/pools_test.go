@@ -46,3 +46,23 @@ func TestPoolsPinned(t *testing.T) {
 		}
 	}
 }
+
+func TestRoutePoolsPinned(t *testing.T) {
+	var got []string
+	for _, ps := range [][]netip.Prefix{V4RouteDsts, V6RouteDsts} {
+		for _, p := range ps {
+			got = append(got, p.String())
+			if p != p.Masked() {
+				t.Errorf("route destination %s has host bits", p)
+			}
+		}
+	}
+	want := []string{"0.0.0.0/0", "198.51.100.0/24", "10.0.0.0/24", "10.1.0.0/24", "10.0.0.0/16", "203.0.113.7/32",
+		"::/0", "2001:db8:99::/64", "2001:db8:0:1::/64", "2001:db8:1:1::/64", "2001:db8::/48", "2001:db8:98::7/128"}
+	if !slices.Equal(got, want) {
+		t.Errorf("route destinations = %v; want %v", got, want)
+	}
+	if len(V4GatewayNets) != 4 || len(V6GatewayNets) != 4 || !slices.Equal(GatewayHosts, []byte{9, 254, 1}) {
+		t.Errorf("gateway pools changed: %v %v %v", V4GatewayNets, V6GatewayNets, GatewayHosts)
+	}
+}
