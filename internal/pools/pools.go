@@ -33,17 +33,18 @@ var (
 var (
 	// V4RouteDsts are the IPv4 route destinations: the default route,
 	// a documentation network, two of V4Nets' /24s (the same key as an
-	// address's subnet route), a /16 around them and a host route.
+	// address's subnet route), a /16 around them and a host route to V4Nets' first address (the
+	// host's own when an adapter holds it).
 	V4RouteDsts = []netip.Prefix{
 		netip.MustParsePrefix("0.0.0.0/0"), netip.MustParsePrefix("198.51.100.0/24"),
 		netip.MustParsePrefix("10.0.0.0/24"), netip.MustParsePrefix("10.1.0.0/24"),
-		netip.MustParsePrefix("10.0.0.0/16"), netip.MustParsePrefix("203.0.113.7/32"),
+		netip.MustParsePrefix("10.0.0.0/16"), netip.MustParsePrefix("10.0.0.1/32"),
 	}
 	// V6RouteDsts are the IPv6 route destinations, alike.
 	V6RouteDsts = []netip.Prefix{
 		netip.MustParsePrefix("::/0"), netip.MustParsePrefix("2001:db8:99::/64"),
 		netip.MustParsePrefix("2001:db8:0:1::/64"), netip.MustParsePrefix("2001:db8:1:1::/64"),
-		netip.MustParsePrefix("2001:db8::/48"), netip.MustParsePrefix("2001:db8:98::7/128"),
+		netip.MustParsePrefix("2001:db8::/48"), netip.MustParsePrefix("2001:db8:0:1::1/128"),
 	}
 	// V4GatewayNets are the networks a gateway is drawn in: V4Nets'
 	// first three (on link while an address of them is on the adapter)
