@@ -228,6 +228,18 @@ func modelDelsSrcRoutes(t *testing.T) bool {
 	return true
 }
 
+// delsSrcRoute reports whether op is a route del of a user route that
+// has a src: what a model without the fix of modelDelsSrcRoutes refuses.
+func delsSrcRoute(st *model.State, op model.Op) bool {
+	return op.Kind == model.RouteDel && slices.ContainsFunc(st.UserRoutes(), func(r model.Route) bool {
+		o := op
+		if o.Metric == 0 && !o.Prefix.Addr().Is4() {
+			o.Metric = model.IPv6RouteMetric
+		}
+		return r.Src.IsValid() && model.DelOf(r) == o
+	})
+}
+
 // step applies op to run and fails on a divergence or an error.
 func step(t *testing.T, run *check.Run, op model.Op) {
 	t.Helper()
@@ -333,13 +345,7 @@ func (g *routeGen) op(st *model.State) model.Op {
 		}
 		op := g.route(st, v4)
 		del := model.Op{Kind: model.RouteDel, Adapter: op.Adapter, Prefix: op.Prefix, Via: op.Via, Metric: op.Metric}
-		m := del.Metric
-		if m == 0 && !v4 {
-			m = model.IPv6RouteMetric
-		}
-		if !g.srcDel && slices.ContainsFunc(st.UserRoutes(), func(r model.Route) bool {
-			return r.Src.IsValid() && r.Dst == del.Prefix && r.Via == del.Via && r.Dev == del.Adapter && r.Metric == m
-		}) {
+		if !g.srcDel && delsSrcRoute(st, del) {
 			return op
 		}
 		return del
