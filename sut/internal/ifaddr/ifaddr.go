@@ -1,7 +1,10 @@
 // Package ifaddr keeps the addresses of a simulated stack's adapters the
 // way the kernel keeps its in_ifaddr and inet6_ifaddr lists: per adapter,
 // oldest first, with the kernel's rules for duplicates and missing
-// addresses. It keeps no routes; the stacks that use it do.
+// addresses, and which IPv4 address became primary when (for source
+// selection). It keeps no kernel routes; the stacks that use it do. It
+// keeps the user routes (UserRoutes), which both stacks handle alike,
+// and answers lookups (Lookup) from a stack's own table.
 package ifaddr
 
 import (
