@@ -12,11 +12,13 @@ import (
 	"github.com/routefuzz/routefuzz/sut/fixed"
 )
 
-// counting counts the ops of each kind and the attributes a stack is given.
+// counting counts the ops of each kind and the attributes a stack is
+// given, and the results of the route ops.
 type counting struct {
 	sut.Stack
-	n     map[model.OpKind]int
-	attrs map[string]int
+	n      map[model.OpKind]int
+	attrs  map[string]int
+	routes map[string]int // "route add ok", "route del notfound", ...
 }
 
 func (c *counting) Apply(op model.Op) error {
@@ -26,7 +28,12 @@ func (c *counting) Apply(op model.Op) error {
 			c.attrs[a.Name]++
 		}
 	}
-	return c.Stack.Apply(op)
+	err := c.Stack.Apply(op)
+	if op.Kind.Spec().Routes() {
+		r, _ := model.ResultOf(err)
+		c.routes[op.Kind.String()+" "+r.String()]++
+	}
+	return err
 }
 
 // checksPerSetting is how many sequences each setting runs: about 50,000
@@ -64,7 +71,7 @@ func TestAgreesWithModelEverySetting(t *testing.T) {
 	for _, promote := range []bool{false, true} {
 		for _, keep := range []bool{false, true} {
 			t.Run(fmt.Sprintf("promote=%v/keep_addr_on_down=%v", promote, keep), func(t *testing.T) {
-				s := &counting{Stack: fixed.New(), n: map[model.OpKind]int{}, attrs: map[string]int{}}
+				s := &counting{Stack: fixed.New(), n: map[model.OpKind]int{}, attrs: map[string]int{}, routes: map[string]int{}}
 				res, err := props.Hunt(s, props.Config{Name: "fixed", Promote: promote, KeepAddrOnDown: keep, Attrs: true, Exclude: exclude}, props.Budget{Seed: 4242, Checks: checks})
 				if err != nil {
 					t.Fatal(err)
@@ -85,7 +92,14 @@ func TestAgreesWithModelEverySetting(t *testing.T) {
 						t.Errorf("%s set %d times in %d steps: too rare", a.Name, s.attrs[a.Name], res.Steps)
 					}
 				}
-				t.Logf("%d checks, %d steps agree in %v; ops: %v; attributes: %v", res.Checks, res.Steps, res.Elapsed, s.n, s.attrs)
+				// Route ops that take effect, at least one step in 500,
+				// so that user routes are there to agree on.
+				for _, k := range []string{"route add ok", "route del ok"} {
+					if s.routes[k] < res.Steps/500 {
+						t.Errorf("%s %d times in %d steps: too rare", k, s.routes[k], res.Steps)
+					}
+				}
+				t.Logf("%d checks, %d steps agree in %v; ops: %v; attributes: %v; route results: %v", res.Checks, res.Steps, res.Elapsed, s.n, s.attrs, s.routes)
 			})
 		}
 	}
