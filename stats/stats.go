@@ -26,7 +26,7 @@ type counts struct {
 	excluded  []int       // [kind]: drawn but skipped by an exclusion
 	held      []int       // [kind]: lifecycle ops on an adapter holding addresses
 	invalid   []int       // [kind]: ops the model answered invalid
-	result    [4]int      // by model.Result
+	result    []int       // [model.Result]
 	len4      [33]int     // IPv4 ops by prefix length
 	len6      [129]int    // IPv6 ops by prefix length
 	addExists int         // adds the model answered exists
@@ -39,7 +39,7 @@ type counts struct {
 	seqLens   map[int]int // sequence length → sequences (totals only)
 	seqShared int         // sequences in which a subnet was on 2+ adapters (totals only)
 	seqs      int         // sequences (totals only)
-	lifecycle []bool      // [kind]: the kind takes no address (no model.PrefixOperand)
+	lifecycle []bool      // [kind]: the kind takes no address nor route (no model.PrefixOperand, not model.OpSpec.Routes)
 	names     []string    // [kind]: its verb
 }
 
@@ -50,14 +50,25 @@ func newCounts() counts {
 		excluded:  make([]int, n),
 		held:      make([]int, n),
 		invalid:   make([]int, n),
+		result:    make([]int, results()),
 		lifecycle: make([]bool, n),
 		names:     make([]string, n),
 	}
 	for _, sp := range model.Alphabet {
-		c.lifecycle[sp.Kind] = !sp.Has(model.PrefixOperand)
+		c.lifecycle[sp.Kind] = !sp.Has(model.PrefixOperand) && !sp.Routes()
 		c.names[sp.Kind] = sp.Name
 	}
 	return c
+}
+
+// results returns how many results there are: model.Result values from
+// OK up to the last that has a sentinel error.
+func results() int {
+	n := 1
+	for model.Result(n).Err() != nil {
+		n++
+	}
+	return n
 }
 
 // reset zeroes the per-sequence numbers, keeping the buffers.
@@ -66,7 +77,7 @@ func (c *counts) reset() {
 	clear(c.excluded)
 	clear(c.held)
 	clear(c.invalid)
-	c.result = [4]int{}
+	clear(c.result)
 	c.len4 = [33]int{}
 	c.len6 = [129]int{}
 	c.ops, c.addExists, c.primaries, c.promoted, c.dropped, c.shared, c.maxShare, c.maxAddrs = 0, 0, 0, 0, 0, 0, 0, 0

@@ -68,7 +68,7 @@ func TestCounts(t *testing.T) {
 	require.Equal(t, 1, s.Kinds[model.Del-1].Excluded)
 	require.Contains(t, s.PrefixLengths, PrefixLength{"ipv4", 24, 9})
 	require.Contains(t, s.PrefixLengths, PrefixLength{"ipv6", 64, 1})
-	require.Equal(t, []Result{{"ok", 13}, {"exists", 1}, {"notfound", 0}, {"invalid", 1}}, s.Results)
+	require.Equal(t, []Result{{"ok", 13}, {"exists", 1}, {"notfound", 0}, {"invalid", 1}, {"unreachable", 0}, {"badsrc", 0}, {"netdown", 0}}, s.Results)
 	text := s.String()
 	require.Contains(t, text, "generated: 15 ops in 3 sequences (length min 0, median 5, max 10); 1 more drawn and excluded\n")
 	require.Contains(t, text, "subnet on 2+ adapters at once in 33% of sequences (max 3 adapters)")
