@@ -211,7 +211,11 @@ func (g *gen) actions(m *machine, run *check.Run) map[string]func(*rapid.T) {
 // model.OpSpec.Present kind one on something present (none when nothing is).
 func (g *gen) draw(t *rapid.T, m *machine, sp *model.OpSpec, run *check.Run) {
 	if !sp.Present {
-		m.step(t, g.fresh(t, sp))
+		op := g.fresh(t, sp)
+		if op.Via.IsValid() || op.Src.IsValid() {
+			op = g.anchor(t, op, run.Model())
+		}
+		m.step(t, op)
 		return
 	}
 	if op, ok := g.present(t, sp, run.Model()); ok {
@@ -450,6 +454,59 @@ func (g *gen) attributes(t *rapid.T, sp *model.OpSpec, op model.Op) model.Op {
 		}
 	}
 	return op
+}
+
+// anchor moves, two times in three, a fresh route op's gateway and src onto
+// the addresses present, so that they collide: the src becomes the first
+// address present at or after it in its family (wrapping), one some
+// adapter holds; the gateway, the address at its host byte in the
+// subnet of the first address present at or after it, the route's
+// adapter that address's, so that the gateway is on link until that
+// address goes. Chosen by value, like present's choice. Without an
+// address of the family, the op is left as drawn.
+func (g *gen) anchor(t *rapid.T, op model.Op, st *model.State) model.Op {
+	if g.third.Draw(t, "anchor") == 2 {
+		return op
+	}
+	as := st.Addrs()
+	if op.Src.IsValid() {
+		if a, ok := near(as, op.Src); ok {
+			op.Src = a.Prefix.Addr()
+		}
+	}
+	if g := op.Via; g.IsValid() {
+		if a, ok := near(as, g); ok {
+			b, n := a.Prefix.Masked().Addr().AsSlice(), g.AsSlice()
+			b[len(b)-1] = n[len(n)-1]
+			if gw, _ := netip.AddrFromSlice(b); a.Prefix.Contains(gw) && gw.IsGlobalUnicast() {
+				op.Via, op.Adapter = gw, a.Adapter
+			}
+		}
+	}
+	return op
+}
+
+// near returns the address of as whose address comes first at or after
+// x in x's family, wrapping to the family's first; false when as holds
+// none of that family.
+func near(as []model.Addr, x netip.Addr) (model.Addr, bool) {
+	var best, first model.Addr
+	for _, a := range as {
+		v := a.Prefix.Addr()
+		if v.Is4() != x.Is4() {
+			continue
+		}
+		if !first.Prefix.IsValid() || v.Less(first.Prefix.Addr()) {
+			first = a
+		}
+		if v.Compare(x) >= 0 && (!best.Prefix.IsValid() || v.Less(best.Prefix.Addr())) {
+			best = a
+		}
+	}
+	if best.Prefix.IsValid() {
+		return best, true
+	}
+	return first, first.Prefix.IsValid()
 }
 
 // present draws an op of kind sp on something present, chosen by value:
