@@ -420,13 +420,36 @@ func (s *Stack) makeAdapters(names []string) error {
 }
 
 // replug creates again, as makeAdapters made them, the adapters that an
-// op unplugged.
+// op unplugged. The kernel lists devices (dev_base) in the order they
+// were made, and that order decides an IPv4 route's source when its
+// adapter has no address (inet_select_addr falls back to the first
+// device with one) and ties of IPv6 source selection; so from the first
+// adapter that is gone or out of order (unplugged and plugged in again by
+// the ops: ifindexes grow with creation) on, every adapter is made again,
+// in names' order.
 func (s *Stack) replug(names []string) error {
-	for _, n := range names {
-		if _, ok := s.gone[n]; ok {
-			if err := s.plug(model.Op{Kind: model.Plug, Adapter: n}); err != nil {
+	var last uint32
+	first := slices.IndexFunc(names, func(n string) bool {
+		idx, ok := s.index[n]
+		if !ok || idx < last {
+			return true
+		}
+		last = idx
+		return false
+	})
+	if first < 0 {
+		return nil
+	}
+	for _, n := range names[first:] {
+		if idx, ok := s.index[n]; ok {
+			if err := s.unplug(model.Op{Kind: model.Unplug, Adapter: n}, idx); err != nil {
 				return fmt.Errorf("linux: reset: %w", err)
 			}
+		}
+	}
+	for _, n := range names[first:] {
+		if err := s.plug(model.Op{Kind: model.Plug, Adapter: n}); err != nil {
+			return fmt.Errorf("linux: reset: %w", err)
 		}
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -230,6 +231,25 @@ func (p *pair) sameLookups() {
 	for i := range want {
 		if !want[i].Accepts(got[i].Hop) {
 			p.t.Errorf("lookup %s: kernel %s, model %s", want[i].Dst, got[i], want[i])
+		}
+	}
+}
+
+// Reset restores the order the kernel lists the adapters in (creation
+// order, which picks the source of a route whose adapter has no IPv4
+// address) after ops unplugged and plugged one in again: the model starts
+// over in the configured order.
+func TestResetRestoresAdapterOrder(t *testing.T) {
+	s := open(t)
+	for _, ops := range [][]string{{"unplug a0", "plug a0"}, {"unplug a1"}, {"unplug a0", "unplug a2", "plug a2"}} {
+		p := resetPair(t, s, abc)
+		p.do(ops...)
+		p = resetPair(t, s, abc)
+		p.do("add a2 10.2.0.1/24", "add a1 10.1.0.1/24", "add a0 10.0.0.1/24", "route add 192.0.2.0/24 dev a1",
+			"del a1 10.1.0.1/24", "route add 198.51.100.0/24 dev a1")
+		p.sameLookups()
+		if got, err := s.Lookup(netip.MustParseAddr("198.51.100.1")); err != nil || got.Hop.Src != netip.MustParseAddr("10.0.0.1") {
+			t.Errorf("after %q and a reset: lookup %v, %v; want src 10.0.0.1 (a0's, the first adapter's)", ops, got, err)
 		}
 	}
 }
