@@ -253,3 +253,50 @@ func TestResetRestoresAdapterOrder(t *testing.T) {
 		}
 	}
 }
+
+// The near misses of the recorded route divergences: orders that look
+// like them but on which the kernel keeps to the model. No known
+// exclusion may match any of their ops (an exclusion that did would be
+// broader than its bug), and the kernel agrees after every op.
+func TestRouteNearMissesAgree(t *testing.T) {
+	s := open(t)
+	known, err := props.Exclusions([]string{"known"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		keep bool
+		ops  []string
+	}{
+		// linux-ipv6-prefix-route-user: an IPv6 user's route of a higher
+		// metric than the address's route (the fib6 leaf is sorted by
+		// metric: addrconf_get_prefix_route finds the address's first),
+		// one through a gateway (no_gw skips it), and an IPv4 user's
+		// route of the connected route's key (fib_magic deletes with
+		// RTPROT_KERNEL).
+		{"prefix routes", false, []string{"add a0 2001:db8:2::1/64 metric 2000", "route add 2001:db8:2::/64 dev a0 metric 3000",
+			"route add 2001:db8:2::/64 via 2001:db8:2::9 dev a0", "change a0 2001:db8:2::1/64 metric 2500",
+			"route add 10.1.0.0/24 dev a0", "add a0 10.1.0.1/24", "add a0 10.2.0.1/24", "del a0 2001:db8:2::1/64", "del a0 10.1.0.1/24",
+			"add a1 2001:db8:3::1/64 noprefixroute", "route add 2001:db8:3::/64 dev a1", "del a1 2001:db8:3::1/64"}},
+		// linux-ipv6-prefsrc-stale: keep_addr_on_down keeps the address
+		// over down, so the src stays; del then clears it.
+		{"src kept over down", true, []string{"add a0 2001:db8:1::1/64", "add a1 2001:db8:2::1/64",
+			"route add 2001:db8:97::/64 dev a1 src 2001:db8:1::1", "route add 2001:db8:98::/64 dev a0", "down a0", "up a0",
+			"del a0 2001:db8:1::1/64"}},
+		// ... and another adapter still holds the address.
+		{"src held elsewhere", false, []string{"add a0 2001:db8:1::1/64", "add a2 2001:db8:1::1/64", "add a1 2001:db8:2::1/64",
+			"route add 2001:db8:97::/64 dev a1 src 2001:db8:1::1", "down a0", "up a0", "add a0 2001:db8:1::1/64", "unplug a0"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := resetPair(t, s, model.Config{Adapters: abc.Adapters, KeepAddrOnDown: c.keep})
+			for _, line := range c.ops {
+				if known(p.m, model.MustParseOp(line)) {
+					t.Fatalf("%s: a known exclusion matches a near miss", line)
+				}
+				p.do(line)
+			}
+			p.sameLookups()
+		})
+	}
+}
