@@ -279,6 +279,13 @@ func TestRouteNearMissesAgree(t *testing.T) {
 			"route add 2001:db8:2::/64 via 2001:db8:2::9 dev a0", "change a0 2001:db8:2::1/64 metric 2500",
 			"route add 10.1.0.0/24 dev a0", "add a0 10.1.0.1/24", "add a0 10.2.0.1/24", "del a0 2001:db8:2::1/64", "del a0 10.1.0.1/24",
 			"add a1 2001:db8:3::1/64 noprefixroute", "route add 2001:db8:3::/64 dev a1", "del a1 2001:db8:3::1/64"}},
+		// D-R3 (docs/routes-semantics.md §6), not a divergence: an
+		// address's kernel route that joins an older user's route of the
+		// same (destination, metric) is in both tables, and the model
+		// accepts either route's answer to a lookup.
+		{"key collisions", false, []string{"add a0 10.9.0.1/24", "add a1 10.2.0.1/24", "route add 10.1.0.0/24 dev a1",
+			"add a0 10.1.0.1/24", "route add 10.7.0.0/24 dev a0", "add a0 10.7.0.1/24",
+			"route add 2001:db8:1::/64 dev a1 metric 256", "add a0 2001:db8:1::1/64"}},
 		// linux-ipv6-prefsrc-stale: keep_addr_on_down keeps the address
 		// over down, so the src stays; del then clears it.
 		{"src kept over down", true, []string{"add a0 2001:db8:1::1/64", "add a1 2001:db8:2::1/64",
