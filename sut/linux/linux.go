@@ -41,6 +41,24 @@
 // flags wholesale, so IFA_F_NODAD is sent again. IPv4 ignores
 // IFA_F_NOPREFIXROUTE on a change: a known divergence from the model.
 //
+// # User routes
+//
+// Route add is RTM_NEWROUTE with NLM_F_CREATE|NLM_F_EXCL, as `ip route
+// add` sends it: table main, protocol RTPROT_BOOT, scope link for an IPv4
+// route without gateway and universe otherwise, RTA_OIF, RTA_GATEWAY,
+// RTA_PREFSRC and RTA_PRIORITY (IPv6: 1024 when the op gives none). Route
+// del first dumps the table and answers notfound itself unless the exact
+// user's route is there, since the kernel takes every attribute a delete
+// leaves out as a wildcard; then it sends RTM_DELROUTE with the protocol,
+// gateway and metric. A route op on an unplugged adapter is invalid
+// without asking the kernel. Errors: ENETUNREACH (IPv4) and EHOSTUNREACH
+// (IPv6) are unreachable, an EINVAL whose extended ack refuses the
+// source badsrc, ENETDOWN netdown, ESRCH notfound. The dump reports user
+// routes (RTPROT_BOOT in main) with their gateway. Several route flushes
+// are silent (no RTM_DELROUTE: an IPv4 adapter's last address, down,
+// linkdown changes), so the tables are always dumped, never inferred from
+// notifications; Reset deletes what routes outlive the addresses.
+//
 // # Carrier
 //
 // Carrier off and on take the adapter's veth peer down and up (veth has
@@ -674,7 +692,8 @@ func (s *Stack) atBaseline() error {
 
 // Apply performs op: add, change and del with RTM_NEWADDR and
 // RTM_DELADDR, down, up, unplug and plug with RTM_NEWLINK and
-// RTM_DELLINK on the adapter, carrier with RTM_NEWLINK on its veth peer.
+// RTM_DELLINK on the adapter, carrier with RTM_NEWLINK on its veth peer,
+// route add and route del with RTM_NEWROUTE and RTM_DELROUTE.
 func (s *Stack) Apply(op model.Op) error {
 	if s.c == nil {
 		return errClosed
