@@ -105,9 +105,10 @@ func v6PrefsrcStale(st *model.State, op model.Op) bool {
 // a gateway has a metric no greater than the address's route
 // (addrconf_get_prefix_route finds that route first: the fib6 leaf is
 // sorted by metric, and the protocol is not looked at); and adding an
-// address, or changing one from noprefixroute, whose prefix route would
-// have the key of such a user's route (fib6_add_rt2 refuses the
-// duplicate, and addrconf ignores the refusal).
+// address, or changing one (its metric, or from noprefixroute), so that
+// its prefix route would have the key of such a user's route
+// (fib6_add_rt2 refuses the duplicate, and addrconf ignores the
+// refusal).
 func v6PrefixRouteUser(st *model.State, op model.Op) bool {
 	if op.Kind != model.Add && op.Kind != model.Del && op.Kind != model.Change ||
 		op.Prefix.Addr().Is4() || st.IsDown(op.Adapter) {
@@ -123,19 +124,17 @@ func v6PrefixRouteUser(st *model.State, op model.Op) bool {
 		return !op.NoPrefixRoute && user(v6Metric(op.Metric), false)
 	}
 	e, _, ok := entryOf(st, op)
-	switch {
-	case !ok:
+	if !ok {
 		return false
-	case !e.NoPrefixRoute:
-		return user(v6Metric(e.Metric), true)
-	case op.Kind == model.Change && !op.NoPrefixRoute:
-		m := e.Metric
-		if op.Metric != 0 {
-			m = op.Metric
-		}
-		return user(v6Metric(m), false)
 	}
-	return false
+	if !e.NoPrefixRoute && user(v6Metric(e.Metric), true) {
+		return true
+	}
+	m := e.Metric // the metric after a change (IPv6 keeps it when none is given)
+	if op.Metric != 0 {
+		m = op.Metric
+	}
+	return op.Kind == model.Change && !op.NoPrefixRoute && user(v6Metric(m), false)
 }
 
 // entryOf returns op's address as it is on its adapter, and its siblings:

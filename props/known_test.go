@@ -104,6 +104,8 @@ func TestRouteExclusions(t *testing.T) {
 		{"linux-ipv6-prefix-route-user", false, "route add 2001:db8:2::/64 dev a0;add a0 2001:db8:2::1/64 metric 2000", "change a0 2001:db8:2::1/64 noprefixroute", true},
 		{"linux-ipv6-prefix-route-user", false, "route add 2001:db8:1::/64 dev a0 metric 256", "add a0 2001:db8:1::1/64", true},
 		{"linux-ipv6-prefix-route-user", false, "route add 2001:db8:1::/64 dev a0 metric 256;add a0 2001:db8:1::1/64 noprefixroute", "change a0 2001:db8:1::1/64", true},
+		{"linux-ipv6-prefix-route-user", false, "add a0 2001:db8:0:2::2/48;route add 2001:db8::/48 dev a0", "change a0 2001:db8:0:2::2/48 metric 1024", true},
+		{"linux-ipv6-prefix-route-user", false, "add a0 2001:db8:0:2::2/48;route add 2001:db8::/48 dev a0", "change a0 2001:db8:0:2::2/48 metric 1000", false},
 		{"linux-ipv6-prefix-route-user", false, "route add 2001:db8:1::/64 dev a0 metric 256", "add a0 2001:db8:1::1/64 noprefixroute", false},
 		{"linux-ipv6-prefix-route-user", false, "route add 2001:db8:1::/64 dev a0 metric 256", "add a0 2001:db8:1::1/64 metric 300", false},
 		{"linux-ipv6-prefix-route-user", false, "route add 2001:db8:1::/64 dev a1 metric 256", "add a0 2001:db8:1::1/64", false},

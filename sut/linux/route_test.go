@@ -278,7 +278,8 @@ func TestRouteNearMissesAgree(t *testing.T) {
 		{"prefix routes", false, []string{"add a0 2001:db8:2::1/64 metric 2000", "route add 2001:db8:2::/64 dev a0 metric 3000",
 			"route add 2001:db8:2::/64 via 2001:db8:2::9 dev a0", "change a0 2001:db8:2::1/64 metric 2500",
 			"route add 10.1.0.0/24 dev a0", "add a0 10.1.0.1/24", "add a0 10.2.0.1/24", "del a0 2001:db8:2::1/64", "del a0 10.1.0.1/24",
-			"add a1 2001:db8:3::1/64 noprefixroute", "route add 2001:db8:3::/64 dev a1", "del a1 2001:db8:3::1/64"}},
+			"add a1 2001:db8:3::1/64 noprefixroute", "route add 2001:db8:3::/64 dev a1", "del a1 2001:db8:3::1/64",
+			"add a2 2001:db8:0:2::2/48", "route add 2001:db8::/48 dev a2", "change a2 2001:db8:0:2::2/48 metric 1000"}},
 		// D-R3 (docs/routes-semantics.md §6), not a divergence: an
 		// address's kernel route that joins an older user's route of the
 		// same (destination, metric) is in both tables, and the model
