@@ -1,11 +1,14 @@
 // Package fixed is a correct incremental stack: the behaviour KB287032's
 // fix restored. Like a kernel, it adds and removes routes per event, with a
 // reference count per route and explicit primary tracking; it never
-// recomputes its table from its addresses. Its agreement with the model
-// is therefore evidence, not a tautology.
+// recomputes its table from its addresses. User routes (route add) are
+// kept apart, in the order they were added, and each event changes only
+// those it touches (ifaddr.UserRoutes). Its agreement with the model is
+// therefore evidence, not a tautology.
 package fixed
 
 import (
+	"maps"
 	"net/netip"
 
 	"github.com/routefuzz/routefuzz/model"
@@ -18,9 +21,11 @@ type Stack struct {
 	promote bool
 	keep    bool // keep_addr_on_down
 	addrs   ifaddr.Lists
-	// routes maps each route to how many addresses hold it. A route's
-	// identity includes Linkdown: carrier re-keys an adapter's routes.
+	// routes maps each kernel route to how many addresses hold it. A
+	// route's identity includes Linkdown: carrier re-keys an adapter's
+	// routes.
 	routes map[model.Route]int
+	user   ifaddr.UserRoutes // the routes route add made
 }
 
 // New returns a stack with no adapters.
@@ -37,6 +42,7 @@ func (s *Stack) Reset(cfg model.Config) error {
 	s.keep = cfg.KeepAddrOnDown
 	s.addrs.Reset(cfg.Adapters)
 	s.routes = make(map[model.Route]int)
+	s.user.Reset()
 	return nil
 }
 
@@ -65,7 +71,12 @@ func (s *Stack) Apply(op model.Op) error {
 	case model.Add:
 		s.add(dev, ifaddr.FromOp(op))
 	case model.Del:
-		s.del(dev, op.Prefix)
+		s.user.Deleted(&s.addrs, dev, s.del(dev, op.Prefix))
+	case model.RouteAdd, model.RouteDel:
+		if err := s.user.Check(op, &s.addrs, maps.Keys(s.routes)); err != nil {
+			return err
+		}
+		s.user.Apply(op, s.addrs.Linkdown(dev))
 	}
 	return nil
 }
@@ -89,21 +100,23 @@ func (s *Stack) add(dev string, a ifaddr.Addr) {
 // primary takes its secondaries with it, or, with promotion, hands the
 // group's subnet routes to the oldest secondary, with that secondary's
 // own noprefixroute flag and metric, and re-keys the other secondaries'
-// local routes to the new primary's source.
-func (s *Stack) del(dev string, p netip.Prefix) {
+// local routes to the new primary's source. It returns the addresses
+// that went, p first.
+func (s *Stack) del(dev string, p netip.Prefix) []netip.Addr {
+	gone := []netip.Addr{p.Addr()}
 	if !p.Addr().Is4() {
 		a := s.addrs.Remove(dev, p)
 		if !a.Hidden {
 			s.unref(local6(dev, a))
 		}
 		s.unrefAll(s.prefix6(dev, a))
-		return
+		return gone
 	}
 	prim, _ := s.addrs.Primary(dev, p.Masked())
 	a := s.addrs.Remove(dev, p)
 	if prim.P != a.P {
 		s.unref(local4(dev, a, prim))
-		return
+		return gone
 	}
 	s.delPrimary(dev, a)
 	secs := s.addrs.Group(dev, a.Key())
@@ -113,8 +126,9 @@ func (s *Stack) del(dev string, p netip.Prefix) {
 	if !s.promote {
 		for _, sec := range secs {
 			s.addrs.Remove(dev, sec.P)
+			gone = append(gone, sec.P.Addr())
 		}
-		return
+		return gone
 	}
 	if len(secs) > 0 {
 		s.addPrimary(dev, secs[0])
@@ -122,6 +136,7 @@ func (s *Stack) del(dev string, p netip.Prefix) {
 			s.ref(local4(dev, sec, secs[0]))
 		}
 	}
+	return gone
 }
 
 // change replaces the attributes of the address op names, and adjusts
@@ -165,6 +180,7 @@ func (s *Stack) carrier(dev string, on bool) {
 	for r, n := range moved {
 		s.routes[r] += n
 	}
+	s.user.SetLinkdown(dev, now)
 }
 
 func local4(dev string, a, prim ifaddr.Addr) model.Route {
@@ -207,12 +223,14 @@ func (s *Stack) delPrimary(dev string, a ifaddr.Addr) {
 
 // down takes dev down: the subnet routes of its IPv4 primaries go (their
 // local routes stay); its IPv6 addresses go with their routes, except
-// that keep_addr_on_down keeps the permanent ones, without routes.
+// that keep_addr_on_down keeps the permanent ones, without routes; every
+// user route by dev goes.
 func (s *Stack) down(dev string) {
 	if s.addrs.IsDown(dev) {
 		return
 	}
 	var kept []ifaddr.Addr
+	var gone []netip.Addr
 	for i, a := range s.addrs.Of(dev) {
 		if a.P.Addr().Is4() {
 			if s.primaryAt(dev, i) {
@@ -228,10 +246,13 @@ func (s *Stack) down(dev string) {
 		if a.KeptOverDown(s.keep) {
 			a.Hidden = true
 			kept = append(kept, a)
+		} else {
+			gone = append(gone, a.P.Addr())
 		}
 	}
 	s.addrs.Set(dev, kept)
 	s.addrs.SetDown(dev, true)
+	s.user.DevGone(&s.addrs, dev, gone)
 }
 
 // up brings dev up: the subnet routes of its IPv4 primaries, and the
@@ -260,7 +281,8 @@ func (s *Stack) up(dev string) {
 
 // unplug removes dev: down takes its subnet routes and IPv6 routes, then
 // the local routes that are left go (those of its IPv4 addresses, and of
-// IPv6 addresses added while it was down), and with them every address.
+// IPv6 addresses added while it was down), and with them every address,
+// and the user routes whose source they were.
 func (s *Stack) unplug(dev string) {
 	s.down(dev)
 	as := s.addrs.Of(dev)
@@ -282,7 +304,12 @@ func (s *Stack) unplug(dev string) {
 		}
 		s.unref(local4(dev, a, prim))
 	}
+	gone := make([]netip.Addr, len(as))
+	for i, a := range as {
+		gone[i] = a.P.Addr()
+	}
 	s.addrs.SetUnplugged(dev, true)
+	s.user.DevGone(&s.addrs, dev, gone)
 }
 
 // primaryAt reports whether the i-th address of dev is the oldest of its
@@ -317,12 +344,14 @@ func (s *Stack) unref(r model.Route) {
 	}
 }
 
-// Routes returns the routes that have at least one holder.
+// Routes returns the kernel routes that have at least one holder, and
+// the user routes.
 func (s *Stack) Routes() (model.Table, error) {
-	rs := make([]model.Route, 0, len(s.routes))
+	rs := make([]model.Route, 0, len(s.routes)+len(s.user.All()))
 	for r := range s.routes {
 		rs = append(rs, r)
 	}
+	rs = append(rs, s.user.All()...)
 	return model.NewTable(rs), nil
 }
 
@@ -341,7 +370,7 @@ func (s *Stack) Lookup(dst netip.Addr) (model.LookupResult, error) {
 
 // LookupAll answers the lookups of dsts in order, reading the table once.
 func (s *Stack) LookupAll(dsts []netip.Addr) ([]model.LookupResult, error) {
-	return ifaddr.LookupAll(s.Routes, s.addrs.All(), dsts)
+	return ifaddr.LookupAll(s.Routes, &s.addrs, dsts)
 }
 
 // Close does nothing.

@@ -36,6 +36,12 @@
 // subnet and adapter from its addresses, as an add does, without touching
 // the FIFO or the counts) and the attributes (noprefixroute, metric,
 // lifetimes), which follow the kernel's rules (sut/internal/ifaddr).
+//
+// User routes (route add, route del) are right too: the same code as the
+// fixed stack's (ifaddr.UserRoutes), over legacy's own table. So the bug
+// reaches them: a gateway is on link, or a route's destination and metric
+// taken, by what legacy's table says, stale route included; and lookups
+// go out by the stale route.
 package legacy
 
 import (
@@ -57,6 +63,7 @@ type Stack struct {
 	count   map[group]int             // contributions the stack believes each adapter makes
 	subnet  map[group][]model.Route   // connected and broadcast routes per (subnet, adapter)
 	local   map[model.Addr]model.Route
+	user    ifaddr.UserRoutes // the routes route add made
 }
 
 type group struct {
@@ -82,6 +89,7 @@ func (s *Stack) Reset(cfg model.Config) error {
 	s.count = make(map[group]int)
 	s.subnet = make(map[group][]model.Route)
 	s.local = make(map[model.Addr]model.Route)
+	s.user.Reset()
 	return nil
 }
 
@@ -118,6 +126,14 @@ func (s *Stack) Apply(op model.Op) error {
 		// Right: Routes marks dev's subnet routes linkdown while it is
 		// up without carrier, whatever they are.
 		s.addrs.SetCarrier(dev, op.On)
+		s.user.SetLinkdown(dev, s.addrs.Linkdown(dev))
+		return nil
+	case model.RouteAdd, model.RouteDel:
+		// Right, over the stack's own table.
+		if err := s.user.Check(op, &s.addrs, slices.Values(s.kernel())); err != nil {
+			return err
+		}
+		s.user.Apply(op, s.addrs.Linkdown(dev))
 		return nil
 	}
 	g := group{key, dev}
@@ -137,6 +153,7 @@ func (s *Stack) Apply(op model.Op) error {
 	}
 	wasPrimary := op.Prefix.Addr().Is4() && s.isPrimary(dev, op.Prefix)
 	s.remove(dev, op.Prefix)
+	gone := []netip.Addr{op.Prefix.Addr()}
 	// The bug: the contribution taken back is the oldest in the subnet,
 	// whichever adapter it came from.
 	head := s.fifo[key][0]
@@ -149,20 +166,24 @@ func (s *Stack) Apply(op model.Op) error {
 			i := slices.Index(s.fifo[key], dev)
 			s.fifo[key] = slices.Delete(s.fifo[key], i, i+1)
 			s.uncount(g)
+			gone = append(gone, sec.P.Addr())
 		}
 	}
 	s.refresh(g)
+	s.user.Deleted(&s.addrs, dev, gone)
 	return nil
 }
 
 // down takes dev down. Its IPv6 addresses are flushed by the correct
 // path (each drops its own entry), or, under keep_addr_on_down, the
-// permanent ones are kept without local routes.
+// permanent ones are kept without local routes. Every user route by dev
+// goes.
 func (s *Stack) down(dev string) {
 	if s.addrs.IsDown(dev) {
 		return
 	}
 	s.addrs.SetDown(dev, true)
+	var gone []netip.Addr
 	for _, a := range slices.Clone(s.addrs.Of(dev)) {
 		if a.P.Addr().Is4() {
 			continue
@@ -173,6 +194,7 @@ func (s *Stack) down(dev string) {
 		}
 		key := a.Key()
 		s.remove(dev, a.P)
+		gone = append(gone, a.P.Addr())
 		// The bug may already have taken dev's entry (and count) back.
 		if i := slices.Index(s.fifo[key], dev); i >= 0 {
 			s.fifo[key] = slices.Delete(s.fifo[key], i, i+1)
@@ -180,6 +202,7 @@ func (s *Stack) down(dev string) {
 		}
 		s.refresh(group{key, dev})
 	}
+	s.user.DevGone(&s.addrs, dev, gone)
 }
 
 // unplug removes dev. Down flushes (or keeps) its IPv6 addresses; then
@@ -188,9 +211,11 @@ func (s *Stack) down(dev string) {
 // routes of KB287032 included) goes with the device.
 func (s *Stack) unplug(dev string) {
 	s.down(dev)
+	var gone []netip.Addr
 	for _, a := range slices.Clone(s.addrs.Of(dev)) {
 		key := a.Key()
 		s.remove(dev, a.P)
+		gone = append(gone, a.P.Addr())
 		if i := slices.Index(s.fifo[key], dev); i >= 0 {
 			s.fifo[key] = slices.Delete(s.fifo[key], i, i+1)
 			s.uncount(group{key, dev})
@@ -212,6 +237,7 @@ func (s *Stack) unplug(dev string) {
 		}
 	}
 	s.addrs.SetUnplugged(dev, true)
+	s.user.DevGone(&s.addrs, dev, gone)
 }
 
 func (s *Stack) isPrimary(dev string, p netip.Prefix) bool {
@@ -261,10 +287,16 @@ func (s *Stack) refresh(g group) {
 	s.subnet[g] = rs
 }
 
-// Routes returns the routes the stack holds: the subnet routes of the
-// adapters that are up, marked linkdown on those without carrier, and the
-// local routes.
+// Routes returns the routes the stack holds: its kernel routes and the
+// user routes.
 func (s *Stack) Routes() (model.Table, error) {
+	return model.NewTable(append(s.kernel(), s.user.All()...)), nil
+}
+
+// kernel returns the kernel routes the stack holds: the subnet routes of
+// the adapters that are up, marked linkdown on those without carrier, and
+// the local routes.
+func (s *Stack) kernel() []model.Route {
 	var rs []model.Route
 	for g, gr := range s.subnet {
 		if s.addrs.IsDown(g.dev) {
@@ -281,7 +313,7 @@ func (s *Stack) Routes() (model.Table, error) {
 			rs = append(rs, r)
 		}
 	}
-	return model.NewTable(rs), nil
+	return rs
 }
 
 // Addrs returns every address.
@@ -299,7 +331,7 @@ func (s *Stack) Lookup(dst netip.Addr) (model.LookupResult, error) {
 
 // LookupAll answers the lookups of dsts in order, reading the table once.
 func (s *Stack) LookupAll(dsts []netip.Addr) ([]model.LookupResult, error) {
-	return ifaddr.LookupAll(s.Routes, s.addrs.All(), dsts)
+	return ifaddr.LookupAll(s.Routes, &s.addrs, dsts)
 }
 
 // Close does nothing.

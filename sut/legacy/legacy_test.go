@@ -1,7 +1,9 @@
 package legacy_test
 
 import (
+	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -146,4 +148,66 @@ func TestKB287032Routes(t *testing.T) {
 			t.Errorf("after%s\nthe model's routes:\n%swant:\n%s", tc.ops, m.Routes(), want)
 		}
 	}
+}
+
+// What KB287032 does to reachability: with a default route by a0
+// through a gateway in the shared subnet, the sequence leaves the subnet's
+// route on a1, so the gateway itself (and every neighbour in the subnet)
+// is looked up out of a1, from an address that no adapter holds any more.
+// Traffic to the default route's destinations still picks a0, but its
+// next hop is resolved on the wrong link. Afterwards, a route through a
+// gateway in the subnet is refused by a0 (not on link) and accepted by
+// a1, so the destinations of those routes go out the wrong adapter too.
+func TestKB287032Reachability(t *testing.T) {
+	cfg := model.Config{Adapters: []string{"a0", "a1"}}
+	s := legacy.New()
+	m, _ := model.New(cfg)
+	if err := s.Reset(cfg); err != nil {
+		t.Fatal(err)
+	}
+	apply := func(line string) (legacyErr, modelErr error) {
+		op := model.MustParseOp(line)
+		return s.Apply(op), m.Apply(op)
+	}
+	for _, line := range []string{
+		"add a0 10.0.0.1/24",
+		"add a1 10.0.0.2/24",
+		"route add default via 10.0.0.254 dev a0",
+		"del a1 10.0.0.2/24",
+	} {
+		if l, md := apply(line); l != nil || md != nil {
+			t.Fatalf("%s: legacy %v, model %v", line, l, md)
+		}
+	}
+	lookup := func(dst, legacyWant, modelWant string) {
+		t.Helper()
+		a := netip.MustParseAddr(dst)
+		got, err := s.Lookup(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := m.Lookup(a)
+		t.Logf("lookup %s: legacy %q, model %q", dst, got, want)
+		if got.String() != legacyWant || want.String() != modelWant {
+			t.Errorf("lookup %s: legacy %q, model %q; want legacy %q, model %q", dst, got, want, legacyWant, modelWant)
+		}
+	}
+	lookup("192.0.2.1", "192.0.2.1 via 10.0.0.254 dev a0 src 10.0.0.1", "192.0.2.1 via 10.0.0.254 dev a0 src 10.0.0.1")
+	lookup("10.0.0.254", "10.0.0.254 dev a1 src 10.0.0.2", "10.0.0.254 dev a0 src 10.0.0.1")
+	lookup("10.0.0.5", "10.0.0.5 dev a1 src 10.0.0.2", "10.0.0.5 dev a0 src 10.0.0.1")
+	for _, tc := range []struct {
+		op            string
+		legacy, model error
+	}{
+		{"route add 198.51.100.0/24 via 10.0.0.9 dev a0", model.ErrUnreachable, nil},
+		{"route add 203.0.113.0/24 via 10.0.0.9 dev a1", nil, model.ErrUnreachable},
+	} {
+		l, md := apply(tc.op)
+		t.Logf("%s: legacy %v, model %v", tc.op, l, md)
+		if !errors.Is(l, tc.legacy) || !errors.Is(md, tc.model) {
+			t.Errorf("%s: legacy %v, model %v; want legacy %v, model %v", tc.op, l, md, tc.legacy, tc.model)
+		}
+	}
+	lookup("198.51.100.1", "198.51.100.1 via 10.0.0.254 dev a0 src 10.0.0.1", "198.51.100.1 via 10.0.0.9 dev a0 src 10.0.0.1")
+	lookup("203.0.113.1", "203.0.113.1 via 10.0.0.9 dev a1 src 10.0.0.1", "203.0.113.1 via 10.0.0.254 dev a0 src 10.0.0.1")
 }

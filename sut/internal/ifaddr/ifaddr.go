@@ -1,7 +1,10 @@
 // Package ifaddr keeps the addresses of a simulated stack's adapters the
 // way the kernel keeps its in_ifaddr and inet6_ifaddr lists: per adapter,
 // oldest first, with the kernel's rules for duplicates and missing
-// addresses. It keeps no routes; the stacks that use it do.
+// addresses, and which IPv4 address became primary when (for source
+// selection). It keeps no kernel routes; the stacks that use it do. It
+// keeps the user routes (UserRoutes), which both stacks handle alike,
+// and answers lookups (Lookup) from a stack's own table.
 package ifaddr
 
 import (
@@ -27,6 +30,9 @@ type Addr struct {
 	// Hidden marks an IPv6 address kept over down (keep_addr_on_down):
 	// it has no local route until up.
 	Hidden bool
+	// Since orders an adapter's IPv4 primaries as the kernel lists them,
+	// by when each became primary (added, or promoted): Lists sets it.
+	Since uint64
 }
 
 // FromOp returns the address an add op creates, with its attributes.
@@ -60,6 +66,8 @@ func (a Addr) Key() netip.Prefix { return a.P.Masked() }
 // administratively down, which have no carrier and which are unplugged.
 type Lists struct {
 	names     []string
+	order     []string // plugged-in adapters in the order they were made (plug makes one last)
+	seq       uint64   // the last Addr.Since given
 	m         map[string][]Addr
 	down      map[string]bool
 	nocarrier map[string]bool
@@ -69,6 +77,8 @@ type Lists struct {
 // Reset forgets every address; the adapters are now names.
 func (l *Lists) Reset(names []string) {
 	l.names = slices.Clone(names)
+	l.order = slices.Clone(names)
+	l.seq = 0
 	l.m = make(map[string][]Addr, len(names))
 	l.down = map[string]bool{}
 	l.nocarrier = map[string]bool{}
@@ -110,7 +120,8 @@ func (l *Lists) Check(op model.Op) error {
 	case model.Down, model.Up, model.Carrier:
 		// Always succeed: down twice, up twice and carrier on with
 		// carrier are no-ops.
-	case model.Unplug:
+	case model.Unplug, model.RouteAdd, model.RouteDel:
+		// Route ops: UserRoutes.Check has their own rules.
 	case model.Plug:
 		if !l.gone[op.Adapter] {
 			return &model.OpError{Op: op, Result: model.Exists, Msg: "device exists"}
@@ -159,8 +170,10 @@ func (l *Lists) Linkdown(dev string) bool { return !l.down[dev] && l.nocarrier[d
 func (l *Lists) IsUnplugged(dev string) bool { return l.gone[dev] }
 
 // SetUnplugged records dev as unplugged (with no addresses, and up with
-// carrier for when it comes back) or plugged.
+// carrier for when it comes back) or plugged (made last: the newest
+// adapter).
 func (l *Lists) SetUnplugged(dev string, gone bool) {
+	l.order = slices.DeleteFunc(l.order, func(a string) bool { return a == dev })
 	if gone {
 		l.gone[dev] = true
 		l.m[dev] = nil
@@ -168,22 +181,94 @@ func (l *Lists) SetUnplugged(dev string, gone bool) {
 		delete(l.nocarrier, dev)
 	} else {
 		delete(l.gone, dev)
+		l.order = append(l.order, dev)
 	}
 }
 
 // Set replaces dev's list; as is the caller's no more.
 func (l *Lists) Set(dev string, as []Addr) { l.m[dev] = as }
 
-// Add appends a to dev's list.
-func (l *Lists) Add(dev string, a Addr) { l.m[dev] = append(l.m[dev], a) }
+// Add appends a to dev's list, stamping it (Since) as the newest.
+func (l *Lists) Add(dev string, a Addr) {
+	l.seq++
+	a.Since = l.seq
+	l.m[dev] = append(l.m[dev], a)
+}
 
-// Remove deletes p from dev's list and returns it.
+// Remove deletes p from dev's list and returns it. When p is an IPv4
+// primary, the next address of its group, now its primary (promoted), is
+// stamped as the newest primary (Since).
 func (l *Lists) Remove(dev string, p netip.Prefix) Addr {
 	as := l.m[dev]
 	i := slices.IndexFunc(as, func(a Addr) bool { return a.P == p })
 	a := as[i]
-	l.m[dev] = slices.Delete(as, i, i+1)
+	as = slices.Delete(as, i, i+1)
+	if a.P.Addr().Is4() && !slices.ContainsFunc(as[:i], func(b Addr) bool { return b.Key() == a.Key() }) {
+		if j := slices.IndexFunc(as[i:], func(b Addr) bool { return b.Key() == a.Key() }); j >= 0 {
+			l.seq++
+			as[i+j].Since = l.seq
+		}
+	}
+	l.m[dev] = as
 	return a
+}
+
+// HasIPv4 reports whether dev has an IPv4 address.
+func (l *Lists) HasIPv4(dev string) bool {
+	return slices.ContainsFunc(l.m[dev], func(a Addr) bool { return a.P.Addr().Is4() })
+}
+
+// Holds reports whether some adapter holds address a (an IPv6 address
+// kept over down included).
+func (l *Lists) Holds(a netip.Addr) bool {
+	for _, as := range l.m {
+		if slices.ContainsFunc(as, func(b Addr) bool { return b.P.Addr() == a }) {
+			return true
+		}
+	}
+	return false
+}
+
+// Source4 returns the IPv4 source of a route by dev through gateway via
+// (none: on link) that has no source of its own, as the kernel chooses it
+// (inet_select_addr): the first of dev's primaries whose subnet holds the
+// gateway, else dev's first primary, else the first primary of the first
+// adapter that has one, in the order adapters were made (Plug makes one
+// last). Primaries come in the order they became primary (Since). None
+// when no adapter has an IPv4 address.
+func (l *Lists) Source4(dev string, via netip.Addr) netip.Addr {
+	first, ok := l.primary4(dev, via)
+	if ok {
+		return first
+	}
+	for _, a := range l.order {
+		if first, ok := l.primary4(a, netip.Addr{}); ok {
+			return first
+		}
+	}
+	return netip.Addr{}
+}
+
+// primary4 returns dev's oldest primary (by Since) whose subnet holds
+// via, else its oldest primary; false when dev has no IPv4 address.
+func (l *Lists) primary4(dev string, via netip.Addr) (netip.Addr, bool) {
+	var first, match Addr
+	as := l.m[dev]
+	for i, a := range as {
+		if !a.P.Addr().Is4() || slices.ContainsFunc(as[:i], func(b Addr) bool { return b.Key() == a.Key() }) {
+			continue
+		}
+		if !first.P.IsValid() || a.Since < first.Since {
+			first = a
+		}
+		if via.IsValid() && a.P.Contains(via) && (!match.P.IsValid() || a.Since < match.Since) {
+			match = a
+		}
+	}
+	if match.P.IsValid() {
+		return match.P.Addr(), true
+	}
+	return first.P.Addr(), first.P.IsValid()
 }
 
 // Change applies a change op to the address it names on its adapter (which

@@ -7,22 +7,23 @@ import (
 )
 
 // Lookup answers a route lookup of dst from a stack's own routes and
-// addresses, as the simulated stacks do: the route with the longest
-// prefix containing dst, then the lowest metric (IPv6 local routes
-// first), ties going to the first in Route.Compare order; its kind, its
-// adapter, and its source: the route's own, else (IPv6) the candidate
-// that RFC 6724's rules prefer, as Linux applies them, narrowing the
-// candidates rule by rule, the first left winning. It is written apart
-// from the model's model.State.Lookup, over the stack's own state, so
-// that agreeing with it means something.
-func Lookup(routes model.Table, addrs []model.Addr, dst netip.Addr) model.LookupResult {
+// addresses (l), as the simulated stacks do: the routes of the local
+// table (local, broadcast) first, then the route with the longest prefix
+// containing dst, then the lowest metric, ties going to the first in
+// Route.Compare order; its kind, its adapter, its gateway, and its
+// source: the route's own, else for IPv4 the one Lists.Source4 chooses,
+// else for IPv6 the candidate that RFC 6724's rules prefer, as Linux
+// applies them, narrowing the candidates rule by rule, the first left
+// winning. It is written apart from the model's model.State.Lookup, over
+// the stack's own state, so that agreeing with it means something.
+func Lookup(routes model.Table, l *Lists, addrs []model.Addr, dst netip.Addr) model.LookupResult {
 	var best model.Route
 	found := false
 	for _, r := range routes {
 		if r.Dst.Addr().Is4() != dst.Is4() || !r.Dst.Contains(dst) {
 			continue
 		}
-		if !found || beats(r, best, dst.Is6()) {
+		if !found || beats(r, best) {
 			best, found = r, true
 		}
 	}
@@ -38,8 +39,12 @@ func Lookup(routes model.Table, addrs []model.Addr, dst netip.Addr) model.Lookup
 	case best.Kind == model.Broadcast:
 		out.Kind, out.Dev, out.Src = model.ToBroadcast, best.Dev, best.Src
 	default:
-		out.Kind, out.Dev, out.Src = model.ToUnicast, best.Dev, best.Src
-		if !out.Src.IsValid() {
+		out.Kind, out.Dev, out.Via, out.Src = model.ToUnicast, best.Dev, best.Via, best.Src
+		switch {
+		case out.Src.IsValid():
+		case dst.Is4():
+			out.Src = l.Source4(best.Dev, best.Via)
+		default:
 			out.Src = source6(addrs, dst, best.Dev)
 		}
 	}
@@ -47,11 +52,11 @@ func Lookup(routes model.Table, addrs []model.Addr, dst netip.Addr) model.Lookup
 }
 
 // beats reports whether r is a better match than b (both contain the
-// destination): an IPv6 local route beats any other, then a longer
-// prefix, then a lower metric.
-func beats(r, b model.Route, v6 bool) bool {
-	if v6 && (r.Kind == model.Local) != (b.Kind == model.Local) {
-		return r.Kind == model.Local
+// destination): a route of the local table (local, broadcast) beats one
+// of the main table, then a longer prefix wins, then a lower metric.
+func beats(r, b model.Route) bool {
+	if rl, bl := r.Kind != model.Connected, b.Kind != model.Connected; rl != bl {
+		return rl
 	}
 	if r.Dst.Bits() != b.Dst.Bits() {
 		return r.Dst.Bits() > b.Dst.Bits()
@@ -160,16 +165,17 @@ func common(a, b netip.Addr) int {
 }
 
 // LookupAll answers the lookups of dsts in order with Lookup, over one
-// reading of a stack's routes and addresses: what the simulated stacks'
-// Lookup and LookupAll (sut.BatchLooker) share.
-func LookupAll(routes func() (model.Table, error), addrs []model.Addr, dsts []netip.Addr) ([]model.LookupResult, error) {
+// reading of a stack's routes and of its addresses l: what the simulated
+// stacks' Lookup and LookupAll (sut.BatchLooker) share.
+func LookupAll(routes func() (model.Table, error), l *Lists, dsts []netip.Addr) ([]model.LookupResult, error) {
 	t, err := routes()
 	if err != nil {
 		return nil, err
 	}
+	addrs := l.All()
 	out := make([]model.LookupResult, len(dsts))
 	for i, d := range dsts {
-		out[i] = Lookup(t, addrs, d)
+		out[i] = Lookup(t, l, addrs, d)
 	}
 	return out, nil
 }
