@@ -6,7 +6,7 @@
 // bytefuzz/fuzz; the decoder and the check they run are here, so that
 // `go run ./bytefuzz/cmd/decode` turns a saved input into a corpus case.
 //
-// # Encoding (version 1)
+// # Encoding (version 2)
 //
 // The decoder reads the input one byte at a time; a byte read past the
 // end is 0. Nothing is ever rejected: every input decodes to a valid
@@ -37,6 +37,19 @@
 //	            (Q / len(hosts)) % len, from the small pools below
 //	            (internal/pools)
 //	  switch    1 byte S: on when S is odd
+//	  dst       1 byte D: a route's destination, IPv6 when D % 3 == 2,
+//	            (D / 3) % len of the family's route destinations
+//	            (pools.V4RouteDsts, V6RouteDsts; the default route first)
+//	  via       1 byte G, of the destination's family: none when
+//	            G % (1 + n) is 0, else the (G % (1 + n))th of the n
+//	            gateways, pools.V4GatewayNets (V6GatewayNets) x
+//	            pools.GatewayHosts, network by network
+//	  dev       1 byte, as adapter
+//	  src       1 byte S, of the destination's family: none when
+//	            S % (1 + n) is 0, else the (S % (1 + n))th of the n
+//	            addresses of the address pools (V4Nets x V4Hosts, V6Nets
+//	            x V6Hosts, network by network, less 0.0.0.0, which is no
+//	            unicast address)
 //	attrs     when the kind takes attributes, one number V, read as a
 //	          little-endian integer of as many bytes as it takes to hold the
 //	          product of the sample counts of the kind's leading attributes
@@ -49,7 +62,12 @@
 // del, change) takes, when the adapter byte is below 128 and the model
 // has addresses, the first address at or after the drawn one in address
 // order (model.Addr.Compare), as the generator does; 128 and over keep
-// the drawn address, present or not.
+// the drawn address, present or not. A route kind about a route that is
+// there (route del) takes, alike, the first of the model's user routes at
+// or after the drawn one in route order (model.Route.Compare), whole
+// (model.DelOf: destination, gateway, adapter, metric; the metric left
+// out when the stack takes none). Both happen after the attributes are
+// read.
 //
 // The pools share a few subnets across adapters, the same address at
 // several lengths, the network address itself (internal/pools, the
@@ -63,9 +81,18 @@
 // A new op kind, operand or attribute in model.Alphabet is decoded
 // without touching this decoder, except a new Operand, which needs a
 // line in operand (and fails loudly until it has one). Changing the pools,
-// the header or the order of reading is a new version of the encoding:
-// saved inputs then decode to other ops, while saved corpus cases keep
-// their meaning.
+// the header, the order of reading or the kinds table (a new kind or
+// action in the alphabet changes its length, so K % len names other
+// kinds) is a new version of the encoding: saved inputs then decode to
+// other ops, while saved corpus cases keep their meaning. Each saved case
+// records the version it was decoded with (Encoding).
+//
+// Version 2 (route add and route del in the alphabet): the kinds table
+// grew from 40 entries to 100 (the route action, route add 3 to route
+// del 1), and the dst, via, dev and src operands were added. A version 1
+// input decodes to other kinds from its second op on; decode it with a
+// routefuzz of that version (its saved case, not the input, is what
+// keeps).
 package bytefuzz
 
 import (
@@ -218,9 +245,6 @@ func Decode(data []byte, l sut.Limits) (model.Config, []model.Op, error) {
 				return model.Config{}, nil, err
 			}
 		}
-		if sp.Present && !odd {
-			op = present(op, st)
-		}
 		v := r.number(attrCombinations(sp))
 		for _, a := range sp.Attrs {
 			if !a.Leads() {
@@ -235,6 +259,9 @@ func Decode(data []byte, l sut.Limits) (model.Config, []model.Op, error) {
 			if a.With != nil {
 				a.With.Set(&op, a.With.Samples[i])
 			}
+		}
+		if sp.Present && !odd {
+			op = present(op, st, l)
 		}
 		if err := op.Validate(); err != nil {
 			// The pools and samples are valid by construction; an op
@@ -269,13 +296,7 @@ func operand(r *reader, x model.Operand, op *model.Op, adapters []string, l sut.
 		}
 	case model.PrefixOperand:
 		p, q := int(r.byte()), int(r.byte())
-		v6 := p%3 == 2
-		if !l.IPv4 {
-			v6 = true
-		} else if !l.IPv6 {
-			v6 = false
-		}
-		if v6 {
+		if family6(p, l) {
 			b := pools.V6Nets[p/3%len(pools.V6Nets)].As16()
 			b[15] = pools.V6Hosts[q%len(pools.V6Hosts)]
 			op.Prefix = netip.PrefixFrom(netip.AddrFrom16(b), pools.V6Lengths[q/len(pools.V6Hosts)%len(pools.V6Lengths)])
@@ -286,15 +307,97 @@ func operand(r *reader, x model.Operand, op *model.Op, adapters []string, l sut.
 		}
 	case model.SwitchOperand:
 		op.On = r.byte()&1 == 1
+	case model.DstOperand:
+		d := int(r.byte())
+		dsts := pools.V4RouteDsts
+		if family6(d, l) {
+			dsts = pools.V6RouteDsts
+		}
+		op.Prefix = dsts[d/3%len(dsts)]
+	case model.ViaOperand:
+		// The gateway is of the destination's family, decoded before.
+		op.Via = pick(r.byte(), gateways(op.Prefix.Addr().Is6()))
+	case model.DevOperand:
+		return operand(r, model.AdapterOperand, op, adapters, l, odd)
+	case model.SrcOperand:
+		op.Src = pick(r.byte(), sources(op.Prefix.Addr().Is6()))
 	default:
 		return fmt.Errorf("bytefuzz: the alphabet has operand %d, which bytefuzz/decode.go does not decode: add it to operand", x)
 	}
 	return nil
 }
 
-// present returns op on the first present address at or after its own, in
-// address order, or op as it is when nothing is present.
-func present(op model.Op, st *model.State) model.Op {
+// family6 reports whether a prefix or destination byte b asks for IPv6
+// (b % 3 == 2, two in three IPv4), or the one family a stack with limits
+// l takes.
+func family6(b int, l sut.Limits) bool {
+	switch {
+	case !l.IPv4:
+		return true
+	case !l.IPv6:
+		return false
+	}
+	return b%3 == 2
+}
+
+// pick returns the optional address byte b names among as: none (the
+// zero Addr) when b % (1 + len(as)) is 0, else as[b%(1+len(as))-1].
+func pick(b byte, as []netip.Addr) netip.Addr {
+	i := int(b) % (1 + len(as))
+	if i == 0 {
+		return netip.Addr{}
+	}
+	return as[i-1]
+}
+
+// The gateways and sources of each family (IPv4 first), built from the
+// pools once.
+var (
+	gateways4, gateways6 = hosts(pools.V4GatewayNets, pools.GatewayHosts), hosts(pools.V6GatewayNets, pools.GatewayHosts)
+	sources4, sources6   = hosts(pools.V4Nets, pools.V4Hosts), hosts(pools.V6Nets, pools.V6Hosts)
+)
+
+func gateways(v6 bool) []netip.Addr {
+	if v6 {
+		return gateways6
+	}
+	return gateways4
+}
+
+func sources(v6 bool) []netip.Addr {
+	if v6 {
+		return sources6
+	}
+	return sources4
+}
+
+// hosts returns every network of nets with its last byte set to each of
+// lasts, network by network, leaving out what is no unicast address (the
+// pools' 0.0.0.0, which an address may be but a gateway or a source may
+// not): the addresses a gateway or a source is decoded from.
+func hosts(nets []netip.Addr, lasts []byte) []netip.Addr {
+	var as []netip.Addr
+	for _, n := range nets {
+		for _, h := range lasts {
+			b := n.AsSlice()
+			b[len(b)-1] = h
+			a, _ := netip.AddrFromSlice(b)
+			if a.IsGlobalUnicast() {
+				as = append(as, a)
+			}
+		}
+	}
+	return as
+}
+
+// present returns op on the first present address, or user's route, at
+// or after its own, in address (route) order, or op as it is when nothing
+// is present. A route op takes the whole route (model.DelOf): its
+// destination, gateway, adapter and metric.
+func present(op model.Op, st *model.State, l sut.Limits) model.Op {
+	if op.Kind.Spec().Routes() {
+		return presentRoute(op, st, l)
+	}
 	addrs := st.Addrs()
 	if len(addrs) == 0 {
 		return op
@@ -310,4 +413,25 @@ func present(op model.Op, st *model.State) model.Op {
 		op.Prefix = a.Prefix
 	}
 	return op
+}
+
+// presentRoute is present for a route op: the first of the model's user
+// routes at or after the route op would name, in route order (Route.Compare).
+// An attribute the stack does not take is left out: the metric of an
+// IPv6 route added without one, which the model shows as
+// model.IPv6RouteMetric and a metric 0 names as well.
+func presentRoute(op model.Op, st *model.State, l sut.Limits) model.Op {
+	rs := model.SortRoutes(st.UserRoutes())
+	if len(rs) == 0 {
+		return op
+	}
+	want := model.Route{Kind: model.Connected, Dst: op.Prefix, Via: op.Via, Dev: op.Adapter, Proto: model.ProtoBoot, Metric: op.Metric}
+	i, _ := slices.BinarySearchFunc(rs, want, model.Route.Compare)
+	del := model.DelOf(rs[i%len(rs)]).As(op.Kind)
+	for _, a := range model.Attrs() {
+		if !l.Takes(a) {
+			a.Set(&del, 0)
+		}
+	}
+	return del
 }

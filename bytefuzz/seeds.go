@@ -1,6 +1,12 @@
 package bytefuzz
 
-import "math/rand/v2"
+import (
+	"math/rand/v2"
+	"slices"
+
+	"github.com/routefuzz/routefuzz/model"
+	"github.com/routefuzz/routefuzz/sut"
+)
 
 // Seeds returns the seed corpus: the empty input, one op of each kind of
 // the alphabet for every header, and random inputs from a fixed seed.
@@ -9,8 +15,11 @@ import "math/rand/v2"
 // out as a libFuzzer seed corpus.
 func Seeds() [][]byte {
 	seeds := [][]byte{{}}
+	kinds := Kinds(sut.All)
 	for _, h := range []byte{0, 1, 4, 9} {
-		for k := range byte(40) {
+		for _, sp := range model.Alphabet {
+			// K: the kind's first entry in the kinds table.
+			k := byte(slices.Index(kinds, sp.Kind))
 			seeds = append(seeds, []byte{h, k, 0, 0, 0, 0, 0, 0})
 		}
 	}

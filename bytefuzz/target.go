@@ -174,8 +174,9 @@ func (t *Target) comment(verb string, data []byte) string {
 	return s
 }
 
-// Encoding is the version of the byte encoding the package documents.
-const Encoding = 1
+// Encoding is the version of the byte encoding the package documents:
+// 2 since the route kinds (see the package documentation).
+const Encoding = 2
 
 func title(s string) string {
 	if s == "" || s[0] < 'a' || s[0] > 'z' {

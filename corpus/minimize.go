@@ -16,22 +16,33 @@ import (
 // change at a time, each made to the order as simplified so far:
 //
 //   - attributes (model.Attrs: metrics) to none;
+//   - optional operands (model.Operand.Optional: a route's via and src)
+//     left out, as attributes are;
+//   - route destinations to default (0.0.0.0/0, ::/0): one destination
+//     at a time, in every op that names it (a route add and its del);
 //   - prefix lengths to /24 or /64: all the ops of a family and length at
-//     once, then those of one subnet, then one prefix at a time;
-//   - addresses to 10.0.0.1, 10.0.0.2, … and 2001:db8::1, 2001:db8::2, …:
-//     first whole networks moved into 10.0.0.0 (2001:db8::) keeping host
-//     parts, so that addresses sharing a subnet still share one; then one
-//     address at a time, wherever it is used, keeping each op's length; then
-//     renumbered in order of first use;
+//     once, then those of one subnet, then one prefix at a time (route
+//     destinations excepted);
+//   - addresses (of addresses, gateways and sources) to 10.0.0.1,
+//     10.0.0.2, … and 2001:db8::1, 2001:db8::2, …: first whole networks
+//     moved into 10.0.0.0 (2001:db8::) keeping host parts, so that
+//     addresses sharing a subnet still share one; then one address at a
+//     time, wherever it is used, keeping each op's length; then
+//     renumbered in order of first use. A route destination moves with
+//     the addresses in it (10.1.0.0/24 with 10.1.0.0/16), so long as it
+//     stays a destination (no host bits);
 //   - adapters merged into earlier ones and renamed a0, a1, … in order of
 //     first use.
 //
-// A change is kept only if fails holds for it and it makes the order
-// strictly simpler: fewer ops; or as many, with fewer attributes set, then fewer
-// adapters, then fewer non-plain lengths, then simpler addresses (compared
-// in order of first use), then canonical adapter names. So no change undoes
-// an earlier one, and Minimize always ends. It repeats until nothing
-// changes, and returns the result with the number of orders it tried.
+// A change is kept only if fails holds for it, it leaves every well-formed
+// op well formed (model.Op.Validate), and it makes the order strictly
+// simpler: fewer ops; or as many, with fewer attributes set, then fewer
+// optional operands, then fewer destinations other than default, then
+// fewer adapters, then fewer non-plain lengths, then simpler addresses
+// (compared in order of first use), then canonical adapter names. So no
+// change undoes an earlier one, and Minimize always ends. It repeats until
+// nothing changes, and returns the result with the number of orders it
+// tried.
 func Minimize(cfg model.Config, ops []model.Op, fails func(model.Config, []model.Op) bool) (model.Config, []model.Op, int) {
 	tries := 0
 	try := func(c model.Config, o []model.Op) bool {
@@ -43,13 +54,13 @@ func Minimize(cfg model.Config, ops []model.Op, fails func(model.Config, []model
 		if o := ddmin(cfg, ops, try); len(o) < len(ops) {
 			ops, changed = o, true
 		}
-		for _, pass := range []func(model.Config, []model.Op) []edit{zeroAttrs, defaultSettings, plainLengths, simpleAddrs, mergeAdapters, canonical} {
+		for _, pass := range []func(model.Config, []model.Op) []edit{zeroAttrs, dropOptional, defaultDsts, defaultSettings, plainLengths, simpleAddrs, mergeAdapters, canonical} {
 			// The edits are planned on the order as the pass finds it, and
 			// each is applied to the order as it is when its turn comes, so
 			// an accepted edit is never undone by a later one.
 			for _, e := range pass(cfg, ops) {
 				c, o := e(cfg, ops)
-				if costOf(c, o).less(costOf(cfg, ops)) && try(c, o) {
+				if costOf(c, o).less(costOf(cfg, ops)) && illFormed(o) <= illFormed(ops) && try(c, o) {
 					cfg, ops, changed = c, o, true
 				}
 			}
@@ -92,9 +103,11 @@ func ddmin(cfg model.Config, ops []model.Op, fails func(model.Config, []model.Op
 type cost struct {
 	ops      int   // ops in the order
 	attrs    int   // attributes set, over all ops (metrics)
+	optional int   // optional operands given, over all ops (via, src)
+	dsts     int   // route ops whose destination is not default
 	settings int   // settings away from the kernel's default (keep_addr_on_down on)
 	adapters int   // distinct adapters the ops name
-	lengths  int   // ops whose length is not /24 (IPv4) or /64 (IPv6)
+	lengths  int   // address ops whose length is not /24 (IPv4) or /64 (IPv6)
 	addrs    int   // distinct addresses
 	ranks    []int // the rank of each distinct address, in order of first use
 	renamed  int   // 1 if Canonical would change the order, else 0
@@ -112,10 +125,20 @@ func costOf(cfg model.Config, ops []model.Op) cost {
 				c.attrs++
 			}
 		}
+		for _, x := range optionals(op) {
+			if getOptional(op, x).IsValid() {
+				c.optional++
+			}
+		}
 		if !slices.Contains(ads, op.Adapter) {
 			ads = append(ads, op.Adapter)
 		}
-		if op.Prefix.Bits() != plainBits(op.Prefix.Addr()) {
+		switch {
+		case routeOp(op):
+			if op.Prefix.Bits() != 0 {
+				c.dsts++
+			}
+		case op.Prefix.Bits() != plainBits(op.Prefix.Addr()):
 			c.lengths++
 		}
 	}
@@ -131,7 +154,7 @@ func costOf(cfg model.Config, ops []model.Op) cost {
 }
 
 func (c cost) less(d cost) bool {
-	if x := slices.Compare([]int{c.ops, c.attrs, c.settings, c.adapters, c.lengths, c.addrs}, []int{d.ops, d.attrs, d.settings, d.adapters, d.lengths, d.addrs}); x != 0 {
+	if x := slices.Compare([]int{c.ops, c.attrs, c.optional, c.dsts, c.settings, c.adapters, c.lengths, c.addrs}, []int{d.ops, d.attrs, d.optional, d.dsts, d.settings, d.adapters, d.lengths, d.addrs}); x != 0 {
 		return x < 0
 	}
 	if x := slices.Compare(c.ranks, d.ranks); x != 0 {
@@ -268,7 +291,7 @@ func plainLengths(_ model.Config, ops []model.Op) []edit {
 	var nets, prefixes []netip.Prefix
 	for _, op := range ops {
 		p := op.Prefix
-		if !p.IsValid() || p.Bits() == plainBits(p.Addr()) {
+		if !p.IsValid() || routeOp(op) || p.Bits() == plainBits(p.Addr()) {
 			continue
 		}
 		if g := (group{p.Addr().Is4(), p.Bits()}); !slices.Contains(groups, g) {
@@ -284,7 +307,7 @@ func plainLengths(_ model.Config, ops []model.Op) []edit {
 	plain := func(in func(netip.Prefix) bool) edit {
 		return func(cfg model.Config, ops []model.Op) (model.Config, []model.Op) {
 			return cfg, mapOps(ops, func(op model.Op) model.Op {
-				if op.Prefix.IsValid() && in(op.Prefix) {
+				if op.Prefix.IsValid() && !routeOp(op) && in(op.Prefix) {
 					op.Prefix = netip.PrefixFrom(op.Prefix.Addr(), plainBits(op.Prefix.Addr()))
 				}
 				return op
@@ -385,14 +408,18 @@ func simpleAddrs(_ model.Config, ops []model.Op) []edit {
 	var seen []netip.Prefix
 	addrs := distinctAddrs(ops)
 	for _, op := range ops {
-		if !op.Prefix.IsValid() {
-			continue // an op without an address (down, up, unplug, plug)
-		}
-		a := op.Prefix.Addr()
-		for _, bits := range []int{op.Prefix.Bits(), plainBits(a)} {
-			if n, err := a.Prefix(bits); err == nil && bits <= plainBits(a) && !slices.Contains(seen, n) {
-				seen = append(seen, n)
-				nets = append(nets, net{slices.Index(addrs, a), bits})
+		// An address at its length and the plain one; a gateway or
+		// source at the plain one.
+		for _, a := range opAddrs(op) {
+			lengths := []int{plainBits(a)}
+			if a == addrOf(op) {
+				lengths = append(lengths, op.Prefix.Bits())
+			}
+			for _, bits := range lengths {
+				if n, err := a.Prefix(bits); err == nil && bits <= plainBits(a) && !slices.Contains(seen, n) {
+					seen = append(seen, n)
+					nets = append(nets, net{slices.Index(addrs, a), bits})
+				}
 			}
 		}
 	}
@@ -456,11 +483,21 @@ func renumber(cfg model.Config, ops []model.Op) (model.Config, []model.Op) {
 }
 
 // renameAddrs returns ops with every address a replaced by f(a), keeping
-// each op's length; or ops itself if that would make two addresses one.
+// each op's length, gateways and sources included, and each route
+// destination's address too when it stays a destination (no host bits);
+// or ops itself if that would make two addresses one.
 func renameAddrs(ops []model.Op, f func(netip.Addr) netip.Addr) []model.Op {
 	o := mapOps(ops, func(op model.Op) model.Op {
 		if op.Prefix.IsValid() {
-			op.Prefix = netip.PrefixFrom(f(op.Prefix.Addr()), op.Prefix.Bits())
+			p := netip.PrefixFrom(f(op.Prefix.Addr()), op.Prefix.Bits())
+			if !routeOp(op) || p == p.Masked() {
+				op.Prefix = p
+			}
+		}
+		for _, x := range optionals(op) {
+			if a := getOptional(op, x); a.IsValid() {
+				setOptional(&op, x, f(a))
+			}
 		}
 		return op
 	})
@@ -489,16 +526,167 @@ func unusedSimple(ops []model.Op, a netip.Addr, k int) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
-// distinctAddrs returns the addresses ops use, in order of first use.
+// distinctAddrs returns the addresses ops use, in order of first use:
+// those of their prefixes, gateways and sources, not route destinations.
 func distinctAddrs(ops []model.Op) []netip.Addr {
 	var addrs []netip.Addr
 	for _, op := range ops {
 		// An op without an address (down, up) uses none.
-		if op.Prefix.IsValid() && !slices.Contains(addrs, op.Prefix.Addr()) {
-			addrs = append(addrs, op.Prefix.Addr())
+		for _, a := range opAddrs(op) {
+			if !slices.Contains(addrs, a) {
+				addrs = append(addrs, a)
+			}
 		}
 	}
 	return addrs
+}
+
+// opAddrs returns the addresses op uses: its prefix's address (not a
+// route's destination), then its gateway and source when given.
+func opAddrs(op model.Op) []netip.Addr {
+	var as []netip.Addr
+	if a := addrOf(op); a.IsValid() {
+		as = append(as, a)
+	}
+	for _, x := range optionals(op) {
+		if a := getOptional(op, x); a.IsValid() {
+			as = append(as, a)
+		}
+	}
+	return as
+}
+
+// addrOf returns the address of op's prefix operand, or the zero Addr
+// when it has none (a route op's destination is no address).
+func addrOf(op model.Op) netip.Addr {
+	if sp := op.Kind.Spec(); (sp == nil || sp.Has(model.PrefixOperand)) && op.Prefix.IsValid() {
+		return op.Prefix.Addr()
+	}
+	return netip.Addr{}
+}
+
+// routeOp reports whether op is of a route kind: its prefix is a
+// destination (model.OpSpec.Routes).
+func routeOp(op model.Op) bool {
+	sp := op.Kind.Spec()
+	return sp != nil && sp.Routes()
+}
+
+// illFormed returns how many of ops model.Op.Validate refuses.
+func illFormed(ops []model.Op) int {
+	n := 0
+	for _, op := range ops {
+		if op.Validate() != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// optionals returns the optional operands op's kind takes, in the
+// alphabet's order (model.Operand.Optional: a route's via and src).
+func optionals(op model.Op) []model.Operand {
+	sp := op.Kind.Spec()
+	if sp == nil {
+		return nil
+	}
+	var xs []model.Operand
+	for _, x := range sp.Operands {
+		if x.Optional() {
+			xs = append(xs, x)
+		}
+	}
+	return xs
+}
+
+// getOptional returns the address optional operand x gives in op, the
+// zero Addr when it is left out; setOptional sets it.
+func getOptional(op model.Op, x model.Operand) netip.Addr {
+	if x == model.ViaOperand {
+		return op.Via
+	}
+	return op.Src
+}
+
+func setOptional(op *model.Op, x model.Operand, a netip.Addr) {
+	if x == model.ViaOperand {
+		op.Via = a
+	} else {
+		op.Src = a
+	}
+}
+
+// dropOptional tries, for each optional operand of the alphabet (a
+// route's via, src), leaving it out of every op at once, then each of its
+// values out of all the ops that give it (a route add and the del of the
+// same route must keep the same gateway), then out of one op at a time.
+func dropOptional(_ model.Config, ops []model.Op) []edit {
+	var xs []model.Operand
+	for _, op := range ops {
+		for _, x := range optionals(op) {
+			if getOptional(op, x).IsValid() && !slices.Contains(xs, x) {
+				xs = append(xs, x)
+			}
+		}
+	}
+	var es []edit
+	for _, x := range xs {
+		drop := func(keep func(model.Op) bool) edit {
+			return func(cfg model.Config, ops []model.Op) (model.Config, []model.Op) {
+				return cfg, mapOps(ops, func(op model.Op) model.Op {
+					if slices.Contains(optionals(op), x) && !keep(op) {
+						setOptional(&op, x, netip.Addr{})
+					}
+					return op
+				})
+			}
+		}
+		es = append(es, drop(func(model.Op) bool { return false }))
+		var values []netip.Addr
+		for _, op := range ops {
+			if !slices.Contains(optionals(op), x) {
+				continue
+			}
+			if v := getOptional(op, x); v.IsValid() && !slices.Contains(values, v) {
+				values = append(values, v)
+				es = append(es, drop(func(op model.Op) bool { return getOptional(op, x) != v }))
+			}
+		}
+		for i, op := range ops {
+			if slices.Contains(optionals(op), x) && getOptional(op, x).IsValid() {
+				es = append(es, func(cfg model.Config, ops []model.Op) (model.Config, []model.Op) {
+					o := slices.Clone(ops)
+					setOptional(&o[i], x, netip.Addr{})
+					return cfg, o
+				})
+			}
+		}
+	}
+	return es
+}
+
+// defaultDsts tries, for each route destination other than default,
+// the default route of its family (0.0.0.0/0, ::/0) in every op that
+// names it.
+func defaultDsts(_ model.Config, ops []model.Op) []edit {
+	var dsts []netip.Prefix
+	for _, op := range ops {
+		if routeOp(op) && op.Prefix.IsValid() && op.Prefix.Bits() != 0 && !slices.Contains(dsts, op.Prefix) {
+			dsts = append(dsts, op.Prefix)
+		}
+	}
+	var es []edit
+	for _, d := range dsts {
+		es = append(es, func(cfg model.Config, ops []model.Op) (model.Config, []model.Op) {
+			return cfg, mapOps(ops, func(op model.Op) model.Op {
+				if routeOp(op) && op.Prefix == d {
+					op.Prefix = netip.PrefixFrom(d.Addr(), 0).Masked()
+				}
+				return op
+			})
+		})
+	}
+	return es
 }
 
 // SameFailureAs returns a fails function for Minimize: an order fails when

@@ -300,3 +300,94 @@ func TestMinimizeLifecycleAttrs(t *testing.T) {
 		}
 	}
 }
+
+// staleStack is the model as a stack, with one seeded bug: the user
+// routes that an address op (del, down, unplug) takes away stay in its
+// table.
+type staleStack struct {
+	st    *model.State
+	stale []model.Route
+}
+
+func (s *staleStack) Reset(cfg model.Config) error {
+	st, err := model.New(cfg)
+	s.st, s.stale = st, nil
+	return err
+}
+
+func (s *staleStack) Apply(op model.Op) error {
+	before := s.st.UserRoutes()
+	err := s.st.Apply(op)
+	if !op.Kind.Spec().Routes() {
+		for _, r := range before {
+			if !slices.Contains(s.st.UserRoutes(), r) && !slices.Contains(s.stale, r) {
+				s.stale = append(s.stale, r)
+			}
+		}
+	}
+	return err
+}
+
+func (s *staleStack) Routes() (model.Table, error) {
+	return model.SortRoutes(append(s.st.Routes(), s.stale...)), nil
+}
+
+func (s *staleStack) Addrs() ([]model.Addr, error) { return s.st.Addrs(), nil }
+func (s *staleStack) Close() error                 { return nil }
+
+// A failing order with a gratuitous gateway, source, metric, destination
+// and the address the source needs shrinks to the route alone: an
+// address, a default route by its adapter, and the address's del, which
+// flushes the route from the model's table and not from the stack's.
+func TestMinimizeRouteOperands(t *testing.T) {
+	cfg := model.Config{Adapters: []string{"a0", "a1", "a2"}}
+	ops := parseOps(t,
+		"add a2 10.1.0.7/16",
+		"add a1 10.5.0.1/24 metric 100",
+		"route add 198.51.100.0/24 via 10.1.0.9 dev a2 src 10.5.0.1 metric 100",
+		"route add 2001:db8:99::/64 dev a1",
+		"del a2 10.1.0.7/16",
+	)
+	stack := &staleStack{}
+	d, err := check.Replay("stale", stack, cfg, ops, nil)
+	if err != nil || d == nil || len(d.Ops) != len(ops) {
+		t.Fatalf("the order does not fail at its last op: %v %v", err, d)
+	}
+	mcfg, min, tries := Minimize(cfg, ops, SameFailureAs("stale", stack, d))
+	t.Logf("%d ops -> %d in %d tries (%s):\n%s", len(ops), len(min), tries, mcfg, check.FormatOps(min))
+	want := "add a0 10.0.0.1/24\nroute add default dev a0\ndel a0 10.0.0.1/24\n"
+	if got := opLines(min); got != want {
+		t.Errorf("got\n%swant\n%s", got, want)
+	}
+}
+
+// A gateway and a source that the failure needs stay, and move with the
+// addresses they relate to: the gateway into the address's subnet, the
+// source to the address it must be.
+func TestMinimizeKeepsNeededRouteOperands(t *testing.T) {
+	cfg := model.Config{Adapters: []string{"a0", "a1"}}
+	ops := parseOps(t,
+		"add a1 10.1.0.7/16",
+		"route add 198.51.100.0/24 via 10.1.0.9 dev a1 src 10.1.0.7",
+	)
+	fails := func(c model.Config, o []model.Op) bool {
+		st, err := model.New(c)
+		if err != nil {
+			return false
+		}
+		for _, op := range o {
+			st.Apply(op)
+		}
+		for _, r := range st.UserRoutes() {
+			if r.Via.IsValid() && r.Src.IsValid() {
+				return true
+			}
+		}
+		return false
+	}
+	_, min, _ := Minimize(cfg, ops, fails)
+	want := "add a0 10.0.0.1/24\nroute add default via 10.0.0.2 dev a0 src 10.0.0.1\n"
+	if got := opLines(min); got != want {
+		t.Errorf("got\n%swant\n%s", got, want)
+	}
+}

@@ -9,7 +9,8 @@ using only the Python 3 standard library:
 It declares families=6 (routefuzz then draws only IPv6 addresses),
 metrics=1 and ops=add,del: a subset of what routefuzz knows. It declares
 no noprefixroute=1 or lifetimes=1 and no other op (down, up, change,
-carrier...), so routefuzz never sends it those. Like a kernel, it keeps its routes incrementally, one event at a
+carrier, route add, route del...), so routefuzz never sends it those: it
+keeps no user routes, and its tables hold only what its addresses make. Like a kernel, it keeps its routes incrementally, one event at a
 time, rather than computing them from its addresses.
 
 The bug: the prefix route an address creates (2001:db8:0:1::/64 dev a0
@@ -108,8 +109,8 @@ def answer(stack, line):
             print("buggy_stack: harness speaks %r, not version 1" % line, file=sys.stderr)
             return None
         # A subset of the op alphabet: addresses only, no down, up,
-        # change or carrier; of the attributes, only the metric (no
-        # noprefixroute, no lifetimes).
+        # change, carrier, route-add or route-del; of the attributes,
+        # only the metric (no noprefixroute, no lifetimes).
         return ["hello routefuzz 1 families=6 metrics=1 ops=add,del"]
     if verb == "reset":
         stack.reset(words[1:])

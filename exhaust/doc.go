@@ -6,12 +6,15 @@
 // # The universe
 //
 // A Universe is a configuration (adapters, promote_secondaries,
-// keep_addr_on_down), a list of prefixes, a list of op kinds and, for each
-// address attribute, a few values. Its ops are every op of those kinds
-// whose operands and attributes come from it, filled through
-// model.Alphabet (Universe.Ops): no kind is special-cased. FromCase makes
-// the universe of a corpus case: its adapters, its prefixes, its kinds and
-// its attribute values (absent is always a value too).
+// keep_addr_on_down), a list of prefixes, lists of route destinations,
+// gateways and sources, a list of op kinds and, for each attribute, a
+// few values. Its ops are every op of those kinds whose operands and
+// attributes come from it, filled through model.Alphabet (Universe.Ops):
+// no kind is special-cased. A route op's gateway and source are each
+// absent or one of the universe's of the destination's family. FromCase
+// makes the universe of a corpus case: its adapters, its prefixes, its
+// route destinations, gateways and sources, its kinds and its attribute
+// values (absent is always a value too).
 //
 // # The search
 //
@@ -48,7 +51,9 @@
 //     same subnet at every prefix length of their family in the universe,
 //     none of them a network address nor an IPv4 broadcast address at any
 //     of those lengths, and present in the universe at the same lengths.
-//     IPv4 addresses of one subnet are NOT in general interchangeable:
+//     Addresses that route ops name (a destination's, a gateway, a
+//     source) are in no class, and the route destinations' lengths count
+//     among the lengths. IPv4 addresses of one subnet are NOT in general interchangeable:
 //     10.0.0.255/24 is the broadcast address and 10.0.0.0/24 the network
 //     address, and an address at /16 may be the broadcast address of a
 //     /24 in the universe; each of these is kept out of every class.

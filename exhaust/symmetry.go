@@ -62,6 +62,14 @@ func symmetries(u Universe, ops []model.Op) [][]int {
 				if a, ok := am[o.Prefix.Addr()]; ok && o.Prefix.IsValid() {
 					o.Prefix = netip.PrefixFrom(a, o.Prefix.Bits())
 				}
+				// A route op's gateway and source: never in a class
+				// (AddressClasses), renamed for completeness.
+				if a, ok := am[o.Via]; ok {
+					o.Via = a
+				}
+				if a, ok := am[o.Src]; ok {
+					o.Src = a
+				}
 				j, ok := index[o]
 				if !ok {
 					closed = false
@@ -107,7 +115,12 @@ func permutations(n int) [][]int {
 //     subnet-router anycast address) nor, for IPv4 below /31, its
 //     broadcast address (host part all ones);
 //   - u has them at the same lengths: x/L is in Prefixes exactly when y/L
-//     is.
+//     is;
+//   - neither is the address of a route destination, a gateway or a
+//     source of u (route ops relate those addresses to the others in
+//     ways the rules above do not follow: on link, a source held or
+//     not), and the lengths L include those of the route destinations
+//     (a route to 10.0.0.0/25 tells 10.0.0.1 from 10.0.0.200).
 //
 // Swapping two such addresses everywhere maps the universe onto itself
 // and every relation the model's semantics read between addresses (same
@@ -125,9 +138,16 @@ func AddressClasses(u Universe) [][]netip.Addr {
 			addrs = append(addrs, p.Addr())
 		}
 	}
+	routed := slices.Concat(u.Gateways, u.Sources)
+	for _, p := range u.Dsts {
+		routed = append(routed, p.Addr())
+		if !slices.Contains(lengths[p.Addr().Is4()], p.Bits()) {
+			lengths[p.Addr().Is4()] = append(lengths[p.Addr().Is4()], p.Bits())
+		}
+	}
 	has := func(a netip.Addr, bits int) bool { return slices.Contains(u.Prefixes, netip.PrefixFrom(a, bits)) }
 	special := func(a netip.Addr) bool {
-		if !a.IsValid() || !a.IsGlobalUnicast() || a == netip.AddrFrom4([4]byte{255, 255, 255, 255}) || a.Zone() != "" {
+		if !a.IsValid() || !a.IsGlobalUnicast() || a == netip.AddrFrom4([4]byte{255, 255, 255, 255}) || a.Zone() != "" || slices.Contains(routed, a) {
 			return true
 		}
 		for _, l := range lengths[a.Is4()] {

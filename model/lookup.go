@@ -405,7 +405,9 @@ func (s *State) Lookups(ipv4, ipv6 bool) []LookupResult {
 //     unicast by its adapter, through its gateway, with its src if it
 //     has one; else IPv4 takes the first primary of the route's adapter
 //     in the gateway's subnet, or its first primary, or the first of
-//     another adapter (State.source4 says which).
+//     another adapter (State.source4 says which). An IPv4 gateway that
+//     was a local address of the route's adapter when the route was
+//     added is not used: the answer is on link (userRoute.self).
 //   - IPv6 source: RFC 6724 as the kernel implements it
 //     (ipv6_get_saddr_eval) over the addresses of every adapter, kept
 //     ones of a down adapter included: rule 1 (the destination itself),
@@ -452,9 +454,9 @@ func (s *State) Lookup(dst netip.Addr) LookupResult {
 		case r.Kind == Broadcast:
 			hops = append(hops, Hop{Kind: ToBroadcast, Dev: r.Dev, Src: r.Src})
 		case r.Src.IsValid():
-			hops = append(hops, Hop{Kind: ToUnicast, Dev: r.Dev, Via: r.Via, Src: r.Src})
+			hops = append(hops, Hop{Kind: ToUnicast, Dev: r.Dev, Via: s.gateway(r), Src: r.Src})
 		case dst.Is4():
-			hops = append(hops, Hop{Kind: ToUnicast, Dev: r.Dev, Via: r.Via, Src: s.source4(r.Dev, r.Via)})
+			hops = append(hops, Hop{Kind: ToUnicast, Dev: r.Dev, Via: s.gateway(r), Src: s.source4(r.Dev, r.Via)})
 		default:
 			srcs := s.source6(dst, r.Dev)
 			if len(srcs) == 0 {

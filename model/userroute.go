@@ -17,6 +17,13 @@ type userRoute struct {
 	dev    string
 	src    netip.Addr // cleared when an IPv6 source leaves every adapter
 	metric uint32     // the family's default already applied
+	// self: an IPv4 gateway that was a local address of the adapter
+	// when the route was added. The kernel gives such a nexthop scope
+	// host (fib_check_nh_v4_gw finds the local route) and uses a
+	// gateway only on a nexthop of scope link (rt_set_nexthop), so
+	// lookups by the route go on link, without the gateway; the table
+	// still shows it. Fixed at the add, as the kernel's nexthop scope.
+	self bool
 }
 
 // routeMetric returns the metric a route op means: its own, or the
@@ -70,7 +77,8 @@ func DelOf(r Route) Op {
 // addresses' and cannot be deleted by it.
 func (s *State) checkRoute(op Op) error {
 	if op.Kind == RouteDel {
-		if !slices.Contains(s.user, s.userOf(op)) {
+		// A del names no source: the route's is whatever it is.
+		if !slices.ContainsFunc(s.user, s.names(op)) {
 			return opErr(op, NotFound, "no such route")
 		}
 		return nil
@@ -102,22 +110,36 @@ func (s *State) checkRoute(op Op) error {
 	return nil
 }
 
-// userOf returns the user's route a route op names.
-func (s *State) userOf(op Op) userRoute {
-	return userRoute{dst: op.Prefix, via: op.Via, dev: op.Adapter, src: op.Src, metric: routeMetric(op)}
+// names returns whether a user's route is the one route op names: its
+// destination, gateway, adapter and metric (a del names no source).
+func (s *State) names(op Op) func(userRoute) bool {
+	m := routeMetric(op)
+	return func(u userRoute) bool {
+		return u.dst == op.Prefix && u.via == op.Via && u.dev == op.Adapter && u.metric == m
+	}
 }
 
 // applyRoute is Apply for the route kinds, once checkRoute passed.
 func (s *State) applyRoute(op Op) {
-	ur := s.userOf(op)
 	if op.Kind == RouteAdd {
-		s.user = append(s.user, ur)
+		self := op.Via.Is4() && s.onLink(op.Adapter, op.Via) == linkSelf
+		s.user = append(s.user, userRoute{dst: op.Prefix, via: op.Via, dev: op.Adapter, src: op.Src, metric: routeMetric(op), self: self})
+		s.routes, s.looks = nil, nil // onLink computed them without the route
 		return
 	}
-	// A del names no source: the route's is whatever it is.
-	s.user = slices.DeleteFunc(s.user, func(u userRoute) bool {
-		return u.dst == ur.dst && u.via == ur.via && u.dev == ur.dev && u.metric == ur.metric
-	})
+	s.user = slices.DeleteFunc(s.user, s.names(op))
+}
+
+// gateway returns the gateway lookups by r, a route of the table, go
+// through: none for an IPv4 user's route whose gateway was a local
+// address of its adapter when it was added (userRoute.self).
+func (s *State) gateway(r Route) netip.Addr {
+	if r.Proto == ProtoBoot && r.Via.Is4() && slices.ContainsFunc(s.user, func(u userRoute) bool {
+		return u.self && u.dst == r.Dst && u.metric == r.Metric
+	}) {
+		return netip.Addr{}
+	}
+	return r.Via
 }
 
 // holds reports whether some adapter holds address a (kept IPv6
@@ -136,6 +158,7 @@ type linkState uint8
 const (
 	linkNone linkState = iota
 	linkOK
+	linkSelf // IPv4: a local address of the adapter
 	linkBroadcast
 )
 
@@ -153,7 +176,7 @@ func (s *State) onLink(dev string, g netip.Addr) linkState {
 		if g.Is4() {
 			switch {
 			case r.Kind == Local:
-				return linkOK
+				return linkSelf
 			case r.Kind == Broadcast:
 				return linkBroadcast
 			case !r.Via.IsValid():

@@ -147,6 +147,20 @@ route add default dev a0 metric 5`,
 			want: `192.0.2.0/24 dev a0 proto boot
 198.51.100.0/24 via 192.0.2.5 dev a0 proto boot
 default dev a0 proto boot metric 5`},
+		{name: "IPv4 gateway that is the adapter's own address: lookups go on link", ops: `add a0 10.1.0.1/24
+add a1 10.2.0.1/24
+route add 198.51.100.0/24 via 10.1.0.1 dev a0
+route add 198.51.101.0/24 via 10.1.0.9 dev a0
+add a0 10.1.0.9/24
+add a0 10.3.0.1/24
+route add 198.51.102.0/24 via 10.3.0.1 dev a0 src 10.2.0.1
+del a0 10.3.0.1/24`,
+			want: `198.51.100.0/24 via 10.1.0.1 dev a0 proto boot
+198.51.101.0/24 via 10.1.0.9 dev a0 proto boot
+198.51.102.0/24 via 10.3.0.1 dev a0 proto boot src 10.2.0.1`,
+			lookups: `198.51.100.5 dev a0 src 10.1.0.1
+198.51.101.5 via 10.1.0.9 dev a0 src 10.1.0.1
+198.51.102.5 dev a0 src 10.2.0.1`},
 		{name: "local table first", ops: `add a0 10.1.0.1/24
 add a1 10.2.0.1/24
 route add 10.1.0.1/32 dev a1
@@ -236,6 +250,8 @@ add a1 2001:db8:2::1/64
 		{"route add 192.0.2.0/24 dev a0 metric 5", "route del 192.0.2.0/24 dev a0", ErrNotFound},
 		{"route add 192.0.2.0/24 via 10.1.0.9 dev a0", "route del 192.0.2.0/24 dev a0", ErrNotFound},
 		{"route add 192.0.2.0/24 via 10.1.0.9 dev a0 metric 7", "route del 192.0.2.0/24 via 10.1.0.9 dev a0 metric 7", nil},
+		{"route add 192.0.2.0/24 dev a0 src 10.1.0.1", "route del 192.0.2.0/24 dev a0", nil},
+		{"route add 2001:db8:99::/64 dev a0 src 2001:db8:1::1", "route del 2001:db8:99::/64 dev a0", nil},
 		{"route add 2001:db8:99::/64 dev a0", "route del 2001:db8:99::/64 dev a0 metric 1024", nil},
 	} {
 		s := runCfg(t, Config{Adapters: []string{"a0", "a1"}}, setup+tc.ops)

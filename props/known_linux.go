@@ -53,6 +53,88 @@ func init() {
 			"of an address that exists (corpus/linux-ipv4-change-noprefixroute-bad.txtar)",
 		Match: v4ChangeNoPrefixRoute,
 	})
+	RegisterExclusion(Exclusion{
+		Name: "linux-ipv6-prefsrc-stale",
+		Doc: "IPv6: a route keeps as its src an address that no adapter holds any more when the address went by down or " +
+			"unplug rather than by del: only ipv6_del_addr calls rt6_remove_prefsrc, addrconf_ifdown does not " +
+			"(corpus/linux-ipv6-prefsrc-stale-bad.txtar)",
+		Match: v6PrefsrcStale,
+	})
+	RegisterExclusion(Exclusion{
+		Name: "linux-ipv6-prefix-route-user",
+		Doc: "IPv6: an address's prefix-route bookkeeping takes the first route to its prefix on its adapter without a " +
+			"gateway, a user's route included: deleting or changing the address deletes a user's route of a lower or " +
+			"equal metric, and an address whose prefix route has a user route's key gets none " +
+			"(addrconf_get_prefix_route, fib6_add_rt2; corpus/linux-ipv6-prefix-route-user-*-bad.txtar)",
+		Match: v6PrefixRouteUser,
+	})
+}
+
+// v6PrefsrcStale matches a down (that flushes IPv6 addresses: keep_addr_on_down
+// off, or an address with lifetimes) or an unplug that takes away the last
+// holder of an IPv6 address that is the src of a user's route by another
+// adapter (the routes by the adapter itself go with it).
+func v6PrefsrcStale(st *model.State, op model.Op) bool {
+	if op.Kind != model.Down && op.Kind != model.Unplug || st.IsUnplugged(op.Adapter) ||
+		op.Kind == model.Down && st.IsDown(op.Adapter) {
+		return false
+	}
+	held := func(a netip.Addr) bool {
+		for _, x := range st.Addrs() {
+			if x.Adapter != op.Adapter && x.Prefix.Addr() == a {
+				return true
+			}
+		}
+		return false
+	}
+	for _, e := range st.On(op.Adapter) {
+		a := e.Prefix.Addr()
+		if a.Is4() || op.Kind == model.Down && st.Config().KeepAddrOnDown && !e.Dynamic || held(a) {
+			continue
+		}
+		if slices.ContainsFunc(st.UserRoutes(), func(r model.Route) bool { return r.Src == a && r.Dev != op.Adapter }) {
+			return true
+		}
+	}
+	return false
+}
+
+// v6PrefixRouteUser matches, on IPv6 and an adapter that is up: deleting
+// an address with a prefix route, changing it, or changing it to
+// noprefixroute, while a user's route to its prefix by the adapter without
+// a gateway has a metric no greater than the address's route
+// (addrconf_get_prefix_route finds that route first: the fib6 leaf is
+// sorted by metric, and the protocol is not looked at); and adding an
+// address, or changing one (its metric, or from noprefixroute), so that
+// its prefix route would have the key of such a user's route
+// (fib6_add_rt2 refuses the duplicate, and addrconf ignores the
+// refusal).
+func v6PrefixRouteUser(st *model.State, op model.Op) bool {
+	if op.Kind != model.Add && op.Kind != model.Del && op.Kind != model.Change ||
+		op.Prefix.Addr().Is4() || st.IsDown(op.Adapter) {
+		return false
+	}
+	user := func(metric uint32, below bool) bool {
+		return slices.ContainsFunc(st.UserRoutes(), func(r model.Route) bool {
+			return r.Dev == op.Adapter && !r.Via.IsValid() && r.Dst == op.Prefix.Masked() &&
+				(r.Metric == metric || below && r.Metric < metric)
+		})
+	}
+	if op.Kind == model.Add {
+		return !op.NoPrefixRoute && user(v6Metric(op.Metric), false)
+	}
+	e, _, ok := entryOf(st, op)
+	if !ok {
+		return false
+	}
+	if !e.NoPrefixRoute && user(v6Metric(e.Metric), true) {
+		return true
+	}
+	m := e.Metric // the metric after a change (IPv6 keeps it when none is given)
+	if op.Metric != 0 {
+		m = op.Metric
+	}
+	return op.Kind == model.Change && !op.NoPrefixRoute && user(v6Metric(m), false)
 }
 
 // entryOf returns op's address as it is on its adapter, and its siblings:
@@ -92,7 +174,7 @@ func srcIsBroadcast(st *model.State, op model.Op) bool {
 		secondary := slices.ContainsFunc(st.On(op.Adapter), func(e model.Entry) bool { return e.Prefix.Masked() == op.Prefix.Masked() })
 		return isBroadcast(a) && !secondary
 	}
-	if !st.Config().Promote {
+	if op.Kind != model.Del || !st.Config().Promote {
 		return false
 	}
 	es := st.On(op.Adapter)

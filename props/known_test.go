@@ -3,6 +3,7 @@ package props
 import (
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/routefuzz/routefuzz/corpus"
@@ -74,5 +75,57 @@ func TestExclusionsMatchTheirCases(t *testing.T) {
 	}
 	if !slices.Contains(ExclusionNames(), "linux-ipv6-nonpermanent") {
 		t.Error("the lifecycle exclusions are not registered")
+	}
+}
+
+// The route exclusions match exactly the situations their kernel code
+// paths cover (docs/routes-semantics.md §6): each op here is checked
+// after its setup, on a model with adapters a0 a1 a2.
+func TestRouteExclusions(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		keep  bool
+		setup string
+		op    string
+		match bool
+	}{
+		// linux-ipv6-prefsrc-stale
+		{"linux-ipv6-prefsrc-stale", false, "add a0 2001:db8:1::1/64;route add 2001:db8:97::/64 dev a1 src 2001:db8:1::1", "down a0", true},
+		{"linux-ipv6-prefsrc-stale", false, "add a0 2001:db8:1::1/64;route add 2001:db8:97::/64 dev a1 src 2001:db8:1::1", "unplug a0", true},
+		{"linux-ipv6-prefsrc-stale", true, "add a0 2001:db8:1::1/64;route add 2001:db8:97::/64 dev a1 src 2001:db8:1::1", "down a0", false},
+		{"linux-ipv6-prefsrc-stale", true, "add a0 2001:db8:1::1/64;route add 2001:db8:97::/64 dev a1 src 2001:db8:1::1;down a0", "unplug a0", true},
+		{"linux-ipv6-prefsrc-stale", false, "add a0 2001:db8:1::1/64;add a2 2001:db8:1::1/64;route add 2001:db8:97::/64 dev a1 src 2001:db8:1::1", "down a0", false},
+		{"linux-ipv6-prefsrc-stale", false, "add a0 2001:db8:1::1/64;route add 2001:db8:97::/64 dev a0 src 2001:db8:1::1", "down a0", false},
+		{"linux-ipv6-prefsrc-stale", false, "add a0 10.1.0.1/24;route add 192.0.2.0/24 dev a1 src 10.1.0.1", "unplug a0", false},
+		{"linux-ipv6-prefsrc-stale", false, "add a0 2001:db8:1::1/64;route add 2001:db8:97::/64 dev a1 src 2001:db8:1::1", "del a0 2001:db8:1::1/64", false},
+		// linux-ipv6-prefix-route-user
+		{"linux-ipv6-prefix-route-user", false, "route add 2001:db8:2::/64 dev a0;add a0 2001:db8:2::1/64 metric 2000", "del a0 2001:db8:2::1/64", true},
+		{"linux-ipv6-prefix-route-user", false, "route add 2001:db8:2::/64 dev a0;add a0 2001:db8:2::1/64 metric 2000", "change a0 2001:db8:2::1/64 metric 3000", true},
+		{"linux-ipv6-prefix-route-user", false, "route add 2001:db8:2::/64 dev a0;add a0 2001:db8:2::1/64 metric 2000", "change a0 2001:db8:2::1/64 noprefixroute", true},
+		{"linux-ipv6-prefix-route-user", false, "route add 2001:db8:1::/64 dev a0 metric 256", "add a0 2001:db8:1::1/64", true},
+		{"linux-ipv6-prefix-route-user", false, "route add 2001:db8:1::/64 dev a0 metric 256;add a0 2001:db8:1::1/64 noprefixroute", "change a0 2001:db8:1::1/64", true},
+		{"linux-ipv6-prefix-route-user", false, "add a0 2001:db8:0:2::2/48;route add 2001:db8::/48 dev a0", "change a0 2001:db8:0:2::2/48 metric 1024", true},
+		{"linux-ipv6-prefix-route-user", false, "add a0 2001:db8:0:2::2/48;route add 2001:db8::/48 dev a0", "change a0 2001:db8:0:2::2/48 metric 1000", false},
+		{"linux-ipv6-prefix-route-user", false, "route add 2001:db8:1::/64 dev a0 metric 256", "add a0 2001:db8:1::1/64 noprefixroute", false},
+		{"linux-ipv6-prefix-route-user", false, "route add 2001:db8:1::/64 dev a0 metric 256", "add a0 2001:db8:1::1/64 metric 300", false},
+		{"linux-ipv6-prefix-route-user", false, "route add 2001:db8:1::/64 dev a1 metric 256", "add a0 2001:db8:1::1/64", false},
+		{"linux-ipv6-prefix-route-user", false, "add a0 2001:db8:2::1/64 metric 2000;route add 2001:db8:2::/64 dev a0 metric 3000", "del a0 2001:db8:2::1/64", false},
+		{"linux-ipv6-prefix-route-user", false, "add a0 2001:db8:2::1/64 metric 2000;route add 2001:db8:2::/64 via 2001:db8:2::9 dev a0", "del a0 2001:db8:2::1/64", false},
+		{"linux-ipv6-prefix-route-user", false, "add a0 2001:db8:2::1/64 noprefixroute;route add 2001:db8:2::/64 dev a0", "del a0 2001:db8:2::1/64", false},
+		{"linux-ipv6-prefix-route-user", false, "route add 10.1.0.0/24 dev a0;add a0 10.1.0.1/24;add a0 10.2.0.1/24", "del a0 10.1.0.1/24", false},
+	} {
+		ex, ok := LookupExclusion(c.name)
+		if !ok {
+			t.Fatalf("no exclusion %s", c.name)
+		}
+		st, _ := model.New(model.Config{Adapters: []string{"a0", "a1", "a2"}, KeepAddrOnDown: c.keep})
+		for _, line := range strings.Split(c.setup, ";") {
+			if err := st.Apply(model.MustParseOp(line)); err != nil {
+				t.Fatalf("%s: setup %s: %v", c.name, line, err)
+			}
+		}
+		if got := ex.Match(st, model.MustParseOp(c.op)); got != c.match {
+			t.Errorf("%s after %q: %s matches %v, want %v", c.op, c.setup, c.name, got, c.match)
+		}
 	}
 }

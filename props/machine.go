@@ -5,9 +5,11 @@
 package props
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync/atomic"
 
 	"pgregory.net/rapid"
@@ -167,26 +169,21 @@ func Property(stack sut.Stack, c Config) func(*rapid.T) {
 // actions returns the state machine's alphabet for rapid's Repeat: an
 // action per op kind, named by its verb (kinds that share a
 // model.OpSpec.Draw share one action, named by it), and "odd". A kind whose ops are
-// about an address that is there (model.OpSpec.Present: del) mostly
-// takes one that is; "odd" draws one of those kinds on a drawn address,
-// present or not, or an op of any kind on an adapter that does not exist.
+// about something that is there (model.OpSpec.Present: del, change on an
+// address, route del on a user's route) mostly takes one that is; "odd"
+// draws one of those kinds fresh, on something that may or may not be
+// there, or an op of any kind on an adapter that does not exist.
 func (g *gen) actions(m *machine, run *check.Run) map[string]func(*rapid.T) {
 	as := map[string]func(*rapid.T){}
 	var present []*model.OpSpec
 	for _, sp := range g.kinds {
+		if sp.Present {
+			present = append(present, sp)
+		}
 		if sp.Draw != "" {
 			continue // g.shared's
 		}
-		if !sp.Present {
-			as[sp.Name] = func(t *rapid.T) { m.step(t, g.fresh(t, sp)) }
-			continue
-		}
-		present = append(present, sp)
-		as[sp.Name] = func(t *rapid.T) {
-			if op, ok := g.present(t, sp, run.Model()); ok {
-				m.step(t, op)
-			}
-		}
+		as[sp.Name] = func(t *rapid.T) { g.draw(t, m, sp, run) }
 	}
 	for name, a := range g.shared {
 		pool, pick := a.pool, a.pick
@@ -195,7 +192,7 @@ func (g *gen) actions(m *machine, run *check.Run) map[string]func(*rapid.T) {
 			if pick != nil {
 				sp = pool[pick.Draw(t, name)]
 			}
-			m.step(t, g.fresh(t, sp))
+			g.draw(t, m, sp, run)
 		}
 	}
 	as["odd"] = func(t *rapid.T) {
@@ -208,6 +205,22 @@ func (g *gen) actions(m *machine, run *check.Run) map[string]func(*rapid.T) {
 		}
 	}
 	return as
+}
+
+// draw draws an op of kind sp and steps m with it: a fresh one, or for a
+// model.OpSpec.Present kind one on something present (none when nothing is).
+func (g *gen) draw(t *rapid.T, m *machine, sp *model.OpSpec, run *check.Run) {
+	if !sp.Present {
+		op := g.fresh(t, sp)
+		if op.Via.IsValid() || op.Src.IsValid() {
+			op = g.anchor(t, op, run.Model())
+		}
+		m.step(t, op)
+		return
+	}
+	if op, ok := g.present(t, sp, run.Model()); ok {
+		m.step(t, op)
+	}
 }
 
 type machine struct {
@@ -271,6 +284,9 @@ type gen struct {
 	on         *rapid.Generator[bool] // the state of a switch (carrier): off first, as the fault
 	v4         *rapid.Generator[netip.Prefix]
 	v6         *rapid.Generator[netip.Prefix]
+	dst4, dst6 *rapid.Generator[netip.Prefix]        // route destinations
+	gw4, gw6   *rapid.Generator[netip.Addr]          // route gateways
+	third      *rapid.Generator[int]                 // 2 in one draw of three: a route's src
 	attrs      map[*model.Attr]*rapid.Generator[int] // the attributes drawn: an index into their Samples
 	adapterGen *rapid.Generator[string]
 	yes        *rapid.Generator[bool]  // oneOf's yes or no
@@ -306,6 +322,19 @@ func newGen(c Config, adapters []string) *gen {
 		b[15] = v6Host.Draw(t, "host")
 		return netip.PrefixFrom(netip.AddrFrom16(b), v6Len.Draw(t, "len"))
 	})
+	g.dst4, g.dst6 = rapid.SampledFrom(pools.V4RouteDsts), rapid.SampledFrom(pools.V6RouteDsts)
+	gw4Net, gw6Net, gwHost := rapid.SampledFrom(pools.V4GatewayNets), rapid.SampledFrom(pools.V6GatewayNets), rapid.SampledFrom(pools.GatewayHosts)
+	g.gw4 = rapid.Custom(func(t *rapid.T) netip.Addr {
+		b := gw4Net.Draw(t, "net").As4()
+		b[3] = gwHost.Draw(t, "host")
+		return netip.AddrFrom4(b)
+	})
+	g.gw6 = rapid.Custom(func(t *rapid.T) netip.Addr {
+		b := gw6Net.Draw(t, "net").As16()
+		b[15] = gwHost.Draw(t, "host")
+		return netip.AddrFrom16(b)
+	})
+	g.third = rapid.IntRange(0, 2)
 	if len(adapters) > 0 {
 		g.adapterGen = rapid.SampledFrom(adapters)
 	}
@@ -336,8 +365,18 @@ func newGen(c Config, adapters []string) *gen {
 	return g
 }
 
+// ipv4 draws the family of an op: true for IPv4.
+func (g *gen) ipv4(t *rapid.T) bool {
+	return !g.c.IPv6 || g.c.IPv4 && g.family.Draw(t, "ipv4")
+}
+
 func (g *gen) prefix(t *rapid.T) netip.Prefix {
-	if !g.c.IPv6 || g.c.IPv4 && g.family.Draw(t, "ipv4") {
+	return g.addrPrefix(t, g.ipv4(t))
+}
+
+// addrPrefix draws an address of the address pools, of family v4 or IPv6.
+func (g *gen) addrPrefix(t *rapid.T, v4 bool) netip.Prefix {
+	if v4 {
 		return g.v4.Draw(t, "v4")
 	}
 	return g.v6.Draw(t, "v6")
@@ -348,17 +387,55 @@ func (g *gen) adapter(t *rapid.T) string {
 }
 
 // fresh draws an op of kind sp: each operand, then each attribute it
-// takes that c draws.
+// takes that c draws. A route's operands are of one family, drawn once:
+// a destination of the route pools; a gateway half the time, in a subnet
+// of the address pools (on link only while an address of it is on the
+// adapter) or in a destination's (on link only through a user's route);
+// a source a third of the time, an address of the address pools (local
+// only while some adapter holds it). Each optional operand shrinks
+// toward absent.
 func (g *gen) fresh(t *rapid.T, sp *model.OpSpec) model.Op {
 	op := model.Op{Kind: sp.Kind}
+	fam := 0 // the family of a route's operands once drawn: 4 or 6
+	family := func() bool {
+		if fam == 0 {
+			fam = 6
+			if g.ipv4(t) {
+				fam = 4
+			}
+		}
+		return fam == 4
+	}
 	for _, x := range sp.Operands {
 		switch x {
-		case model.AdapterOperand:
+		case model.AdapterOperand, model.DevOperand:
 			op.Adapter = g.adapter(t)
 		case model.PrefixOperand:
 			op.Prefix = g.prefix(t)
 		case model.SwitchOperand:
 			op.On = g.on.Draw(t, "on")
+		case model.DstOperand:
+			if family() {
+				op.Prefix = g.dst4.Draw(t, "dst4")
+			} else {
+				op.Prefix = g.dst6.Draw(t, "dst6")
+			}
+		case model.ViaOperand:
+			if !g.yes.Draw(t, "via") {
+				break
+			}
+			if family() {
+				op.Via = g.gw4.Draw(t, "via4")
+			} else {
+				op.Via = g.gw6.Draw(t, "via6")
+			}
+		case model.SrcOperand:
+			if g.third.Draw(t, "src") < 2 {
+				break
+			}
+			if a := g.addrPrefix(t, family()).Addr(); a.IsGlobalUnicast() {
+				op.Src = a // not the pools' 0.0.0.0, which no op may name
+			}
 		}
 	}
 	return g.attributes(t, sp, op)
@@ -379,11 +456,70 @@ func (g *gen) attributes(t *rapid.T, sp *model.OpSpec, op model.Op) model.Op {
 	return op
 }
 
-// present draws an op of kind sp on a present address chosen by value:
-// the first present address at or after a drawn one, in address order.
-// Choosing by value rather than by index keeps the choice stable while
-// rapid removes earlier ops. It returns false when no address is present.
+// anchor moves, two times in three, a fresh route op's gateway and src onto
+// the addresses present, so that they collide: the src becomes the first
+// address present at or after it in its family (wrapping), one some
+// adapter holds; the gateway, the address at its host byte in the
+// subnet of the first address present at or after it, the route's
+// adapter that address's, so that the gateway is on link until that
+// address goes. Chosen by value, like present's choice. Without an
+// address of the family, the op is left as drawn.
+func (g *gen) anchor(t *rapid.T, op model.Op, st *model.State) model.Op {
+	if g.third.Draw(t, "anchor") == 2 {
+		return op
+	}
+	as := st.Addrs()
+	if op.Src.IsValid() {
+		if a, ok := near(as, op.Src); ok {
+			op.Src = a.Prefix.Addr()
+		}
+	}
+	if g := op.Via; g.IsValid() {
+		if a, ok := near(as, g); ok {
+			b, n := a.Prefix.Masked().Addr().AsSlice(), g.AsSlice()
+			b[len(b)-1] = n[len(n)-1]
+			if gw, _ := netip.AddrFromSlice(b); a.Prefix.Contains(gw) && gw.IsGlobalUnicast() {
+				op.Via, op.Adapter = gw, a.Adapter
+			}
+		}
+	}
+	return op
+}
+
+// near returns the address of as whose address comes first at or after
+// x in x's family, wrapping to the family's first; false when as holds
+// none of that family.
+func near(as []model.Addr, x netip.Addr) (model.Addr, bool) {
+	var best, first model.Addr
+	for _, a := range as {
+		v := a.Prefix.Addr()
+		if v.Is4() != x.Is4() {
+			continue
+		}
+		if !first.Prefix.IsValid() || v.Less(first.Prefix.Addr()) {
+			first = a
+		}
+		if v.Compare(x) >= 0 && (!best.Prefix.IsValid() || v.Less(best.Prefix.Addr())) {
+			best = a
+		}
+	}
+	if best.Prefix.IsValid() {
+		return best, true
+	}
+	return first, first.Prefix.IsValid()
+}
+
+// present draws an op of kind sp on something present, chosen by value:
+// the first present thing at or after a drawn one, in their order. Its
+// things are addresses (model.State.Addrs), or user routes for a route
+// kind (model.OpSpec.Routes: model.State.UserRoutes, named as
+// model.DelOf names them). Choosing by value rather than by index keeps
+// the choice stable while rapid removes earlier ops. It returns false
+// when nothing is present.
 func (g *gen) present(t *rapid.T, sp *model.OpSpec, st *model.State) (model.Op, bool) {
+	if sp.Routes() {
+		return g.presentRoute(t, sp, st)
+	}
 	want := model.Addr{Adapter: g.adapter(t), Prefix: g.prefix(t)}
 	present := st.Addrs()
 	if len(present) == 0 {
@@ -392,6 +528,57 @@ func (g *gen) present(t *rapid.T, sp *model.OpSpec, st *model.State) (model.Op, 
 	i, _ := slices.BinarySearchFunc(present, want, model.Addr.Compare)
 	a := present[i%len(present)]
 	return g.attributes(t, sp, model.Op{Kind: sp.Kind, Adapter: a.Adapter, Prefix: a.Prefix}), true
+}
+
+// presentRoute is present for a route kind: the drawn thing is a fresh
+// op of kind sp, the op taken the one of kind sp that names the first
+// user route at or after it (destination, adapter, gateway and metric:
+// what a route del names, so that the choice does not depend on a
+// route's source or carrier).
+func (g *gen) presentRoute(t *rapid.T, sp *model.OpSpec, st *model.State) (model.Op, bool) {
+	want := g.fresh(t, sp)
+	users := st.UserRoutes()
+	if len(users) == 0 {
+		return model.Op{}, false
+	}
+	ops := make([]model.Op, len(users))
+	for i, r := range users {
+		ops[i] = model.DelOf(r).As(sp.Kind)
+	}
+	slices.SortFunc(ops, compareRouteOps)
+	want.Metric = routeMetric(want)
+	i, _ := slices.BinarySearchFunc(ops, want, compareRouteOps)
+	return ops[i%len(ops)], true
+}
+
+// compareRouteOps orders route ops by what names a user route: family,
+// destination, adapter, gateway, metric.
+func compareRouteOps(a, b model.Op) int {
+	if a4, b4 := a.Prefix.Addr().Is4(), b.Prefix.Addr().Is4(); a4 != b4 {
+		if a4 {
+			return -1
+		}
+		return 1
+	}
+	if c := a.Prefix.Compare(b.Prefix); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Adapter, b.Adapter); c != 0 {
+		return c
+	}
+	if c := a.Via.Compare(b.Via); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Metric, b.Metric)
+}
+
+// routeMetric returns the metric a route op means, the family's default
+// applied (model.DelOf's routes carry it).
+func routeMetric(op model.Op) uint32 {
+	if op.Metric == 0 && !op.Prefix.Addr().Is4() {
+		return model.IPv6RouteMetric
+	}
+	return op.Metric
 }
 
 // oneOf draws one of sps, shrinking toward the first: a yes or no for
@@ -406,10 +593,10 @@ func (g *gen) oneOf(t *rapid.T, sps []*model.OpSpec) *model.OpSpec {
 	return sp
 }
 
-// invalid returns an op of a drawn kind on an adapter that does not exist.
+// invalid returns an op of a drawn kind on an adapter that does not
+// exist; for a kind that takes none, any op of it.
 func (g *gen) invalid(t *rapid.T) model.Op {
-	op := g.fresh(t, g.kinds[0])
-	op = op.As(g.oneOf(t, g.kinds).Kind)
+	op := g.fresh(t, g.oneOf(t, g.kinds))
 	if op.Kind.Spec().TakesAdapter() {
 		op.Adapter = fmt.Sprintf("x%d", len(g.adapters))
 	}

@@ -17,9 +17,12 @@ import (
 
 // The harness must keep finding the KB287032 bug and shrinking it to its
 // three-op core: a harness that silently stops finding it looks green.
+// With route ops in the alphabet it took 1 to 49 checks over these seeds
+// (11 on average; measured with the model's user routes on legacy, before
+// legacy took route ops): the budget is 300.
 func TestLegacyBugFoundAndShrunkTo3Ops(t *testing.T) {
 	for seed := uint64(1); seed <= 20; seed++ {
-		res, err := Hunt(legacy.New(), Config{Name: "legacy", Attrs: true}, Budget{Seed: seed})
+		res, err := Hunt(legacy.New(), Config{Name: "legacy", Attrs: true}, Budget{Seed: seed, Checks: 300})
 		if err != nil {
 			t.Fatalf("seed %d: %v", seed, err)
 		}

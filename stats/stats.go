@@ -26,7 +26,8 @@ type counts struct {
 	excluded  []int       // [kind]: drawn but skipped by an exclusion
 	held      []int       // [kind]: lifecycle ops on an adapter holding addresses
 	invalid   []int       // [kind]: ops the model answered invalid
-	result    [4]int      // by model.Result
+	result    []int       // [model.Result]
+	kindRes   [][]int     // [kind][model.Result]
 	len4      [33]int     // IPv4 ops by prefix length
 	len6      [129]int    // IPv6 ops by prefix length
 	addExists int         // adds the model answered exists
@@ -36,10 +37,18 @@ type counts struct {
 	shared    int         // steps after which a subnet was on 2+ adapters
 	maxShare  int         // most adapters holding one subnet at once
 	maxAddrs  int         // most addresses held at once
+	gwOff     int         // steps after which a user route's gateway was off link by its adapter
+	srcDel    int         // IPv4 user routes deleted because their src left every adapter
+	srcClear  int         // IPv6 user routes whose src was cleared, having left every adapter
+	collided  int         // steps after which gwOff held or a src went
+	maxUser   int         // most user routes at once
 	seqLens   map[int]int // sequence length → sequences (totals only)
 	seqShared int         // sequences in which a subnet was on 2+ adapters (totals only)
+	seqRoutes int         // sequences with a step counted in collided (totals only)
 	seqs      int         // sequences (totals only)
-	lifecycle []bool      // [kind]: the kind takes no address (no model.PrefixOperand)
+	lifecycle []bool      // [kind]: the kind takes no address nor route (no model.PrefixOperand, not model.OpSpec.Routes)
+	address   []bool      // [kind]: the kind names an address (model.PrefixOperand)
+	routes    []bool      // [kind]: the kind is about a user route (model.OpSpec.Routes)
 	names     []string    // [kind]: its verb
 }
 
@@ -50,14 +59,33 @@ func newCounts() counts {
 		excluded:  make([]int, n),
 		held:      make([]int, n),
 		invalid:   make([]int, n),
+		result:    make([]int, results()),
+		kindRes:   make([][]int, n),
 		lifecycle: make([]bool, n),
+		address:   make([]bool, n),
+		routes:    make([]bool, n),
 		names:     make([]string, n),
 	}
+	for k := range c.kindRes {
+		c.kindRes[k] = make([]int, results())
+	}
 	for _, sp := range model.Alphabet {
-		c.lifecycle[sp.Kind] = !sp.Has(model.PrefixOperand)
+		c.lifecycle[sp.Kind] = !sp.Has(model.PrefixOperand) && !sp.Routes()
+		c.address[sp.Kind] = sp.Has(model.PrefixOperand)
+		c.routes[sp.Kind] = sp.Routes()
 		c.names[sp.Kind] = sp.Name
 	}
 	return c
+}
+
+// results returns how many results there are: model.Result values from
+// OK up to the last that has a sentinel error.
+func results() int {
+	n := 1
+	for model.Result(n).Err() != nil {
+		n++
+	}
+	return n
 }
 
 // reset zeroes the per-sequence numbers, keeping the buffers.
@@ -66,10 +94,14 @@ func (c *counts) reset() {
 	clear(c.excluded)
 	clear(c.held)
 	clear(c.invalid)
-	c.result = [4]int{}
+	clear(c.result)
+	for _, r := range c.kindRes {
+		clear(r)
+	}
 	c.len4 = [33]int{}
 	c.len6 = [129]int{}
 	c.ops, c.addExists, c.primaries, c.promoted, c.dropped, c.shared, c.maxShare, c.maxAddrs = 0, 0, 0, 0, 0, 0, 0, 0
+	c.gwOff, c.srcDel, c.srcClear, c.collided, c.maxUser = 0, 0, 0, 0, 0
 }
 
 // add adds the sequence s to the totals c.
@@ -82,6 +114,9 @@ func (c *counts) add(s *counts) {
 		c.excluded[k] += s.excluded[k]
 		c.held[k] += s.held[k]
 		c.invalid[k] += s.invalid[k]
+		for r := range c.kindRes[k] {
+			c.kindRes[k][r] += s.kindRes[k][r]
+		}
 	}
 	for i := range c.result {
 		c.result[i] += s.result[i]
@@ -99,6 +134,14 @@ func (c *counts) add(s *counts) {
 	c.shared += s.shared
 	c.maxShare = max(c.maxShare, s.maxShare)
 	c.maxAddrs = max(c.maxAddrs, s.maxAddrs)
+	c.gwOff += s.gwOff
+	c.srcDel += s.srcDel
+	c.srcClear += s.srcClear
+	c.collided += s.collided
+	c.maxUser = max(c.maxUser, s.maxUser)
+	if s.collided > 0 {
+		c.seqRoutes++
+	}
 	c.seqs++
 	if c.seqLens == nil {
 		c.seqLens = map[int]int{}
@@ -133,7 +176,9 @@ type Collector struct {
 	primary   bool
 	secondary int // IPv4 addresses of the deleted primary's group, less it
 	promote   bool
-	share     int // sharing() after the last op that succeeded
+	share     int           // sharing() after the last op that succeeded
+	srcs      []model.Route // the user routes with a src before op (not a route op)
+	offLink   bool          // a user route's gateway was off link after the last op that succeeded
 }
 
 // NewCollector returns an empty collector.
@@ -145,6 +190,7 @@ func NewCollector() *Collector {
 func (c *Collector) Begin() {
 	c.cur.reset()
 	c.share = 0
+	c.offLink = false
 }
 
 // End ends the sequence begun last, adding it to the totals unless
@@ -171,8 +217,17 @@ func (c *Collector) Excluded(op model.Op) {
 func (c *Collector) Before(st *model.State, op model.Op) {
 	c.op = op
 	c.before, c.primary, c.secondary = 0, false, 0
+	c.srcs = c.srcs[:0]
 	if int(op.Kind) >= len(c.cur.lifecycle) {
 		return
+	}
+	if !c.cur.routes[op.Kind] {
+		// An op on addresses or adapters may take a route's src away.
+		for _, r := range st.UserRoutes() {
+			if r.Src.IsValid() {
+				c.srcs = append(c.srcs, r)
+			}
+		}
 	}
 	if c.cur.lifecycle[op.Kind] {
 		c.before = addrsOn(st.Addrs(), op.Adapter)
@@ -211,13 +266,18 @@ func (c *Collector) After(st *model.State, want model.Result) {
 	if c.want == model.Invalid {
 		s.invalid[op.Kind]++
 	}
+	s.kindRes[op.Kind][c.want]++
 	fam := 0
 	if p := op.Prefix; p.IsValid() {
+		fam = 2
 		if p.Addr().Is4() {
 			fam = 1
+		}
+		switch {
+		case !s.address[op.Kind]:
+		case fam == 1:
 			s.len4[p.Bits()]++
-		} else {
-			fam = 2
+		default:
 			s.len6[p.Bits()]++
 		}
 	}
@@ -239,16 +299,99 @@ func (c *Collector) After(st *model.State, want model.Result) {
 			s.dropped += c.secondary
 		}
 	}
+	gone := 0
 	if c.want == model.OK {
 		// A failed op changes nothing: the last figures stand.
 		as := st.Addrs()
 		s.maxAddrs = max(s.maxAddrs, len(as))
 		c.share = sharing(as)
+		for _, r := range c.srcs {
+			if held(as, r.Src) {
+				continue
+			}
+			// The model deleted the route (IPv4) or cleared its
+			// src (IPv6): its src is no adapter's any more.
+			gone++
+			if r.Src.Is4() {
+				s.srcDel++
+			} else {
+				s.srcClear++
+			}
+		}
+		users := st.UserRoutes()
+		s.maxUser = max(s.maxUser, len(users))
+		c.offLink = offLink(st, users)
 	}
 	if n := c.share; n >= 2 {
 		s.shared++
 		s.maxShare = max(s.maxShare, n)
 	}
+	if c.offLink {
+		s.gwOff++
+	}
+	if c.offLink || gone > 0 {
+		s.collided++
+	}
+}
+
+// held reports whether address a is on some adapter of the list.
+func held(as []model.Addr, a netip.Addr) bool {
+	return slices.ContainsFunc(as, func(x model.Addr) bool { return x.Prefix.Addr() == a })
+}
+
+// offLink reports whether some user route's gateway is no longer on link
+// by its adapter, as the kernel's insertion check would see it now (the
+// route stays: the kernel does not delete it). IPv4: no local route of
+// the adapter is the gateway and no route of the adapter without a
+// gateway covers it; IPv6: the longest route of the adapter covering it
+// (the lowest metric among equals) has a gateway, or none covers it.
+func offLink(st *model.State, users []model.Route) bool {
+	var table model.Table
+	for _, u := range users {
+		g := u.Via
+		if !g.IsValid() {
+			continue
+		}
+		if table == nil {
+			table = st.Routes()
+		}
+		if !onLink(table, u.Dev, g) {
+			return true
+		}
+	}
+	return false
+}
+
+// onLink is the kernel's on-link check of gateway g by adapter dev in
+// table (model.State's rule for route add; a broadcast address is not
+// on link).
+func onLink(table model.Table, dev string, g netip.Addr) bool {
+	best := -1
+	var via bool
+	var metric uint32
+	for _, r := range table {
+		if r.Dev != dev || !r.Dst.Contains(g) {
+			continue
+		}
+		if g.Is4() {
+			switch {
+			case r.Kind == model.Local:
+				return true
+			case r.Kind == model.Broadcast:
+				return false
+			case !r.Via.IsValid():
+				best = 0
+			}
+			continue
+		}
+		if r.Kind != model.Connected {
+			continue
+		}
+		if b := r.Dst.Bits(); b > best || b == best && r.Metric < metric {
+			best, via, metric = b, r.Via.IsValid(), r.Metric
+		}
+	}
+	return best >= 0 && (g.Is4() || !via)
 }
 
 // addrsOn counts the addresses of the sorted list as on adapter.

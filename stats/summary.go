@@ -63,6 +63,22 @@ type Stats struct {
 	Invalid int `json:"invalid"`
 	// MostAddresses is the most addresses held at once, on all adapters.
 	MostAddresses int `json:"most_addresses"`
+	// The collisions of user routes (route add) with addresses, that the
+	// generator draws route ops to create. RouteGatewayOffLinkSteps is
+	// after how many ops some user route's gateway was no longer on link
+	// by its adapter (the address whose subnet held it gone, or the user
+	// route through which it was); RouteSrcDeleted how many IPv4 user
+	// routes were deleted because their src left every adapter,
+	// RouteSrcCleared how many IPv6 user routes lost their src that way;
+	// RouteCollisionSteps after how many ops either happened (a gateway
+	// off link, or a src gone by that op) and RouteCollisionSequences in
+	// how many sequences; MostUserRoutes the most user routes at once.
+	RouteGatewayOffLinkSteps int `json:"route_gateway_off_link_steps"`
+	RouteSrcDeleted          int `json:"route_src_deleted"`
+	RouteSrcCleared          int `json:"route_src_cleared"`
+	RouteCollisionSteps      int `json:"route_collision_steps"`
+	RouteCollisionSequences  int `json:"route_collision_sequences"`
+	MostUserRoutes           int `json:"most_user_routes"`
 }
 
 // Spread is the least, the median and the greatest of some numbers.
@@ -84,10 +100,13 @@ type Kind struct {
 	// Lifecycle says the kind takes no address.
 	Lifecycle bool `json:"lifecycle"`
 	Ops       int  `json:"ops"`
-	// IPv4 and IPv6 split Ops by the family of the address, for the
-	// kinds that take one.
+	// IPv4 and IPv6 split Ops by the family of the address, or of the
+	// route's destination, for the kinds that take one.
 	IPv4 int `json:"ipv4"`
 	IPv6 int `json:"ipv6"`
+	// Results counts Ops by the result the model gave, those that came
+	// up only, in result order.
+	Results []Result `json:"results"`
 	// Invalid counts those the model answered invalid; Excluded those
 	// drawn and skipped by an exclusion (not in Ops).
 	Invalid  int `json:"invalid"`
@@ -128,15 +147,28 @@ func (c *Collector) Stats() Stats {
 		SecondariesPromoted: t.promoted,
 		SecondariesDeleted:  t.dropped,
 		MostAddresses:       t.maxAddrs,
-		Kinds:               []Kind{},
-		Results:             []Result{},
-		PrefixLengths:       []PrefixLength{},
-		SequenceLengths:     []Count{},
+
+		RouteGatewayOffLinkSteps: t.gwOff,
+		RouteSrcDeleted:          t.srcDel,
+		RouteSrcCleared:          t.srcClear,
+		RouteCollisionSteps:      t.collided,
+		RouteCollisionSequences:  t.seqRoutes,
+		MostUserRoutes:           t.maxUser,
+
+		Kinds:           []Kind{},
+		Results:         []Result{},
+		PrefixLengths:   []PrefixLength{},
+		SequenceLengths: []Count{},
 	}
 	for _, sp := range model.Alphabet {
 		k := sp.Kind
 		kc := Kind{Kind: sp.Name, Lifecycle: t.lifecycle[k], Ops: t.kind[k][0], IPv4: t.kind[k][1], IPv6: t.kind[k][2],
-			Invalid: t.invalid[k], Excluded: t.excluded[k], OnAddresses: t.held[k]}
+			Invalid: t.invalid[k], Excluded: t.excluded[k], OnAddresses: t.held[k], Results: []Result{}}
+		for r, n := range t.kindRes[k] {
+			if n > 0 {
+				kc.Results = append(kc.Results, Result{Result: model.Result(r).String(), Ops: n})
+			}
+		}
 		s.Kinds = append(s.Kinds, kc)
 		s.Excluded += kc.Excluded
 		s.Invalid += kc.Invalid
@@ -211,7 +243,10 @@ func (s Stats) String() string {
 	}
 	fmt.Fprintf(&b, "  by kind:    %s\n", strings.Join(parts, " · "))
 	parts = parts[:0]
-	for _, r := range s.Results {
+	for i, r := range s.Results {
+		if r.Ops == 0 && i > int(model.Invalid) {
+			continue // the route results, while no route op gave them
+		}
 		parts = append(parts, r.Result+" "+pct(r.Ops, s.Ops))
 	}
 	fmt.Fprintf(&b, "  results:    %s\n", strings.Join(parts, " · "))
@@ -244,7 +279,36 @@ func (s Stats) String() string {
 		pct(s.AddsExisting, s.Adds), pct(s.SharedSequences, s.Sequences), s.MostAdaptersSharing,
 		thousands(s.PrimariesDeleted), promo, thousands(s.LifecycleOnAddresses), thousands(s.Lifecycle),
 		thousands(s.Invalid), s.MostAddresses)
+	if r := s.routes(); r != "" {
+		fmt.Fprintf(&b, "  routes:     %s\n", r)
+	}
 	return b.String()
+}
+
+// routes returns the routes line: the route kinds' ops by result, and
+// their collisions with addresses; "" when no route op was applied.
+func (s Stats) routes() string {
+	var parts []string
+	for _, k := range s.Kinds {
+		kind, err := model.ParseOpKind(k.Kind)
+		if err != nil || !kind.Spec().Routes() || k.Ops == 0 {
+			continue
+		}
+		var rs []string
+		for _, r := range k.Results {
+			rs = append(rs, r.Result+" "+pct(r.Ops, k.Ops))
+		}
+		parts = append(parts, fmt.Sprintf("%s %s (%s)", k.Kind, thousands(k.Ops), strings.Join(rs, ", ")))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	parts = append(parts,
+		fmt.Sprintf("a gateway off link after %s of ops", pct(s.RouteGatewayOffLinkSteps, s.Ops)),
+		fmt.Sprintf("src gone: %s IPv4 routes deleted, %s IPv6 srcs cleared", thousands(s.RouteSrcDeleted), thousands(s.RouteSrcCleared)),
+		fmt.Sprintf("either in %s of sequences", pct(s.RouteCollisionSequences, s.Sequences)),
+		fmt.Sprintf("most user routes at once %d", s.MostUserRoutes))
+	return strings.Join(parts, " · ")
 }
 
 // lengthBuckets writes a histogram of sequence lengths in buckets of

@@ -89,7 +89,10 @@ func cmdExhaust(args []string) int {
 	promote := fs.String("promote", "off", "IPv4 promote_secondaries: on or off")
 	keep := fs.String("keep-addr-on-down", "off", "IPv6 keep_addr_on_down: on or off")
 	prefixList := fs.String("prefixes", "10.0.0.1/24,10.0.0.2/24,10.0.0.255/24", "comma-separated ADDRESS/LENGTH the prefix operands take")
-	kindList := fs.String("kinds", "all", "comma-separated op kinds, or all (every kind the stack takes)")
+	dstList := fs.String("dsts", "", "comma-separated route destinations the route ops take (default, 0.0.0.0/0, 198.51.100.0/24, ::/0, ...); none: no route ops")
+	gatewayList := fs.String("gateways", "", "comma-separated gateways a route op's via takes besides none")
+	sourceList := fs.String("sources", "", "comma-separated sources a route op's src takes besides none")
+	kindList := fs.String("kinds", "all", "comma-separated op kinds (route kinds as route-add, route-del), or all (every kind the stack takes whose operands the universe has: the route kinds with -dsts)")
 	values := valuesFlag{}
 	fs.Var(values, "values", "NAME=V,... values of an address attribute besides absent (metric=100,200; noprefixroute=1; valid_lft=600/300 with preferred_lft); repeat for several")
 	symmetry := fs.Bool("symmetry", true, "run one sequence per class of sequences equal up to adapter and address renaming (assumes the stack treats them alike)")
@@ -113,7 +116,7 @@ func cmdExhaust(args []string) int {
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	var u exhaust.Universe
 	if *caseFile != "" {
-		for _, n := range []string{"adapters", "promote", "keep-addr-on-down", "prefixes", "kinds", "values"} {
+		for _, n := range []string{"adapters", "promote", "keep-addr-on-down", "prefixes", "dsts", "gateways", "sources", "kinds", "values"} {
 			if set[n] {
 				return errorf("exhaust: -%s and -case: the case gives the universe", n)
 			}
@@ -131,7 +134,7 @@ func cmdExhaust(args []string) int {
 			*depth = len(c.Ops)
 		}
 	} else {
-		if u, err = flagUniverse(*adapters, *promote, *keep, *prefixList, *kindList, values); err != nil {
+		if u, err = flagUniverse(*adapters, *promote, *keep, *prefixList, *kindList, routeLists{*dstList, *gatewayList, *sourceList}, values); err != nil {
 			return errorf("exhaust: %v", err)
 		}
 	}
@@ -156,7 +159,7 @@ func cmdExhaust(args []string) int {
 		u.Kinds = nil
 		l := sut.LimitsOf(stack)
 		for _, sp := range model.Alphabet {
-			if l.TakesKind(sp.Kind) {
+			if l.TakesKind(sp.Kind) && u.Fills(sp.Kind) {
 				u.Kinds = append(u.Kinds, sp.Kind)
 			}
 		}
@@ -191,8 +194,11 @@ func cmdExhaust(args []string) int {
 	return code
 }
 
+// routeLists are the -dsts, -gateways and -sources flags.
+type routeLists struct{ dsts, gateways, sources string }
+
 // flagUniverse builds the universe the flags describe.
-func flagUniverse(adapters int, promote, keep, prefixList, kindList string, values valuesFlag) (exhaust.Universe, error) {
+func flagUniverse(adapters int, promote, keep, prefixList, kindList string, routes routeLists, values valuesFlag) (exhaust.Universe, error) {
 	var u exhaust.Universe
 	if adapters < 1 || adapters > 8 {
 		return u, fmt.Errorf("-adapters: want 1 to 8, not %d", adapters)
@@ -222,6 +228,32 @@ func flagUniverse(adapters int, promote, keep, prefixList, kindList string, valu
 		}
 		u.Prefixes = append(u.Prefixes, p)
 	}
+	for _, f := range strings.Split(routes.dsts, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		// "default" is 0.0.0.0/0, as in the op grammar; ::/0 is written so.
+		op, err := model.ParseOp("route add " + f + " dev a0")
+		if err != nil {
+			return u, fmt.Errorf("-dsts: %v", err)
+		}
+		u.Dsts = append(u.Dsts, op.Prefix)
+	}
+	for _, l := range []struct {
+		name, list string
+		to         *[]netip.Addr
+	}{{"gateways", routes.gateways, &u.Gateways}, {"sources", routes.sources, &u.Sources}} {
+		for _, f := range strings.Split(l.list, ",") {
+			if f = strings.TrimSpace(f); f == "" {
+				continue
+			}
+			a, err := netip.ParseAddr(f)
+			if err != nil {
+				return u, fmt.Errorf("-%s: %v", l.name, err)
+			}
+			*l.to = append(*l.to, a)
+		}
+	}
 	if kindList != "all" {
 		for _, f := range strings.Split(kindList, ",") {
 			k, err := model.ParseOpKind(strings.TrimSpace(f))
@@ -231,8 +263,12 @@ func flagUniverse(adapters int, promote, keep, prefixList, kindList string, valu
 			u.Kinds = append(u.Kinds, k)
 		}
 	}
+	// What the universe's lists and kinds say, then its values.
+	if err := u.Validate(); err != nil {
+		return u, err
+	}
 	u.Values = values
-	if err := u.Validate(); err != nil { // prefixes are checked above: this is a value
+	if err := u.Validate(); err != nil {
 		return u, fmt.Errorf("-values: %v", err)
 	}
 	return u, nil

@@ -72,6 +72,11 @@ func TestExhaustBadInput(t *testing.T) {
 		{[]string{"-values", "metric=100,100"}, "-values: metric=100 is given twice"},
 		{[]string{"-prefixes", "10.0.0.1/24,10.0.0.1/24"}, "-prefixes: 10.0.0.1/24 is given twice"},
 		{[]string{"-depth", "13"}, "-depth 13 is over 12: the sequences grow as ops^depth"},
+		{[]string{"-kinds", "add,route-add"}, "exhaust: route add takes a destination, and the universe has none"},
+		{[]string{"-dsts", "10.0.0.1/24"}, "-dsts: destination 10.0.0.1/24 has host bits set"},
+		{[]string{"-dsts", "default,0.0.0.0/0"}, "exhaust: destination 0.0.0.0/0 is given twice"},
+		{[]string{"-dsts", "default", "-gateways", "2001:db8::9"}, "exhaust: gateway 2001:db8::9 is of a family no destination is"},
+		{[]string{"-dsts", "default", "-sources", "10.0.0"}, "-sources: ParseAddr(\"10.0.0\")"},
 	} {
 		out, code := run(t, dir, append([]string{"exhaust", "-sut", "fixed"}, tc.args...)...)
 		require.Equal(t, 2, code, "%v: %s", tc.args, out)
@@ -89,4 +94,15 @@ func TestCheckExhaustConfirm(t *testing.T) {
 	require.Contains(t, out, "exhaust-confirm: ")
 	require.Contains(t, out, "proved: no sequence of at most 2 ops of this universe diverges on legacy", out)
 	require.NotNil(t, summary.FindStringSubmatch(lastLine(out)), out)
+}
+
+// The route flags make route ops: a destination with each gateway and
+// source or none, on each adapter (-kinds all takes the route kinds only
+// with -dsts).
+func TestExhaustRouteUniverse(t *testing.T) {
+	out, _ := run(t, t.TempDir(), "exhaust", "-sut", "fixed", "-kinds", "route-add", "-dsts", "default", "-gateways", "10.0.0.9", "-sources", "10.0.0.1", "-depth", "1")
+	require.Contains(t, out, "universe: adapters=a0,a1 promote=off prefixes=10.0.0.1/24,10.0.0.2/24,10.0.0.255/24 dsts=0.0.0.0/0 gateways=10.0.0.9 sources=10.0.0.1 kinds=route add\n", out)
+	require.Contains(t, out, "\n8 ops; depth 1;", out) // 2 vias x 2 adapters x 2 srcs
+	out, _ = run(t, t.TempDir(), "exhaust", "-sut", "fixed", "-depth", "1")
+	require.NotContains(t, out, "route add", out)
 }

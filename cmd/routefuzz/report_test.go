@@ -243,12 +243,16 @@ counts counts.checks counts.steps counts.divergences counts.flaky counts.shrinks
 statistics statistics.sequences statistics.ops statistics.excluded
 statistics.sequence_length statistics.sequence_length.min statistics.sequence_length.median statistics.sequence_length.max
 statistics.sequence_lengths statistics.sequence_lengths[].length statistics.sequence_lengths[].sequences
-statistics.kinds statistics.kinds[].kind statistics.kinds[].lifecycle statistics.kinds[].ops statistics.kinds[].ipv4 statistics.kinds[].ipv6 statistics.kinds[].invalid statistics.kinds[].excluded statistics.kinds[].on_addresses
+statistics.kinds statistics.kinds[].kind statistics.kinds[].lifecycle statistics.kinds[].ops statistics.kinds[].ipv4 statistics.kinds[].ipv6
+statistics.kinds[].results statistics.kinds[].results[].result statistics.kinds[].results[].ops
+statistics.kinds[].invalid statistics.kinds[].excluded statistics.kinds[].on_addresses
 statistics.results statistics.results[].result statistics.results[].ops
 statistics.prefix_lengths statistics.prefix_lengths[].family statistics.prefix_lengths[].length statistics.prefix_lengths[].ops
 statistics.adds statistics.adds_existing statistics.shared_subnet_sequences statistics.shared_subnet_steps statistics.most_adapters_sharing
 statistics.primaries_deleted statistics.secondaries_promoted statistics.secondaries_deleted
 statistics.lifecycle statistics.lifecycle_on_addresses statistics.invalid statistics.most_addresses
+statistics.route_gateway_off_link_steps statistics.route_src_deleted statistics.route_src_cleared
+statistics.route_collision_steps statistics.route_collision_sequences statistics.most_user_routes
 divergence divergence.reproduced divergence.reference divergence.failed divergence.aspects divergence.adapters divergence.promote divergence.keep_addr_on_down divergence.ops
 divergence.steps divergence.steps[].op divergence.steps[].model divergence.steps[].stack divergence.steps[].stack_message
 divergence.steps[].differences divergence.steps[].differences[].observable divergence.steps[].differences[].missing divergence.steps[].differences[].extra

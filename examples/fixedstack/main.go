@@ -23,6 +23,7 @@ import (
 	"strings"
 
 	"github.com/routefuzz/routefuzz/model"
+	"github.com/routefuzz/routefuzz/sut"
 	"github.com/routefuzz/routefuzz/sut/fixed"
 )
 
@@ -67,13 +68,15 @@ func serve(promote, keep bool, kinds string, report map[model.RouteKind]bool, gl
 			// Answer with our version and what we support: both
 			// families, our promotion and keep_addr_on_down settings,
 			// the route kinds we report, every attribute (metrics=1
-			// noprefixroute=1 lifetimes=1), every op kind routefuzz
-			// knows, since the fixed stack takes them all, and route
-			// lookups (lookups=1).
+			// noprefixroute=1 lifetimes=1), the op kinds the fixed
+			// stack takes (sut.Limits: all of routefuzz's, route add
+			// and route del included, each by its token:
+			// ops=add,del,...,route-add,route-del), and route lookups
+			// (lookups=1).
 			if args != "routefuzz 1" {
 				return fmt.Errorf("harness speaks %q; this adapter speaks version 1", req)
 			}
-			fmt.Fprintf(out, "hello routefuzz 1 kinds=%s promote=%d keep_addr_on_down=%d families=4,6 %s ops=%s lookups=1\n", kinds, bit(promote), bit(keep), attrs(), ops())
+			fmt.Fprintf(out, "hello routefuzz 1 kinds=%s promote=%d keep_addr_on_down=%d families=4,6 %s ops=%s lookups=1\n", kinds, bit(promote), bit(keep), attrs(), ops(sut.LimitsOf(stack)))
 		case "reset":
 			cfg := model.Config{Adapters: strings.Fields(args), Promote: promote, KeepAddrOnDown: keep}
 			if err := stack.Reset(cfg); err != nil {
@@ -115,13 +118,15 @@ func serve(promote, keep bool, kinds string, report map[model.RouteKind]bool, gl
 		case "quit":
 			return out.Flush()
 		default:
-			if _, err := model.ParseOpKind(verb); err != nil {
+			if !isOp(req) {
 				fmt.Fprintln(out, "err unsupported")
 				break
 			}
 			// An op: "add a0 10.0.0.1/24 metric 5 noprefixroute",
 			// "change a0 10.0.0.1/24 valid_lft 600 preferred_lft 300",
-			// "carrier a0 off", ...
+			// "carrier a0 off", "route add default via 10.0.0.9 dev a0
+			// src 10.0.0.1 metric 5", ... The answer is "ok" or "err"
+			// and the model's result word: "err unreachable ...".
 			op, err := model.ParseOp(req)
 			if err != nil {
 				fmt.Fprintf(out, "err invalid %v\n", err)
@@ -163,13 +168,27 @@ func attrs() string {
 	return strings.Join(cs, " ")
 }
 
-// ops returns the verbs of every op kind: "add,del,down,...".
-func ops() string {
-	var vs []string
+// ops returns the op kinds a stack with limits l takes, as ops= lists
+// them, by token: "add,del,down,...,route-add,route-del".
+func ops(l sut.Limits) string {
+	var ts []string
 	for _, sp := range model.Alphabet {
-		vs = append(vs, sp.Name)
+		if l.TakesKind(sp.Kind) {
+			ts = append(ts, sp.Token())
+		}
 	}
-	return strings.Join(vs, ",")
+	return strings.Join(ts, ",")
+}
+
+// isOp reports whether req starts with the verb of an op kind, of one
+// word ("add") or two ("route add").
+func isOp(req string) bool {
+	for _, sp := range model.Alphabet {
+		if req == sp.Name || strings.HasPrefix(req, sp.Name+" ") {
+			return true
+		}
+	}
+	return false
 }
 
 func bit(b bool) int {

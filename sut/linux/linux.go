@@ -41,6 +41,24 @@
 // flags wholesale, so IFA_F_NODAD is sent again. IPv4 ignores
 // IFA_F_NOPREFIXROUTE on a change: a known divergence from the model.
 //
+// # User routes
+//
+// Route add is RTM_NEWROUTE with NLM_F_CREATE|NLM_F_EXCL, as `ip route
+// add` sends it: table main, protocol RTPROT_BOOT, scope link for an IPv4
+// route without gateway and universe otherwise, RTA_OIF, RTA_GATEWAY,
+// RTA_PREFSRC and RTA_PRIORITY (IPv6: 1024 when the op gives none). Route
+// del first dumps the table and answers notfound itself unless the exact
+// user's route is there, since the kernel takes every attribute a delete
+// leaves out as a wildcard; then it sends RTM_DELROUTE with the protocol,
+// gateway and metric. A route op on an unplugged adapter is invalid
+// without asking the kernel. Errors: ENETUNREACH (IPv4) and EHOSTUNREACH
+// (IPv6) are unreachable, an EINVAL whose extended ack refuses the
+// source badsrc, ENETDOWN netdown, ESRCH notfound. The dump reports user
+// routes (RTPROT_BOOT in main) with their gateway. Several route flushes
+// are silent (no RTM_DELROUTE: an IPv4 adapter's last address, down,
+// linkdown changes), so the tables are always dumped, never inferred from
+// notifications; Reset deletes what routes outlive the addresses.
+//
 // # Carrier
 //
 // Carrier off and on take the adapter's veth peer down and up (veth has
@@ -249,10 +267,11 @@ func (s *Stack) Close() error {
 	return errors.Join(errs...)
 }
 
-// Reset makes the stack cfg's adapters with no addresses. When the adapter
-// set is unchanged it keeps the namespace and adapters and only deletes
-// addresses; otherwise it replaces the adapters. Either way it then checks
-// that the tables are back at their baseline.
+// Reset makes the stack cfg's adapters with no addresses and no routes.
+// When the adapter set is unchanged it keeps the namespace and adapters
+// and only deletes addresses and the routes that outlive them; otherwise
+// it replaces the adapters. Either way it then checks that the tables are
+// back at their baseline.
 func (s *Stack) Reset(cfg model.Config) error {
 	if s.c == nil {
 		return errClosed
@@ -419,13 +438,36 @@ func (s *Stack) makeAdapters(names []string) error {
 }
 
 // replug creates again, as makeAdapters made them, the adapters that an
-// op unplugged.
+// op unplugged. The kernel lists devices (dev_base) in the order they
+// were made, and that order decides an IPv4 route's source when its
+// adapter has no address (inet_select_addr falls back to the first
+// device with one) and ties of IPv6 source selection; so from the first
+// adapter that is gone or out of order (unplugged and plugged in again by
+// the ops: ifindexes grow with creation) on, every adapter is made again,
+// in names' order.
 func (s *Stack) replug(names []string) error {
-	for _, n := range names {
-		if _, ok := s.gone[n]; ok {
-			if err := s.plug(model.Op{Kind: model.Plug, Adapter: n}); err != nil {
+	var last uint32
+	first := slices.IndexFunc(names, func(n string) bool {
+		idx, ok := s.index[n]
+		if !ok || idx < last {
+			return true
+		}
+		last = idx
+		return false
+	})
+	if first < 0 {
+		return nil
+	}
+	for _, n := range names[first:] {
+		if idx, ok := s.index[n]; ok {
+			if err := s.unplug(model.Op{Kind: model.Unplug, Adapter: n}, idx); err != nil {
 				return fmt.Errorf("linux: reset: %w", err)
 			}
+		}
+	}
+	for _, n := range names[first:] {
+		if err := s.plug(model.Op{Kind: model.Plug, Adapter: n}); err != nil {
+			return fmt.Errorf("linux: reset: %w", err)
 		}
 	}
 	return nil
@@ -608,9 +650,11 @@ func (s *Stack) flush() error {
 	if err := s.peersUp(); err != nil {
 		return err
 	}
-	// Routes that outlive every address: the kernel leaves IPv6 prefix
-	// routes behind when two addresses in one prefix have different
-	// metrics (corpus/linux-ipv6-prefix-metric-bad.txtar).
+	// Routes that outlive every address: the user's routes (IPv6 ones,
+	// and IPv4 ones by an adapter that had no address), and the IPv6
+	// prefix routes the kernel leaves behind when two addresses in one
+	// prefix have different metrics
+	// (corpus/linux-ipv6-prefix-metric-bad.txtar).
 	routes, err := s.c.Route.List()
 	if err != nil {
 		return fmt.Errorf("listing routes: %w", err)
@@ -622,7 +666,7 @@ func (s *Stack) flush() error {
 		}
 		del := rtnetlink.RouteMessage{Family: m.Family, DstLength: m.DstLength, Table: m.Table, Protocol: m.Protocol,
 			Scope: m.Scope, Type: m.Type, Attributes: rtnetlink.RouteAttributes{Dst: m.Attributes.Dst,
-				OutIface: m.Attributes.OutIface, Priority: m.Attributes.Priority, Table: m.Attributes.Table}}
+				OutIface: m.Attributes.OutIface, Gateway: m.Attributes.Gateway, Priority: m.Attributes.Priority, Table: m.Attributes.Table}}
 		if err := s.c.Route.Delete(&del); err != nil && !errors.Is(err, unix.ESRCH) {
 			return fmt.Errorf("flushing routes: %w", err)
 		}
@@ -648,7 +692,8 @@ func (s *Stack) atBaseline() error {
 
 // Apply performs op: add, change and del with RTM_NEWADDR and
 // RTM_DELADDR, down, up, unplug and plug with RTM_NEWLINK and
-// RTM_DELLINK on the adapter, carrier with RTM_NEWLINK on its veth peer.
+// RTM_DELLINK on the adapter, carrier with RTM_NEWLINK on its veth peer,
+// route add and route del with RTM_NEWROUTE and RTM_DELROUTE.
 func (s *Stack) Apply(op model.Op) error {
 	if s.c == nil {
 		return errClosed
@@ -664,6 +709,15 @@ func (s *Stack) Apply(op model.Op) error {
 		// Unplugged: the request goes to the kernel by the ifindex the
 		// adapter had, which is not reused, and the kernel says ENODEV.
 		idx = s.gone[op.Adapter]
+	}
+	if op.Kind.Spec().Routes() {
+		s.unsettled = false
+		if !ok {
+			// The kernel would say ENODEV, ENETUNREACH or ESRCH,
+			// depending on the op (docs/routes-semantics.md §2b).
+			return &model.OpError{Op: op, Result: model.Invalid, Msg: fmt.Sprintf("%s is unplugged (checked by the harness)", op.Adapter)}
+		}
+		return s.routeOp(op, idx)
 	}
 	switch op.Kind {
 	case model.Down, model.Up:
@@ -815,16 +869,25 @@ func (s *Stack) hasLocal6(addr netip.Addr, idx uint32) (bool, error) {
 // opError maps a kernel error to the op's result, keeping the kernel's
 // text: EEXIST is exists, EADDRNOTAVAIL notfound, an errno that says the
 // request itself is wrong is invalid, and anything else (the socket, a
-// missing device) is a harness error.
+// missing device) is a harness error. For the route kinds also: ESRCH is
+// notfound, ENETUNREACH (IPv4) and EHOSTUNREACH (IPv6) unreachable (a
+// gateway not on link), ENETDOWN netdown. (An EINVAL that refuses a
+// route's source is told apart by Stack.badSource.)
 func opError(op model.Op, err error) error {
 	var errno unix.Errno
 	if !errors.As(err, &errno) {
 		return fmt.Errorf("linux: %s: %w", op, err)
 	}
-	msg := "kernel: " + errno.Error()
-	var oe *netlink.OpError
-	if errors.As(err, &oe) && oe.Message != "" {
-		msg += ": " + oe.Message
+	msg := kernelText(err, errno)
+	if op.Kind.Spec().Routes() {
+		switch errno {
+		case unix.ESRCH:
+			return &model.OpError{Op: op, Result: model.NotFound, Msg: msg}
+		case unix.ENETUNREACH, unix.EHOSTUNREACH:
+			return &model.OpError{Op: op, Result: model.GatewayUnreachable, Msg: msg}
+		case unix.ENETDOWN:
+			return &model.OpError{Op: op, Result: model.NetDown, Msg: msg}
+		}
 	}
 	switch errno {
 	case unix.EEXIST:
@@ -836,6 +899,17 @@ func opError(op model.Op, err error) error {
 		return &model.OpError{Op: op, Result: model.Invalid, Msg: msg}
 	}
 	return fmt.Errorf("linux: %s: %s: %w", op, msg, err)
+}
+
+// kernelText is what an op result says of the kernel's error: "kernel: "
+// and the errno's text, then its extended ack message if it has one.
+func kernelText(err error, errno unix.Errno) string {
+	msg := "kernel: " + errno.Error()
+	var oe *netlink.OpError
+	if errors.As(err, &oe) && oe.Message != "" {
+		msg += ": " + oe.Message
+	}
+	return msg
 }
 
 // Routes dumps every routing table of both families and returns the
@@ -884,6 +958,8 @@ func (s *Stack) route(m *rtnetlink.RouteMessage) (r model.Route, keep bool, err 
 	switch {
 	case m.Type == unix.RTN_UNICAST && table == unix.RT_TABLE_MAIN && m.Protocol == unix.RTPROT_KERNEL:
 		r.Kind = model.Connected
+	case m.Type == unix.RTN_UNICAST && table == unix.RT_TABLE_MAIN && m.Protocol == unix.RTPROT_BOOT:
+		r.Kind, r.Proto = model.Connected, model.ProtoBoot
 	case m.Type == unix.RTN_LOCAL && table == unix.RT_TABLE_LOCAL:
 		r.Kind = model.Local
 	case m.Type == unix.RTN_BROADCAST && table == unix.RT_TABLE_LOCAL:
@@ -891,12 +967,22 @@ func (s *Stack) route(m *rtnetlink.RouteMessage) (r model.Route, keep bool, err 
 	default:
 		return r, false, fmt.Errorf("route of a kind the model does not know: %s", describe())
 	}
-	if a.Src != nil {
-		src, ok := netip.AddrFromSlice(a.Src)
-		if !ok {
-			return r, false, fmt.Errorf("route with a malformed src: %s", describe())
+	for _, x := range []struct {
+		ip   net.IP
+		dst  *netip.Addr
+		what string
+	}{{a.Src, &r.Src, "src"}, {a.Gateway, &r.Via, "gateway"}} {
+		if x.ip == nil {
+			continue
 		}
-		r.Src = src
+		ip, ok := netip.AddrFromSlice(x.ip)
+		if !ok || ip.Is4() != dst.Addr().Is4() {
+			return r, false, fmt.Errorf("route with a malformed %s: %s", x.what, describe())
+		}
+		*x.dst = ip
+	}
+	if r.Via.IsValid() && r.Proto != model.ProtoBoot {
+		return r, false, fmt.Errorf("kernel route with a gateway: %s", describe())
 	}
 	r.Metric = a.Priority
 	// Only RTNH_F_LINKDOWN is compared; other rtm_flags (RTNH_F_DEAD with

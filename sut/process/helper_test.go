@@ -79,8 +79,9 @@ func helper(args []string) {
 	fs := flag.NewFlagSet(helperArg, flag.ExitOnError)
 	hello := fs.String("hello", goodHello, "answer to hello")
 	lookupWrong := fs.Bool("lookupwrong", false, "answer a local lookup with the destination as src")
+	useModel := fs.Bool("model", false, "serve the reference model instead of the fixed stack (every op kind of the alphabet, routes included)")
 	on := fs.String("on", "", "misbehave at the first request starting with this")
-	do := fs.String("do", "", "how: crash, sigkill, hang, spawnhang, exitheld, setsid, setsidcrash, garbage, linkdown, badroute, unsupported, extra, close, endless, longline, escape, flood")
+	do := fs.String("do", "", "how: crash, sigkill, hang, spawnhang, exitheld, setsid, setsidcrash, garbage, linkdown, badroute, unsupported, extra, close, endless, longline, escape, flood, badresult")
 	pids := fs.String("pids", "", "setsid, setsidcrash: write the program's pid and its grandchild's to this file")
 	clearenv := fs.Bool("clearenv", false, "setsid, setsidcrash: start the grandchild with an empty environment")
 	dup := fs.Bool("dup", false, "list a connected route once per address needing it, as a stack that does not reference-count it would")
@@ -98,7 +99,10 @@ func helper(args []string) {
 
 	in := bufio.NewScanner(os.Stdin)
 	out := bufio.NewWriter(os.Stdout)
-	stack := fixed.New()
+	var stack helperStack = fixed.New()
+	if *useModel {
+		stack = &modelStack{}
+	}
 	for in.Scan() {
 		req := in.Text()
 		if *on != "" && strings.HasPrefix(req, *on) {
@@ -189,6 +193,11 @@ func helper(args []string) {
 				fmt.Fprintln(out, "err unsupported not today")
 				out.Flush()
 				continue
+			case "badresult":
+				// A result word the model does not know.
+				fmt.Fprintln(out, "err nogateway no route to the gateway")
+				out.Flush()
+				continue
 			case "extra":
 				fmt.Fprintln(out, "debug: something") // before the real answer
 			case "close":
@@ -231,7 +240,7 @@ func helper(args []string) {
 			out.Flush()
 			return
 		default:
-			if _, err := model.ParseOpKind(verb); err != nil {
+			if !isOp(req) {
 				fmt.Fprintln(out, "err unsupported")
 				break
 			}
@@ -275,4 +284,47 @@ func duplicated(t model.Table, as []model.Addr) model.Table {
 		}
 	}
 	return out
+}
+
+// helperStack is what the helper serves: the fixed stack, or the model.
+type helperStack interface {
+	Reset(model.Config) error
+	Apply(model.Op) error
+	Routes() (model.Table, error)
+	Addrs() ([]model.Addr, error)
+	Lookup(netip.Addr) (model.LookupResult, error)
+}
+
+// modelStack serves the reference model as a stack: it takes every op
+// kind of the alphabet, the route kinds included, and answers each lookup
+// with the model's first answer.
+type modelStack struct{ st *model.State }
+
+func (m *modelStack) Reset(cfg model.Config) error {
+	st, err := model.New(cfg)
+	if err == nil {
+		m.st = st
+	}
+	return err
+}
+
+func (m *modelStack) Apply(op model.Op) error { return m.st.Apply(op) }
+
+func (m *modelStack) Routes() (model.Table, error) { return m.st.Routes(), nil }
+
+func (m *modelStack) Addrs() ([]model.Addr, error) { return m.st.Addrs(), nil }
+
+func (m *modelStack) Lookup(dst netip.Addr) (model.LookupResult, error) {
+	return model.NewLookupResult(dst, m.st.Lookup(dst).Hop), nil
+}
+
+// isOp reports whether req starts with the verb of an op kind of the
+// alphabet, of one word ("add") or two ("route add").
+func isOp(req string) bool {
+	for _, sp := range model.Alphabet {
+		if req == sp.Name || strings.HasPrefix(req, sp.Name+" ") {
+			return true
+		}
+	}
+	return false
 }

@@ -2,6 +2,7 @@ package process
 
 import (
 	"errors"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -190,5 +191,113 @@ func TestLinkdownRoutes(t *testing.T) {
 		if r.Linkdown != (r.Kind != model.Local) {
 			t.Errorf("%s: linkdown %v", r, r.Linkdown)
 		}
+	}
+}
+
+// The route kinds are declared by their tokens (ops=route-add,route-del),
+// sent in the op grammar, and answered with any result word of the
+// model's, the route kinds' own (unreachable, badsrc, netdown) included;
+// the route lines they leave carry via and proto boot. The helper serves
+// the model itself, so every answer must be the model's.
+func TestRouteOps(t *testing.T) {
+	var trace syncBuf
+	s := start(t, Options{Trace: &trace}, "-model", "-hello", "hello routefuzz 1 metrics=1 lookups=1 ops=add,del,down,up,route-add,route-del")
+	want := []model.OpKind{model.Add, model.Del, model.Down, model.Up, model.RouteAdd, model.RouteDel}
+	if l := s.Limits(); !slices.Equal(l.Ops, want) {
+		t.Fatalf("ops=add,del,down,up,route-add,route-del: takes %v", l.Ops)
+	}
+	if err := s.Reset(cfg); err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		line string
+		want model.Result
+	}{
+		{"add a0 10.0.0.1/24", model.OK},
+		{"route add 198.51.100.0/24 via 10.0.0.9 dev a0 src 10.0.0.1 metric 5", model.OK},
+		{"route add default via 10.0.1.9 dev a0", model.GatewayUnreachable},
+		{"route add default via 10.0.0.9 dev a0 src 10.0.1.1", model.BadSource},
+		{"route add 198.51.100.0/24 via 10.0.0.9 dev a0 metric 5", model.Exists},
+		{"route add default via 10.0.0.254 dev a0", model.OK},
+		{"route add 2001:db8:99::/64 dev a1", model.OK},
+		{"route del 2001:db8:99::/64 dev a1 metric 7", model.NotFound},
+		{"route add 10.0.0.0/16 dev x9", model.Invalid},
+		{"down a1", model.OK},
+		{"route add 2001:db8:99::/64 dev a1 metric 5", model.NetDown},
+	} {
+		op := model.MustParseOp(tc.line)
+		err := s.Apply(op)
+		if !strings.Contains(trace.String(), "> "+tc.line+"\n") {
+			t.Errorf("%q was not sent as it is", tc.line)
+		}
+		got, ok := model.ResultOf(err)
+		if !ok || got != tc.want {
+			t.Errorf("%s: got %v, want %v", tc.line, err, tc.want)
+		}
+		var oe *model.OpError
+		if err != nil && (!errors.As(err, &oe) || !errors.Is(err, tc.want.Err())) {
+			t.Errorf("%s: %v (%T) is not a *model.OpError wrapping %v", tc.line, err, err, tc.want.Err())
+		}
+		if mr, _ := model.ResultOf(m.Apply(op)); mr != tc.want {
+			t.Fatalf("%s: the model says %v, the test %v", tc.line, mr, tc.want)
+		}
+	}
+	rs, err := s.Routes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rs.Equal(m.Routes()) {
+		t.Errorf("routes:\n%swant:\n%s", rs, m.Routes())
+	}
+	for _, line := range []string{"198.51.100.0/24 via 10.0.0.9 dev a0 proto boot src 10.0.0.1 metric 5", "default via 10.0.0.254 dev a0 proto boot"} {
+		if !slices.Contains(rs, model.MustParseRoute(line)) {
+			t.Errorf("routes lack %q:\n%s", line, rs)
+		}
+	}
+	l, err := s.Lookup(netip.MustParseAddr("198.51.100.7"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := model.MustParseLookup("198.51.100.7 via 10.0.0.9 dev a0 src 10.0.0.1"); !l.Agrees(want) {
+		t.Errorf("lookup 198.51.100.7: %v, want %v", l, want)
+	}
+}
+
+// A program that does not declare the route kinds is never sent them; the
+// refusal names what it declared, by token.
+func TestRouteOpsUndeclared(t *testing.T) {
+	s := start(t, Options{}, "-model", "-hello", "hello routefuzz 1 ops=add,del,route-del")
+	if err := s.Reset(cfg); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, s.Apply(model.MustParseOp("route add default via 10.0.0.9 dev a0")), ErrUnsupported,
+		"declared ops=add,del,route-del, so routefuzz does not send \"route add default via 10.0.0.9 dev a0\"")
+	s = start(t, Options{}, "-model", "-hello", "hello routefuzz 1 ops=add,del,route-add")
+	if err := s.Reset(cfg); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, s.Apply(model.MustParseOp("route add 198.51.100.0/24 dev a0 metric 5")), ErrUnsupported, "metrics=0")
+	// ops= lists kinds by token; a verb of two words is no token.
+	_, err := Start(helperCmd("-hello", "hello routefuzz 1 ops=route"), Options{})
+	wantErr(t, err, ErrCapability, "route-add, route-del")
+}
+
+// An answer with a result word the model does not know is outside the
+// protocol: a finding (crash) whose message names the request and the
+// line.
+func TestUnknownResultWord(t *testing.T) {
+	s := start(t, Options{}, "-model", "-hello", "hello routefuzz 1 ops=add,del,route-add", "-on", "route add", "-do", "badresult")
+	if err := s.Reset(cfg); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Apply(model.MustParseOp("route add default via 10.0.0.9 dev a0"))
+	wantErr(t, err, ErrProtocol, `answered "route add default via 10.0.0.9 dev a0" with "err nogateway no route to the gateway", which is outside the protocol`,
+		"err exists|notfound|invalid|unreachable|badsrc|netdown")
+	if !errors.Is(err, sut.ErrCrash) {
+		t.Errorf("%v: not a finding (sut.ErrCrash)", err)
 	}
 }

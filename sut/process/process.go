@@ -263,8 +263,11 @@ func (s *Stack) Reset(cfg model.Config) error {
 	return nil
 }
 
-// Apply sends op and returns nil for "ok", a *model.OpError for
-// "err exists|notfound|invalid [text]", and an *Error for anything else.
+// Apply sends op and returns nil for "ok", a *model.OpError for "err
+// RESULT [text]", RESULT being any result word of the model's but ok
+// (model.ParseResult: exists, notfound, invalid, unreachable, badsrc,
+// netdown), and an *Error for anything else: an answer with a word the
+// model does not know is outside the protocol, named with the request.
 func (s *Stack) Apply(op model.Op) error {
 	req := op.String()
 	if err := s.running(req); err != nil {
@@ -287,13 +290,22 @@ func (s *Stack) Apply(op model.Op) error {
 	verb, rest, _ := strings.Cut(a, " ")
 	word, text, _ := strings.Cut(rest, " ")
 	if verb == "err" {
-		switch word {
-		case "exists", "notfound", "invalid":
-			r, _ := model.ParseResult(word)
+		r, err := model.ParseResult(word)
+		if err == nil && r != model.OK {
 			return &model.OpError{Op: op, Result: r, Msg: strings.TrimSpace(text)}
 		}
 	}
-	return s.offProtocol(req, a, `"ok" or "err exists|notfound|invalid [TEXT]"`)
+	return s.offProtocol(req, a, `"ok" or "err `+errorWords()+` [TEXT]"`)
+}
+
+// errorWords returns the result words of an "err" answer, every result of
+// the model's but ok: "exists|notfound|invalid|...".
+func errorWords() string {
+	var ws []string
+	for r := model.OK + 1; r.Err() != nil; r++ {
+		ws = append(ws, r.String())
+	}
+	return strings.Join(ws, "|")
 }
 
 // Routes sends "routes" and parses the answer with model.ParseRoute. The
@@ -597,7 +609,7 @@ func (s *Stack) declared(op model.Op) string {
 	if !l.TakesKind(op.Kind) {
 		var ns []string
 		for _, k := range l.Ops {
-			ns = append(ns, k.String())
+			ns = append(ns, k.Spec().Token())
 		}
 		return "ops=" + strings.Join(ns, ",") // or declared none, and takes those of protocol 1
 	}
@@ -609,11 +621,12 @@ func (s *Stack) declared(op model.Op) string {
 	return "it does not support this address family"
 }
 
-// opNames returns the verbs of the op alphabet, "add, del".
+// opNames returns the op alphabet's kinds as ops= names them, each
+// kind's Token: "add, del, ..., route-add, route-del".
 func opNames() string {
 	var ns []string
 	for _, sp := range model.Alphabet {
-		ns = append(ns, sp.Name)
+		ns = append(ns, sp.Token())
 	}
 	return strings.Join(ns, ", ")
 }
