@@ -73,10 +73,7 @@ func (s *Stack) Apply(op model.Op) error {
 	case model.Del:
 		s.user.Deleted(&s.addrs, dev, s.del(dev, op.Prefix))
 	case model.RouteAdd, model.RouteDel:
-		if err := s.user.Check(op, &s.addrs, maps.Keys(s.routes)); err != nil {
-			return err
-		}
-		s.user.Apply(op, s.addrs.Linkdown(dev))
+		return s.user.Do(op, &s.addrs, maps.Keys(s.routes))
 	}
 	return nil
 }
@@ -370,7 +367,7 @@ func (s *Stack) Lookup(dst netip.Addr) (model.LookupResult, error) {
 
 // LookupAll answers the lookups of dsts in order, reading the table once.
 func (s *Stack) LookupAll(dsts []netip.Addr) ([]model.LookupResult, error) {
-	return ifaddr.LookupAll(s.Routes, &s.addrs, dsts)
+	return ifaddr.LookupAll(s.Routes, &s.addrs, &s.user, dsts)
 }
 
 // Close does nothing.

@@ -153,6 +153,16 @@ route add 198.51.101.0/24 via 198.51.100.7 dev a0
 add a0 2001:db8:1::1/64
 route add default dev a0 metric 5
 route add 2001:db8:50::/64 via 2001:db8:77::1 dev a0`},
+	{name: "IPv4 gateway that is the adapter's own address: lookups go on link", ops: `add a0 10.1.0.1/24
+add a1 10.2.0.1/24
+route add 198.51.100.0/24 via 10.1.0.1 dev a0
+route add 198.51.101.0/24 via 10.1.0.9 dev a0
+add a0 10.1.0.9/24
+add a0 10.3.0.1/24
+route add 198.51.102.0/24 via 10.3.0.1 dev a0 src 10.2.0.1
+del a0 10.3.0.1/24
+route del 198.51.100.0/24 via 10.1.0.1 dev a0
+route add 198.51.100.0/24 via 10.1.0.9 dev a0`},
 	{name: "local table first", ops: `add a0 10.1.0.1/24
 add a1 10.2.0.1/24
 route add 10.1.0.1/32 dev a1

@@ -130,11 +130,7 @@ func (s *Stack) Apply(op model.Op) error {
 		return nil
 	case model.RouteAdd, model.RouteDel:
 		// Right, over the stack's own table.
-		if err := s.user.Check(op, &s.addrs, slices.Values(s.kernel())); err != nil {
-			return err
-		}
-		s.user.Apply(op, s.addrs.Linkdown(dev))
-		return nil
+		return s.user.Do(op, &s.addrs, slices.Values(s.kernel()))
 	}
 	g := group{key, dev}
 	if op.Kind == model.Change {
@@ -331,7 +327,7 @@ func (s *Stack) Lookup(dst netip.Addr) (model.LookupResult, error) {
 
 // LookupAll answers the lookups of dsts in order, reading the table once.
 func (s *Stack) LookupAll(dsts []netip.Addr) ([]model.LookupResult, error) {
-	return ifaddr.LookupAll(s.Routes, &s.addrs, dsts)
+	return ifaddr.LookupAll(s.Routes, &s.addrs, &s.user, dsts)
 }
 
 // Close does nothing.

@@ -10,13 +10,14 @@ import (
 // addresses (l), as the simulated stacks do: the routes of the local
 // table (local, broadcast) first, then the route with the longest prefix
 // containing dst, then the lowest metric, ties going to the first in
-// Route.Compare order; its kind, its adapter, its gateway, and its
+// Route.Compare order; its kind, its adapter, its gateway (as u.Gateway
+// says: none for a user's route through the adapter's own address), and its
 // source: the route's own, else for IPv4 the one Lists.Source4 chooses,
 // else for IPv6 the candidate that RFC 6724's rules prefer, as Linux
 // applies them, narrowing the candidates rule by rule, the first left
 // winning. It is written apart from the model's model.State.Lookup, over
 // the stack's own state, so that agreeing with it means something.
-func Lookup(routes model.Table, l *Lists, addrs []model.Addr, dst netip.Addr) model.LookupResult {
+func Lookup(routes model.Table, l *Lists, u *UserRoutes, addrs []model.Addr, dst netip.Addr) model.LookupResult {
 	var best model.Route
 	found := false
 	for _, r := range routes {
@@ -39,7 +40,7 @@ func Lookup(routes model.Table, l *Lists, addrs []model.Addr, dst netip.Addr) mo
 	case best.Kind == model.Broadcast:
 		out.Kind, out.Dev, out.Src = model.ToBroadcast, best.Dev, best.Src
 	default:
-		out.Kind, out.Dev, out.Via, out.Src = model.ToUnicast, best.Dev, best.Via, best.Src
+		out.Kind, out.Dev, out.Via, out.Src = model.ToUnicast, best.Dev, u.Gateway(best), best.Src
 		switch {
 		case out.Src.IsValid():
 		case dst.Is4():
@@ -165,9 +166,10 @@ func common(a, b netip.Addr) int {
 }
 
 // LookupAll answers the lookups of dsts in order with Lookup, over one
-// reading of a stack's routes and of its addresses l: what the simulated
-// stacks' Lookup and LookupAll (sut.BatchLooker) share.
-func LookupAll(routes func() (model.Table, error), l *Lists, dsts []netip.Addr) ([]model.LookupResult, error) {
+// reading of a stack's routes, of its addresses l and of its user routes
+// u: what the simulated stacks' Lookup and LookupAll (sut.BatchLooker)
+// share.
+func LookupAll(routes func() (model.Table, error), l *Lists, u *UserRoutes, dsts []netip.Addr) ([]model.LookupResult, error) {
 	t, err := routes()
 	if err != nil {
 		return nil, err
@@ -175,7 +177,7 @@ func LookupAll(routes func() (model.Table, error), l *Lists, dsts []netip.Addr) 
 	addrs := l.All()
 	out := make([]model.LookupResult, len(dsts))
 	for i, d := range dsts {
-		out[i] = Lookup(t, l, addrs, d)
+		out[i] = Lookup(t, l, u, addrs, d)
 	}
 	return out, nil
 }

@@ -17,14 +17,44 @@ import (
 // routes.
 type UserRoutes struct {
 	rs []model.Route
+	// self is the set of routes (by destination and metric, which
+	// identify a user's route) whose IPv4 gateway was a local address
+	// of the adapter when they were added: the kernel gives such a
+	// nexthop scope host (fib_check_nh_v4_gw finds the local route) and
+	// uses a gateway only on a nexthop of scope link (rt_set_nexthop),
+	// so lookups by the route go on link. It is fixed at the add, as
+	// the kernel's nexthop scope is.
+	self map[key]bool
 }
 
+// key identifies a user's route: no two have the same destination and
+// metric (route add refuses the second).
+type key struct {
+	dst    netip.Prefix
+	metric uint32
+}
+
+func keyOf(r model.Route) key { return key{r.Dst, r.Metric} }
+
 // Reset forgets every route.
-func (u *UserRoutes) Reset() { u.rs = u.rs[:0] }
+func (u *UserRoutes) Reset() {
+	u.rs = u.rs[:0]
+	clear(u.self)
+}
 
 // All returns the routes, oldest first. The slice is u's own: do not keep
 // it across changes.
 func (u *UserRoutes) All() []model.Route { return u.rs }
+
+// Gateway returns the gateway that lookups by r, a route of the table, go
+// through: r's, but none for a user's route whose IPv4 gateway was a
+// local address of its adapter when it was added.
+func (u *UserRoutes) Gateway(r model.Route) netip.Addr {
+	if r.Proto == model.ProtoBoot && u.self[keyOf(r)] {
+		return netip.Addr{}
+	}
+	return r.Via
+}
 
 // routeMetric returns the metric a route op means: its own, or the
 // family's default when it gives none (IPv6: 0 also means 1024).
@@ -39,8 +69,8 @@ func routeErr(op model.Op, r model.Result, format string, args ...any) error {
 	return &model.OpError{Op: op, Result: r, Msg: fmt.Sprintf(format, args...)}
 }
 
-// Check returns the error a route op gives, or nil, once Lists.Check has
-// passed it (well formed, its adapter plugged in). kernel yields the
+// Do performs a route op, or returns the error it gives, once Lists.Check
+// has passed it (well formed, its adapter plugged in). kernel yields the
 // stack's own kernel routes as its table shows them (main and local
 // tables); l is its address lists. The rules and their order are the
 // kernel's:
@@ -54,53 +84,70 @@ func routeErr(op model.Op, r model.Result, format string, args ...any) error {
 //
 // route del: the user's route of that destination, gateway, adapter and
 // metric must be there (notfound); its source is whatever it is.
-func (u *UserRoutes) Check(op model.Op, l *Lists, kernel iter.Seq[model.Route]) error {
+//
+// A route added on an adapter whose routes are linkdown (Lists.Linkdown)
+// is marked so.
+func (u *UserRoutes) Do(op model.Op, l *Lists, kernel iter.Seq[model.Route]) error {
+	self, err := u.check(op, l, kernel)
+	if err != nil {
+		return err
+	}
 	if op.Kind == model.RouteDel {
-		if u.index(op) < 0 {
-			return routeErr(op, model.NotFound, "no such route")
-		}
+		r := u.rs[u.index(op)]
+		u.deleteFunc(func(x model.Route) bool { return x == r })
 		return nil
 	}
-	if g := op.Via; g.IsValid() {
-		if !g.Is4() && l.Holds(g) {
-			return routeErr(op, model.Invalid, "gateway %s is a local address", g)
+	r := model.Route{Kind: model.Connected, Dst: op.Prefix, Via: op.Via, Dev: op.Adapter, Proto: model.ProtoBoot,
+		Src: op.Src, Metric: routeMetric(op), Linkdown: l.Linkdown(op.Adapter)}
+	u.rs = append(u.rs, r)
+	if self {
+		if u.self == nil {
+			u.self = map[key]bool{}
 		}
-		switch u.onLink(op.Adapter, g, kernel) {
-		case linkBroadcast:
-			return routeErr(op, model.Invalid, "gateway %s is a broadcast address", g)
-		case linkNone:
-			return routeErr(op, model.GatewayUnreachable, "gateway %s is not on link by %s", g, op.Adapter)
-		}
-	}
-	if l.IsDown(op.Adapter) {
-		return routeErr(op, model.NetDown, "%s is down", op.Adapter)
-	}
-	if op.Src.IsValid() && !l.Holds(op.Src) {
-		return routeErr(op, model.BadSource, "src %s is no adapter's address", op.Src)
-	}
-	m := routeMetric(op)
-	same := func(r model.Route) bool { return r.Kind == model.Connected && r.Dst == op.Prefix && r.Metric == m }
-	if slices.ContainsFunc(u.rs, same) {
-		return routeErr(op, model.Exists, "a route to %s with metric %d exists", op.Prefix, m)
-	}
-	for r := range kernel {
-		if same(r) {
-			return routeErr(op, model.Exists, "a route to %s with metric %d exists", op.Prefix, m)
-		}
+		u.self[keyOf(r)] = true
 	}
 	return nil
 }
 
-// Apply performs a route op that Check passed; a route added on an
-// adapter whose routes are linkdown (Lists.Linkdown) is marked so.
-func (u *UserRoutes) Apply(op model.Op, linkdown bool) {
+// check returns the error a route op gives, or nil, and whether the route an add makes has a gateway
+// that is a local address of its adapter.
+func (u *UserRoutes) check(op model.Op, l *Lists, kernel iter.Seq[model.Route]) (self bool, err error) {
 	if op.Kind == model.RouteDel {
-		i := u.index(op)
-		u.rs = slices.Delete(u.rs, i, i+1)
-		return
+		if u.index(op) < 0 {
+			return false, routeErr(op, model.NotFound, "no such route")
+		}
+		return false, nil
 	}
-	u.rs = append(u.rs, model.Route{Kind: model.Connected, Dst: op.Prefix, Via: op.Via, Dev: op.Adapter, Proto: model.ProtoBoot,
-		Src: op.Src, Metric: routeMetric(op), Linkdown: linkdown})
+	if g := op.Via; g.IsValid() {
+		if !g.Is4() && l.Holds(g) {
+			return false, routeErr(op, model.Invalid, "gateway %s is a local address", g)
+		}
+		switch u.onLink(op.Adapter, g, kernel) {
+		case linkSelf:
+			self = true
+		case linkBroadcast:
+			return false, routeErr(op, model.Invalid, "gateway %s is a broadcast address", g)
+		case linkNone:
+			return false, routeErr(op, model.GatewayUnreachable, "gateway %s is not on link by %s", g, op.Adapter)
+		}
+	}
+	if l.IsDown(op.Adapter) {
+		return false, routeErr(op, model.NetDown, "%s is down", op.Adapter)
+	}
+	if op.Src.IsValid() && !l.Holds(op.Src) {
+		return false, routeErr(op, model.BadSource, "src %s is no adapter's address", op.Src)
+	}
+	m := routeMetric(op)
+	same := func(r model.Route) bool { return r.Kind == model.Connected && r.Dst == op.Prefix && r.Metric == m }
+	if slices.ContainsFunc(u.rs, same) {
+		return false, routeErr(op, model.Exists, "a route to %s with metric %d exists", op.Prefix, m)
+	}
+	for r := range kernel {
+		if same(r) {
+			return false, routeErr(op, model.Exists, "a route to %s with metric %d exists", op.Prefix, m)
+		}
+	}
+	return self, nil
 }
 
 // index returns the index of the route a route del op names, or -1.
@@ -116,12 +163,13 @@ type linkState uint8
 const (
 	linkNone linkState = iota
 	linkOK
+	linkSelf // IPv4: a local address of the adapter
 	linkBroadcast
 )
 
 // onLink says whether gateway g is on link by dev at insertion, from the
 // routes of dev (the kernel's, then the user's): IPv4, g is a local
-// address of dev (OK), else its subnet broadcast address (broadcast),
+// address of dev (self), else its subnet broadcast address (broadcast),
 // else some route of dev without a gateway holds it (fib_check_nh_v4_gw:
 // gateway routes are skipped); IPv6, among the main-table routes of dev
 // that hold g, those of the longest prefix, then the lowest metric,
@@ -156,7 +204,7 @@ func (u *UserRoutes) onLink(dev string, g netip.Addr, kernel iter.Seq[model.Rout
 	}
 	switch {
 	case local:
-		return linkOK
+		return linkSelf
 	case bcast:
 		return linkBroadcast
 	case v4 && direct, !v4 && bestDirect:
@@ -195,7 +243,7 @@ func (u *UserRoutes) Forget(l *Lists, gone []netip.Addr) {
 			continue
 		}
 		if a.Is4() {
-			u.rs = slices.DeleteFunc(u.rs, func(r model.Route) bool { return r.Src == a })
+			u.deleteFunc(func(r model.Route) bool { return r.Src == a })
 			continue
 		}
 		for i := range u.rs {
@@ -208,8 +256,19 @@ func (u *UserRoutes) Forget(l *Lists, gone []netip.Addr) {
 
 // drop deletes the routes by dev of the families given.
 func (u *UserRoutes) drop(dev string, v4, v6 bool) {
-	u.rs = slices.DeleteFunc(u.rs, func(r model.Route) bool {
+	u.deleteFunc(func(r model.Route) bool {
 		return r.Dev == dev && (r.Dst.Addr().Is4() && v4 || !r.Dst.Addr().Is4() && v6)
+	})
+}
+
+// deleteFunc deletes the routes gone says go.
+func (u *UserRoutes) deleteFunc(gone func(model.Route) bool) {
+	u.rs = slices.DeleteFunc(u.rs, func(r model.Route) bool {
+		if gone(r) {
+			delete(u.self, keyOf(r))
+			return true
+		}
+		return false
 	})
 }
 
