@@ -64,15 +64,11 @@ func minSteps() int {
 // and every attribute drawn, each often enough to matter.
 func TestAgreesWithModelEverySetting(t *testing.T) {
 	checks := checksPerSetting(t)
-	var exclude func(*model.State, model.Op) bool
-	if !modelDelsSrcRoutes(t) {
-		exclude = delsSrcRoute
-	}
 	for _, promote := range []bool{false, true} {
 		for _, keep := range []bool{false, true} {
 			t.Run(fmt.Sprintf("promote=%v/keep_addr_on_down=%v", promote, keep), func(t *testing.T) {
 				s := &counting{Stack: fixed.New(), n: map[model.OpKind]int{}, attrs: map[string]int{}, routes: map[string]int{}}
-				res, err := props.Hunt(s, props.Config{Name: "fixed", Promote: promote, KeepAddrOnDown: keep, Attrs: true, Exclude: exclude}, props.Budget{Seed: 4242, Checks: checks})
+				res, err := props.Hunt(s, props.Config{Name: "fixed", Promote: promote, KeepAddrOnDown: keep, Attrs: true}, props.Budget{Seed: 4242, Checks: checks})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -26,7 +26,7 @@ func BenchmarkStack(b *testing.B) {
 // routeOps returns n sequences of 30 ops drawn by routeGen, against the
 // model.
 func routeOps(b *testing.B, cfg model.Config, n int) []model.Op {
-	g := &routeGen{r: rand.New(rand.NewPCG(1, 1)), adapters: cfg.Adapters, srcDel: true}
+	g := &routeGen{r: rand.New(rand.NewPCG(1, 1)), adapters: cfg.Adapters}
 	var ops []model.Op
 	for range n {
 		m, err := model.New(cfg)

@@ -22,7 +22,6 @@ import (
 var routeCases = []struct {
 	name          string
 	promote, keep bool
-	srcDel        bool // deletes a route that has a src (modelDelsSrcRoutes)
 	ops           string
 }{
 	{name: "forms", ops: `add a0 10.1.0.1/24
@@ -33,7 +32,7 @@ route add default via 10.1.0.254 dev a0
 route add 203.0.113.0/24 dev a0 src 10.1.0.1 metric 10
 route add 2001:db8:99::/64 dev a0
 route add default via 2001:db8:1::fe dev a0`},
-	{name: "del of a route with src", srcDel: true, ops: `add a0 10.1.0.1/24
+	{name: "del of a route with src", ops: `add a0 10.1.0.1/24
 add a0 2001:db8:1::1/64
 route add 203.0.113.0/24 dev a0 src 10.1.0.1 metric 10
 route add 2001:db8:97::/64 dev a0 src 2001:db8:1::1
@@ -215,41 +214,6 @@ route add 10.0.0.0/8 via 2001:db8::1 dev a0
 route add 10.0.0.0/8 via 224.0.0.1 dev a0`},
 }
 
-// modelDelsSrcRoutes reports whether the model lets route del delete a
-// user route that has a src. The del op names no src (the grammar has
-// none), and the kernel matches destination, gateway, adapter and
-// metric (docs/routes-semantics.md §2d, §7); a model whose checkRoute
-// also compares the src answers notfound. Until the model is fixed, the
-// tests here leave such dels out rather than fail on the model's bug.
-func modelDelsSrcRoutes(t *testing.T) bool {
-	m, err := model.New(model.Config{Adapters: []string{"a0"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range []string{"add a0 10.1.0.1/24", "route add 192.0.2.0/24 dev a0 src 10.1.0.1"} {
-		if err := m.Apply(model.MustParseOp(line)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if m.Apply(model.MustParseOp("route del 192.0.2.0/24 dev a0")) != nil {
-		t.Logf("MODEL BUG: route del of a user route with src is notfound in the model; such dels are left out")
-		return false
-	}
-	return true
-}
-
-// delsSrcRoute reports whether op is a route del of a user route that
-// has a src: what a model without the fix of modelDelsSrcRoutes refuses.
-func delsSrcRoute(st *model.State, op model.Op) bool {
-	return op.Kind == model.RouteDel && slices.ContainsFunc(st.UserRoutes(), func(r model.Route) bool {
-		o := op
-		if o.Metric == 0 && !o.Prefix.Addr().Is4() {
-			o.Metric = model.IPv6RouteMetric
-		}
-		return r.Src.IsValid() && model.DelOf(r) == o
-	})
-}
-
 // step applies op to run and fails on a divergence or an error.
 func step(t *testing.T, run *check.Run, op model.Op) {
 	t.Helper()
@@ -265,12 +229,8 @@ func step(t *testing.T, run *check.Run, op model.Op) {
 // Fixed agrees with the model after every op of each case (results,
 // routes, addresses and lookups), in each setting.
 func TestRouteCases(t *testing.T) {
-	srcDel := modelDelsSrcRoutes(t)
 	for _, tc := range routeCases {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.srcDel && !srcDel {
-				t.Skip("the model cannot delete a route with src")
-			}
 			cfg := model.Config{Adapters: []string{"a0", "a1", "a2"}, Promote: tc.promote, KeepAddrOnDown: tc.keep}
 			run, d, err := check.Start("fixed", fixed.New(), cfg, nil)
 			if d != nil || err != nil {
@@ -290,7 +250,6 @@ func TestRouteCases(t *testing.T) {
 type routeGen struct {
 	r        *rand.Rand
 	adapters []string
-	srcDel   bool // deletes routes that have a src (modelDelsSrcRoutes)
 }
 
 func (g *routeGen) pick(n int) int { return g.r.IntN(n) }
@@ -349,16 +308,10 @@ func (g *routeGen) op(st *model.State) model.Op {
 		return model.Op{Kind: model.Up, Adapter: g.adapter()}
 	case k < 12:
 		if us := st.UserRoutes(); len(us) > 0 && g.pick(4) > 0 {
-			if r := us[g.pick(len(us))]; g.srcDel || !r.Src.IsValid() {
-				return model.DelOf(r)
-			}
+			return model.DelOf(us[g.pick(len(us))])
 		}
 		op := g.route(st, v4)
-		del := model.Op{Kind: model.RouteDel, Adapter: op.Adapter, Prefix: op.Prefix, Via: op.Via, Metric: op.Metric}
-		if !g.srcDel && delsSrcRoute(st, del) {
-			return op
-		}
-		return del
+		return model.Op{Kind: model.RouteDel, Adapter: op.Adapter, Prefix: op.Prefix, Via: op.Via, Metric: op.Metric}
 	default:
 		return g.route(st, v4)
 	}
@@ -410,7 +363,6 @@ func TestRoutesAgreeLocalGen(t *testing.T) {
 	if testing.Short() {
 		seqs = 100
 	}
-	srcDel := modelDelsSrcRoutes(t)
 	for _, stack := range []struct {
 		name    string
 		s       sut.Stack
@@ -424,7 +376,7 @@ func TestRoutesAgreeLocalGen(t *testing.T) {
 			for _, keep := range []bool{false, true} {
 				t.Run(fmt.Sprintf("%s/promote=%v/keep_addr_on_down=%v", stack.name, promote, keep), func(t *testing.T) {
 					cfg := model.Config{Adapters: []string{"a0", "a1", "a2"}, Promote: promote, KeepAddrOnDown: keep}
-					g := &routeGen{r: rand.New(rand.NewPCG(10, 287032)), adapters: cfg.Adapters, srcDel: srcDel}
+					g := &routeGen{r: rand.New(rand.NewPCG(10, 287032)), adapters: cfg.Adapters}
 					results := map[model.OpKind]map[model.Result]int{model.RouteAdd: {}, model.RouteDel: {}}
 					steps := 0
 					for range stack.seqs {
