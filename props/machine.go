@@ -594,10 +594,18 @@ func (g *gen) oneOf(t *rapid.T, sps []*model.OpSpec) *model.OpSpec {
 }
 
 // invalid returns an op of a drawn kind on an adapter that does not
-// exist; for a kind that takes none, any op of it.
+// exist. Its operands are drawn as the first kind's and the op is made
+// one of the drawn kind (model.Op.As), so that which kind is drawn does
+// not change how the rest is read; a kind that needs an address or a
+// destination the first kind's op lacks is drawn afresh.
 func (g *gen) invalid(t *rapid.T) model.Op {
-	op := g.fresh(t, g.oneOf(t, g.kinds))
-	if op.Kind.Spec().TakesAdapter() {
+	op := g.fresh(t, g.kinds[0])
+	sp := g.oneOf(t, g.kinds)
+	if (sp.Has(model.PrefixOperand) || sp.Has(model.DstOperand)) && !op.Prefix.IsValid() {
+		op = g.fresh(t, sp)
+	}
+	op = op.As(sp.Kind)
+	if sp.TakesAdapter() {
 		op.Adapter = fmt.Sprintf("x%d", len(g.adapters))
 	}
 	return op
