@@ -45,6 +45,12 @@ const (
 	// whatever the route; the kernel answers the broadcast address of any
 	// of an adapter's primaries from its local table.
 	Broadcast4 Difference = "broadcast4"
+	// SelfBroadcast4: an IPv4 address that is its own subnet's broadcast
+	// address is never answered local: FindRoute drops the local route
+	// it found "if r.IsOutboundBroadcast()" (stack.go,
+	// findLocalRouteFromNICRLocked) and looks in its table, where a
+	// disabled NIC has none. The kernel answers local.
+	SelfBroadcast4 Difference = "self-broadcast4"
 	// Tentative6: an IPv6 address added while its NIC is disabled is
 	// PermanentTentative (ipv6.go, addAndAcquirePermanentAddressLocked:
 	// AddAndAcquireAddress(..., PermanentTentative); DAD, which makes it
@@ -179,12 +185,15 @@ func Documented(st *model.State, want model.LookupResult, got model.Hop) Differe
 	if want.Accepts(got) {
 		return ""
 	}
+	if dst.Is4() && want.Kind == model.ToLocal && got.Kind != model.ToLocal && selfBroadcast(st, dst) {
+		return SelfBroadcast4
+	}
 	if !dst.Is4() && onlyDown(st, dst) {
 		switch {
 		case want.Kind == model.ToLocal && got.Kind != model.ToLocal:
 			// Not local: unreachable, or by a route of the table.
 			return Tentative6
-		case want.Kind == model.Unreachable && got.Kind == model.ToLocal && got.Src == dst:
+		case want.Kind != model.ToLocal && got.Kind == model.ToLocal && got.Src == dst:
 			return DownLocal6
 		}
 	}
@@ -321,6 +330,36 @@ func SentrySubnetRouteLoss(st *model.State, op model.Op) bool {
 	}
 	for _, e := range st.On(op.Adapter) {
 		if e.Prefix != op.Prefix && e.Prefix.Masked() == op.Prefix.Masked() {
+			return true
+		}
+	}
+	return false
+}
+
+// OtherLength reports whether op, on the model st, adds or deletes an
+// address that its adapter holds at another length. gVisor keys a NIC's
+// addresses by address alone (addressable_endpoint_state.go,
+// addAndAcquireAddressLocked: a.endpoints[addr.Address], answering
+// ErrDuplicateAddress), and RemoveAddress takes no length: one IPv4
+// address has one length on a NIC, as IPv6 has on the kernel, and del
+// at another length removes it.
+func OtherLength(st *model.State, op model.Op) bool {
+	if op.Kind != model.Add && op.Kind != model.Del {
+		return false
+	}
+	for _, e := range st.On(op.Adapter) {
+		if e.Prefix.Addr() == op.Prefix.Addr() && e.Prefix != op.Prefix {
+			return true
+		}
+	}
+	return false
+}
+
+// selfBroadcast reports whether an address a is held by the model is
+// its own subnet's broadcast address.
+func selfBroadcast(st *model.State, a netip.Addr) bool {
+	for _, x := range st.Addrs() {
+		if x.Prefix.Addr() == a && broadcastOf(x.Prefix, a) {
 			return true
 		}
 	}
