@@ -17,22 +17,20 @@ import (
 func TestExplore(t *testing.T) {
 	mode := os.Getenv("GVISOR_EXPLORE")
 	if mode == "" {
-		t.Skip("set GVISOR_EXPLORE=raw|sentry")
+		t.Skip("set GVISOR_EXPLORE=raw|sentry|connected")
 	}
-	m := Raw
-	if mode == "sentry" {
-		m = Sentry
-	}
+	m := map[string]Mode{"raw": Raw, "sentry": Sentry, "connected": Connected}[mode]
 	seed, _ := strconv.ParseUint(os.Getenv("GVISOR_SEED"), 10, 64)
 	s := NewProfiled(m)
+	s.HoldLookups = os.Getenv("GVISOR_HOLD") != ""
 	defer s.Close()
-	var stack sut.Stack = s
+	var stack sut.Stack = forgetting{s}
 	if m == Raw {
 		// No connected routes: compare the addresses only.
 		stack = addrsOnly{s}
 	}
-	res, err := props.Hunt(stack, props.Config{Name: "gvisor-" + m.String(), Adapters: 2, Promote: true, KeepAddrOnDown: true, Exclude: exclude},
-		props.Budget{Seed: seed + 1, Checks: 200, Steps: 20})
+	res, err := props.Hunt(stack, props.Config{Name: "gvisor-" + m.String(), Adapters: envInt("GVISOR_ADAPTERS", 2), IPv4: os.Getenv("GVISOR_V4") != "", Promote: true, KeepAddrOnDown: true, Exclude: func(st *model.State, op model.Op) bool { return exclude(m, st, op) }},
+		props.Budget{Seed: seed + 1, Checks: envInt("GVISOR_CHECKS", 200), Steps: 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,9 +42,34 @@ func TestExplore(t *testing.T) {
 
 // exclude skips the ops of the divergences triaged so far, that the
 // profile cannot amend (docs/gvisor.md).
-func exclude(st *model.State, op model.Op) bool {
-	return SentrySubnetRouteLoss(st, op) || OtherLength(st, op) ||
+func exclude(mode Mode, st *model.State, op model.Op) bool {
+	return mode == Sentry && SentrySubnetRouteLoss(st, op) || OtherLength(st, op) || reAddLength(op) ||
 		op.Kind == model.Add && op.Prefix.Addr() == netip.IPv4Unspecified()
+}
+
+// forgetting clears lengths on every Reset.
+type forgetting struct{ *Profiled }
+
+func (f forgetting) Reset(cfg model.Config) error {
+	clear(lengths)
+	return f.Profiled.Reset(cfg)
+}
+
+// lengths remembers the first length each address was added with in
+// this check: reAddLength skips an add at another (held-route re-add
+// keeps the old length: TestHeldReAddKeepsLength).
+var lengths = map[netip.Addr]int{}
+
+func reAddLength(op model.Op) bool {
+	if op.Kind != model.Add {
+		return false
+	}
+	n, ok := lengths[op.Prefix.Addr()]
+	if !ok {
+		lengths[op.Prefix.Addr()] = op.Prefix.Bits()
+		return false
+	}
+	return n != op.Prefix.Bits()
 }
 
 // addrsOnly is a stack compared on its addresses alone.
@@ -56,4 +79,11 @@ func (a addrsOnly) Limits() sut.Limits {
 	l := a.Profiled.Limits()
 	l.Observables = []string{"addresses"}
 	return l
+}
+
+func envInt(name string, d int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return n
+	}
+	return d
 }

@@ -88,3 +88,35 @@ func TestHeldRouteDeletedAddressUnused(t *testing.T) {
 		t.Errorf("second del: %v, want notfound", err)
 	}
 }
+
+// Re-adding an address at another length while a route that uses it is
+// held keeps the old length: addAndAcquireAddressLocked promotes the
+// expired addressState it finds by address and never updates its
+// AddressWithPrefix (addressable_endpoint_state.go). The add succeeds;
+// the length asked for is not what the NIC has.
+func TestHeldReAddKeepsLength(t *testing.T) {
+	for _, tc := range []struct {
+		name, dst, a, b string
+	}{
+		{"ipv4", "10.0.0.9", "10.0.0.1/24", "10.0.0.1/16"},
+		{"ipv6", "2001:db8::9", "2001:db8::1/64", "2001:db8::1/56"},
+	} {
+		for _, hold := range []bool{false, true} {
+			s := newStack(t, Sentry, "a0")
+			apply(t, s, "add a0 "+tc.a)
+			if hold {
+				if _, err := s.Hold(netip.MustParseAddr(tc.dst)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			apply(t, s, "del a0 "+tc.a, "add a0 "+tc.b)
+			want := "a0 " + tc.b
+			if hold {
+				want = "a0 " + tc.a // the bug
+			}
+			if got := addrs(t, s); got != want {
+				t.Errorf("%s, held %v: addresses %q, want %q", tc.name, hold, got, want)
+			}
+		}
+	}
+}
