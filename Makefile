@@ -19,12 +19,17 @@ TARGET   ?= FuzzLegacy
 # environment, so it may hold any quotes.
 export ROUTEFUZZ_EXEC := $(EXEC)
 
-.PHONY: all build hunt test stress-test check replay minimize promote fuzz libfuzzer bench vet fmt clean
+.PHONY: all build lwip hunt test stress-test check replay minimize promote fuzz libfuzzer bench vet fmt clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/routefuzz
+
+## lwip: build the lwIP adapter (examples/lwip, docs/lwip.md) to bin/lwipstack, installing
+## liblwip-dev with apt-get when it is missing; then: make check SUT=exec EXEC=bin/lwipstack
+lwip:
+	./examples/lwip/build.sh bin/lwipstack
 
 ## hunt: reproduce KB287032 on the simulated legacy stack (exit 0 when found).
 hunt: build

