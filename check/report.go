@@ -160,7 +160,7 @@ func (d *Divergence) Report() string {
 		}
 	}
 	for _, o := range d.Observed {
-		if o.Of.always() || o.Differs() {
+		if !o.Off && (o.Of.always() || o.Differs()) {
 			b.WriteString(o.Of.text(d.RefColumn(), d.SUT, o.Want, o.Got))
 		}
 	}

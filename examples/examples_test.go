@@ -123,6 +123,29 @@ func TestFixedStackPasses(t *testing.T) {
 	}
 }
 
+// TestLegacyLookupsAlone runs KB287032's stack as a program with no route
+// table (routes=0): checked on lookups alone, the hunt still finds the bug
+// and shrinks it to its three ops, and the report shows lookups only.
+func TestLegacyLookupsAlone(t *testing.T) {
+	s := open(t, process.Quote(buildFixedStack(t))+" -legacy -routes=0 -promote=0")
+	if l := sut.LimitsOf(s); l.Shows("routes") || !l.Shows("lookups") {
+		t.Fatalf("limits %+v: want lookups without routes", l)
+	}
+	c := config(s)
+	c.Adapters = 2
+	res, err := props.Hunt(s, c, props.Budget{Seed: 4, Checks: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Minimal == nil {
+		t.Fatalf("KB287032 not found by lookups alone: %s", res.Summary("exec"))
+	}
+	rep := res.Minimal.Report()
+	if len(res.Minimal.Ops) != 3 || !strings.Contains(rep, "diverges from the model in lookups after op 3") || strings.Contains(rep, "routes (") {
+		t.Errorf("want KB287032's three ops, a lookup failure and no route table:\n%s", rep)
+	}
+}
+
 // TestFixedStackSomeKinds checks that declaring kinds= limits the
 // comparison: the adapter reports no broadcast routes, says so, and passes.
 func TestFixedStackSomeKinds(t *testing.T) {

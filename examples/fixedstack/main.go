@@ -6,6 +6,11 @@
 //	go build -o /tmp/fixedstack ./examples/fixedstack
 //	go run ./cmd/routefuzz check -sut exec -exec '/tmp/fixedstack -promote=0'
 //
+// With -legacy it serves the legacy stack (sut/legacy, KB287032's bug)
+// instead, and with -routes=0 it declares no route table (routes=0): it
+// is then checked on its results, addresses and lookups alone, as a stack
+// whose tables look nothing like Linux's would be.
+//
 // Requests come one per line on standard input and every answer is one
 // line, or a list of lines ending with ".", on standard output, flushed
 // before the next request is read. Diagnostics go to standard error, which
@@ -25,12 +30,15 @@ import (
 	"github.com/routefuzz/routefuzz/model"
 	"github.com/routefuzz/routefuzz/sut"
 	"github.com/routefuzz/routefuzz/sut/fixed"
+	"github.com/routefuzz/routefuzz/sut/legacy"
 )
 
 func main() {
 	promote := flag.Int("promote", 1, "IPv4 promote_secondaries to declare and run with: 0 or 1")
 	keep := flag.Int("keep_addr_on_down", 0, "IPv6 keep_addr_on_down to declare and run with: 0 or 1")
 	kinds := flag.String("kinds", "connected,local,broadcast", "route kinds to declare and report")
+	legacyStack := flag.Bool("legacy", false, "serve the legacy stack (KB287032's bug) instead of the fixed one")
+	routes := flag.Bool("routes", true, "declare and answer the route table; -routes=0 declares routes=0 (checked on lookups alone)")
 	glitch := flag.Int("glitch", 0, "for routefuzz's own tests: leave the first route out of the Nth routes answer that has one, a difference that does not reproduce (0: never)")
 	flag.Parse()
 	if *promote != 0 && *promote != 1 {
@@ -47,19 +55,35 @@ func main() {
 		}
 		report[kind] = true
 	}
-	if err := serve(*promote == 1, *keep == 1, *kinds, report, *glitch); err != nil {
+	var stack served = fixed.New()
+	if *legacyStack {
+		stack = legacy.New()
+	}
+	if !*routes {
+		*kinds = ""
+	}
+	if err := serve(stack, *promote == 1, *keep == 1, *kinds, report, *glitch); err != nil {
 		log.Fatalf("fixedstack: %v", err)
 	}
 }
 
+// served is what the adapter serves: sut/fixed or sut/legacy.
+type served interface {
+	sut.Stack
+	Lookup(netip.Addr) (model.LookupResult, error)
+}
+
 // serve answers requests until quit or the end of input. It declares the
 // promotion and keep_addr_on_down settings it runs with and the route
-// kinds it reports.
-func serve(promote, keep bool, kinds string, report map[model.RouteKind]bool, glitch int) error {
+// kinds it reports (none: routes=0, no route table).
+func serve(stack served, promote, keep bool, kinds string, report map[model.RouteKind]bool, glitch int) error {
 	answers := 0 // routes answers with a route so far
 	in := bufio.NewScanner(os.Stdin)
 	out := bufio.NewWriter(os.Stdout)
-	stack := fixed.New()
+	table := "kinds=" + kinds
+	if kinds == "" {
+		table = "routes=0"
+	}
 	for in.Scan() {
 		req := in.Text()
 		verb, args, _ := strings.Cut(req, " ")
@@ -76,7 +100,7 @@ func serve(promote, keep bool, kinds string, report map[model.RouteKind]bool, gl
 			if args != "routefuzz 1" {
 				return fmt.Errorf("harness speaks %q; this adapter speaks version 1", req)
 			}
-			fmt.Fprintf(out, "hello routefuzz 1 kinds=%s promote=%d keep_addr_on_down=%d families=4,6 %s ops=%s lookups=1\n", kinds, bit(promote), bit(keep), attrs(), ops(sut.LimitsOf(stack)))
+			fmt.Fprintf(out, "hello routefuzz 1 %s promote=%d keep_addr_on_down=%d families=4,6 %s ops=%s lookups=1\n", table, bit(promote), bit(keep), attrs(), ops(sut.LimitsOf(stack)))
 		case "reset":
 			cfg := model.Config{Adapters: strings.Fields(args), Promote: promote, KeepAddrOnDown: keep}
 			if err := stack.Reset(cfg); err != nil {
