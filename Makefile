@@ -25,6 +25,7 @@ all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/routefuzz
+	$(GO) build -o bin/fixedstack ./examples/fixedstack
 
 ## lwip: build the lwIP adapter (examples/lwip, docs/lwip.md) to bin/lwipstack, installing
 ## liblwip-dev with apt-get when it is missing; then: make check SUT=exec EXEC=bin/lwipstack
