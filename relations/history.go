@@ -15,12 +15,14 @@ import (
 // declares order-dependent (Freedom). The other order is built from the
 // final state the stack shows: on a fresh reset, the adapters unplugged at
 // the end unplugged first; then each address it holds re-added (with the
-// changes that followed its last add) and each user route re-added, in the
-// order they were last added; then carrier taken from, and down applied
-// to, the adapters that end so. Route tables are not compared: which
-// address is primary, and so a route's src, is order-dependent by design.
-// It does not apply when that order is the run's own, or when one of its
-// ops fails or is excluded.
+// changes that followed its last add), each user route it shows re-added,
+// and the down or carrier off that began the period each adapter ends
+// down or without carrier in, all in the order the run last applied them
+// (so a route's gateway is resolved against the same addresses: one that
+// became a local address after its route was added is order-dependent by
+// design). Route tables are not compared: which address is primary, and so
+// a route's src, is order-dependent by design. It does not apply when that
+// order is the run's own, or when one of its ops fails or is excluded.
 var HistoryIndependence = &Relation{
 	Name: "history",
 	Doc:  "another order that reaches the same final configuration gives the same addresses and lookups (modulo what is declared order-dependent)",
@@ -130,6 +132,7 @@ func (c *Context) rebuild() ([]model.Op, bool, error) {
 			picked = append(picked, i)
 		}
 	}
+	picked = append(picked, routes...)
 	slices.Sort(picked)
 	var out []model.Op
 	for _, d := range adapters {
@@ -137,7 +140,7 @@ func (c *Context) rebuild() ([]model.Op, bool, error) {
 			out = append(out, model.Op{Kind: model.Unplug, Adapter: d})
 		}
 	}
-	for _, i := range slices.Compact(slices.Concat(picked, routes)) {
+	for _, i := range slices.Compact(picked) {
 		out = append(out, ops[i])
 	}
 	return out, true, nil
