@@ -59,7 +59,7 @@ func checkReach(c *Context) (*Failure, error) {
 		}
 		var hops []model.Hop
 		for _, h := range addrs {
-			if h.Prefix.Contains(n) && up(m, h.Adapter) && !noPrefixRoute(m, h) {
+			if h.Prefix.Contains(n) && up(m, h.Adapter) {
 				for _, s := range addrs {
 					if h.Prefix.Contains(s.Prefix.Addr()) {
 						hops = append(hops, model.Hop{Kind: model.ToUnicast, Dev: h.Adapter, Src: s.Prefix.Addr()})

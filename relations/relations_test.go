@@ -202,3 +202,18 @@ func TestOrderDependentIsData(t *testing.T) {
 		}
 	}
 }
+
+// A neighbour may leave by an adapter where one address of the subnet
+// has noprefixroute and another has not (IPv6 prefix routes are per
+// address): found by an earlier holder rule, on fixed.
+func TestReachabilityHolderWithNoPrefixRouteSibling(t *testing.T) {
+	cfg := model.Config{Adapters: []string{"a0", "a1", "a2"}}
+	var ops []model.Op
+	for _, s := range []string{"add a2 2001:db8::1/64", "add a0 2001:db8::2/64 noprefixroute", "add a0 2001:db8::1/64"} {
+		ops = append(ops, model.MustParseOp(s))
+	}
+	o := &relations.Oracle{Relations: []*relations.Relation{relations.Reachability}}
+	if d, err := check.Replay("fixed", o.Judged(fixed.New(), false), cfg, ops, nil); d != nil || err != nil {
+		t.Fatalf("%v\n%v", err, d)
+	}
+}
