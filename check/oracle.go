@@ -90,7 +90,9 @@ func (d *Divergence) relationReport() string {
 		fmt.Fprintf(&b, "  %s\n", d.RelationDoc)
 	}
 	b.WriteString(FormatOps(d.Ops))
-	b.WriteString(sideBySideOps(d.Sides))
+	if one := d.Sides[0]; !slices.Equal(one.Ops, d.Ops) || !slices.Equal(d.Sides[1].Ops, d.Ops) {
+		b.WriteString(sideBySideOps(d.Sides))
+	} // else a relation of one run: the ops above are both sides'
 	if d.Detail != "" {
 		fmt.Fprintf(&b, "%s\n", strings.TrimRight(d.Detail, "\n"))
 	}

@@ -217,3 +217,18 @@ func TestReachabilityHolderWithNoPrefixRouteSibling(t *testing.T) {
 		t.Fatalf("%v\n%v", err, d)
 	}
 }
+
+// Without a twin, second runs run on the stack itself, which is then
+// reset and replayed back to where the run was.
+func TestWithoutATwin(t *testing.T) {
+	o := &relations.Oracle{}
+	res, err := props.Hunt(o.Judged(fixed.New(), false), props.Config{Name: "fixed", Attrs: true}, props.Budget{Seed: 3, Checks: 50})
+	if err != nil || res.Minimal != nil {
+		t.Fatalf("fixed without a twin: %v\n%v", err, res.Minimal)
+	}
+	o = &relations.Oracle{Relations: []*relations.Relation{relations.Undo}}
+	d, err := check.Replay("legacy", o.Judged(legacy.New(), false), model.Config{Adapters: []string{"a0", "a1"}}, []model.Op{model.MustParseOp("add a0 10.0.0.1/24")}, nil)
+	if err != nil || d == nil || d.Relation != "undo" {
+		t.Fatalf("legacy without a twin: want undo to fail, got %v, %v", d, err)
+	}
+}
