@@ -30,6 +30,9 @@ type Run struct {
 	want    model.Result // the expected side's result of the last op: the model's, or the reference's
 	modelRe model.Result // the model's result of the last op
 	stats   *Stats
+	results []model.Result // the stack's result of every op
+	oracle  Oracle         // judges the run (a Judged stack); nil: none
+	noModel bool           // the model is not compared (a Judged stack without Model)
 }
 
 // Stats counts work across runs.
@@ -50,6 +53,14 @@ func Start(name string, stack sut.Stack, cfg model.Config, stats *Stats) (*Run, 
 	if err != nil {
 		return nil, nil, fmt.Errorf("bad configuration: %w", err)
 	}
+	var oracle Oracle
+	noModel := false
+	if j, ok := stack.(*Judged); ok {
+		if _, pair := j.Stack.(*Pair); pair {
+			return nil, nil, fmt.Errorf("%s: an oracle cannot judge a pair of stacks", name)
+		}
+		stack, oracle, noModel = j.Stack, j.Oracle, !j.Model
+	}
 	if p, ok := stack.(*Pair); ok {
 		if err := p.reset(cfg); err != nil {
 			return nil, nil, err
@@ -60,7 +71,7 @@ func Start(name string, stack sut.Stack, cfg model.Config, stats *Stats) (*Run, 
 	if stats == nil {
 		stats = new(Stats)
 	}
-	r := &Run{name: name, model: m, stack: stack, limits: sut.LimitsOf(stack), stats: stats}
+	r := &Run{name: name, model: m, stack: stack, limits: sut.LimitsOf(stack), stats: stats, oracle: oracle, noModel: noModel}
 	if p, ok := stack.(*Pair); ok {
 		r.stack, r.ref, r.refName = p.Stack, p.Ref, p.RefName
 	}
@@ -69,7 +80,18 @@ func Start(name string, stack sut.Stack, cfg model.Config, stats *Stats) (*Run, 
 		r.readers[i] = o.reader(r.stack, r.ref)
 	}
 	d, err := r.compare(model.OK, model.OK, nil)
+	if d == nil && err == nil {
+		d, err = r.judge()
+	}
 	return r, d, err
+}
+
+// judge asks the run's Oracle, if it has one, to judge it as it is.
+func (r *Run) judge() (*Divergence, error) {
+	if r.oracle == nil {
+		return nil, nil
+	}
+	return r.oracle.Judge(r)
 }
 
 // Model returns the model's state. Callers must not change it.
@@ -104,7 +126,12 @@ func (r *Run) Step(op model.Op) (*Divergence, error) {
 	if !ok {
 		return r.failed(want, fmt.Errorf("%s: op %d (%s): %w", r.name, len(r.ops), op, gerr))
 	}
-	return r.compare(want, got, gerr)
+	r.results = append(r.results, got)
+	d, err := r.compare(want, got, gerr)
+	if d == nil && err == nil {
+		d, err = r.judge()
+	}
+	return d, err
 }
 
 // failed turns a stack's crash or hang into a divergence, and returns any
@@ -133,6 +160,9 @@ func (r *Run) failed(want model.Result, err error) (*Divergence, error) {
 // compare reads every observable of the model and the stack, in order,
 // and returns a divergence when they or the results differ.
 func (r *Run) compare(want, got model.Result, gerr error) (*Divergence, error) {
+	if r.noModel {
+		return nil, nil
+	}
 	same := want == got
 	for _, x := range r.readers {
 		ok, err := x.read(r)

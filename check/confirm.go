@@ -14,7 +14,7 @@ func (d *Divergence) Same(e *Divergence) bool {
 	if d == nil || e == nil {
 		return d == e
 	}
-	if d.SUT != e.SUT || d.Ref != e.Ref || d.FailedBy != e.FailedBy || !slices.Equal(d.Ops, e.Ops) || d.Config.String() != e.Config.String() || d.Failed != e.Failed {
+	if d.SUT != e.SUT || d.Ref != e.Ref || d.Relation != e.Relation || !sameSides(d.Sides, e.Sides) || d.FailedBy != e.FailedBy || !slices.Equal(d.Ops, e.Ops) || d.Config.String() != e.Config.String() || d.Failed != e.Failed {
 		return false
 	}
 	if d.Failed != "" {

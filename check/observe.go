@@ -53,6 +53,7 @@ type Observable interface {
 	note() string
 	title() string
 	reader(s, ref sut.Stack) reader
+	stackValue(s sut.Stack, m *model.State, l sut.Limits) (any, error)
 }
 
 // Def defines an observable whose values are of type T: how to read it

@@ -30,6 +30,17 @@ type Divergence struct {
 	// FailedBy names the reference stack when it was the reference of a
 	// Pair, not the stack, that crashed or hung; "" otherwise.
 	FailedBy string
+
+	// Relation, when not empty, names the relation of an Oracle that
+	// failed after the last of Ops (a Judged stack), RelationDoc says what
+	// it holds, and Sides are the two runs it compared: Observed then
+	// holds each observable the relation compares, Want being the first
+	// side's value and Got the second's (Off for those it does not
+	// compare). Detail, if not empty, says more, for a person.
+	Relation    string
+	RelationDoc string
+	Sides       [2]Side
+	Detail      string
 }
 
 // Aspect names what differs: the result, an observable (its
@@ -59,8 +70,11 @@ func (d *Divergence) Aspects() Aspect {
 	if d.WantResult != d.GotResult {
 		a |= ResultAspect
 	}
+	if d.Relation != "" {
+		a |= RelationAspect
+	}
 	for _, o := range d.Observed {
-		if o.Differs() {
+		if !o.Off && o.Differs() {
 			a |= o.Of.Aspect()
 		}
 	}
@@ -94,6 +108,9 @@ func (a Aspect) String() string {
 		if a&o.Aspect() != 0 {
 			parts = append(parts, o.String())
 		}
+	}
+	if a&RelationAspect != 0 {
+		parts = append(parts, "relation")
 	}
 	if a&CrashAspect != 0 {
 		parts = append(parts, "crash")
@@ -144,6 +161,9 @@ func (d *Divergence) Report() string {
 		}
 		fmt.Fprintf(&b, "  %s said: %s\n", who, strings.ReplaceAll(strings.TrimRight(d.GotMsg, "\n"), "\n", "\n    "))
 		return b.String()
+	}
+	if d.Relation != "" {
+		return d.relationReport()
 	}
 	fmt.Fprintf(&b, "%s diverges from %s in %s after op %d (%s)\n", d.SUT, d.Reference(), d.Aspects(), len(d.Ops), d.Config)
 	b.WriteString(FormatOps(d.Ops))

@@ -12,6 +12,7 @@ import (
 	"github.com/routefuzz/routefuzz/exhaust"
 	"github.com/routefuzz/routefuzz/internal/interrupt"
 	"github.com/routefuzz/routefuzz/props"
+	"github.com/routefuzz/routefuzz/relations"
 	"github.com/routefuzz/routefuzz/stacks"
 	"github.com/routefuzz/routefuzz/sut"
 )
@@ -100,6 +101,9 @@ type checkFlags struct {
 	rep                     reportRun // -report
 	vs                      string    // the reference stack that takes the model's place (vs.go)
 	exhaustConfirm          bool      // -exhaust-confirm
+	oracle                  string    // -oracle: model, relations or both (oracle.go)
+	relations               string    // -relations: the relations checked, comma-separated; all if empty
+	twin                    sut.Stack // the relations' second stack, once opened
 }
 
 func (f *checkFlags) register(fs *flag.FlagSet, defSUT string) {
@@ -118,6 +122,8 @@ func (f *checkFlags) register(fs *flag.FlagSet, defSUT string) {
 	fs.BoolVar(&f.verbose, "v", false, "print rapid's log")
 	f.rep.register(fs)
 	fs.BoolVar(&f.exhaustConfirm, "exhaust-confirm", false, "after a shrink, run every shorter order of the found case's addresses, kinds and values (routefuzz exhaust) to confirm none diverges")
+	fs.StringVar(&f.oracle, "oracle", "model", "what judges the stack: model (compared after every op), relations (undo, history independence, reachability: no model compared; see docs/relations.md), or both")
+	fs.StringVar(&f.relations, "relations", "", "with -oracle relations or both, the relations checked, comma-separated: "+strings.Join(relations.Names(), ", ")+" (default all)")
 	fs.StringVar(&f.vs, "vs", "", "compare -sut with this stack instead of the model, after every op, on what both support: "+strings.Join(stacks.Names(), ", "))
 }
 
@@ -155,6 +161,10 @@ func runCheck(f *checkFlags) (props.Result, int) {
 		}
 	}
 	if err := f.onlyVs(); err != nil {
+		return props.Result{}, errorf("%v", err)
+	}
+	rels, err := f.oracleRelations()
+	if err != nil {
 		return props.Result{}, errorf("%v", err)
 	}
 	// Every flag is checked before the stack is opened: a bad one must
@@ -215,12 +225,18 @@ func runCheck(f *checkFlags) (props.Result, int) {
 	if err == nil {
 		stack, err = f.pairWith(stack)
 	}
+	if err == nil {
+		stack, err = f.judge(stack, rels, c.Exclude)
+	}
 	if err != nil {
 		errorf("%v", err)
 		fmt.Println(props.Result{}.Summary(f.label()))
 		return props.Result{}, exitError
 	}
 	defer stack.Close()
+	if f.twin != nil {
+		defer f.twin.Close()
+	}
 	if l := sut.LimitsOf(stack); f.promote == "auto" && len(l.Promote) == 1 {
 		c.Promote = l.Promote[0]
 	}
@@ -241,11 +257,11 @@ func runCheck(f *checkFlags) (props.Result, int) {
 		keep = " -keep-addr-on-down on"
 	}
 	reproduce := fmt.Sprintf("%s check %s -seed %d -checks %d -steps %d -adapters %d -promote %s%s -families %s -attrs=%v%s",
-		progName(), f.stackArgs()+f.vsArgs(), seed, f.checks, f.steps, f.adapters, onOff(c.Promote), keep, families(c), c.Attrs, excludeNote(f.exclude))
+		progName(), f.stackArgs()+f.vsArgs()+f.oracleArgs(), seed, f.checks, f.steps, f.adapters, onOff(c.Promote), keep, families(c), c.Attrs, excludeNote(f.exclude))
 	saver := caseSaver{dir: f.save, reproduce: reproduce, seed: seed, stack: stack}
 	c.OnDivergence = saver.found
 	f.rep.started(f, c, seed, reproduce, &saver)
-	fmt.Printf("routefuzz: checking %s seed=%d checks=%d\n", f.describeRun(), seed, f.checks)
+	fmt.Printf("routefuzz: checking %s%s seed=%d checks=%d\n", f.describeRun(), f.describeOracle(), seed, f.checks)
 	res, err := props.Hunt(stack, c, props.Budget{Checks: f.checks, Steps: f.steps, Seed: seed})
 	f.rep.finished(res, err)
 	code := exitOK
@@ -396,6 +412,10 @@ func (s *caseSaver) flaky(d *check.Divergence) {
 }
 
 func (s *caseSaver) save(c *corpus.Case, d *check.Divergence) {
+	if d.Relation != "" && s.dir != "" {
+		s.saveRelation(d)
+		return
+	}
 	if s.dir == "" {
 		if !s.printed {
 			s.printed = true
@@ -435,6 +455,10 @@ func (s *caseSaver) printSaved(d *check.Divergence) {
 			also = fmt.Sprintf("; %s holds an earlier, longer order", s.path)
 		}
 		fmt.Printf("saved: nothing: saving the order shown failed (%v)%s\n", s.err, also)
+		return
+	}
+	if d.Relation != "" {
+		fmt.Printf("saved: %s (the report of a relation's failure: the corpus cannot hold one yet, see docs/relations.md)\n", s.path)
 		return
 	}
 	html := htmlPath(s.path)
