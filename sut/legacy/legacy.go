@@ -159,8 +159,12 @@ func (s *Stack) Apply(op model.Op) error {
 		// The flush path is right: it drops each secondary's own entry.
 		for _, sec := range s.addrs.Group(dev, key) {
 			s.remove(dev, sec.P)
-			i := slices.Index(s.fifo[key], dev)
-			s.fifo[key] = slices.Delete(s.fifo[key], i, i+1)
+			// The queue may no longer hold dev once KB287032 has
+			// corrupted it (checks that keep running past the bug,
+			// such as the relations, get here).
+			if i := slices.Index(s.fifo[key], dev); i >= 0 {
+				s.fifo[key] = slices.Delete(s.fifo[key], i, i+1)
+			}
 			s.uncount(g)
 			gone = append(gone, sec.P.Addr())
 		}
