@@ -153,6 +153,11 @@ func (r *Ref) Apply(op model.Op) model.Result {
 	a := op.Prefix.Addr()
 	switch op.Kind {
 	case model.Add:
+		if a == netip.IPv4Unspecified() {
+			// As the kernel: nothing. gVisor adds it, a bug (props
+			// exclusion gvisor-unspecified-address).
+			return model.OK
+		}
 		if slices.ContainsFunc(n.addrs, func(p netip.Prefix) bool { return p.Addr() == a }) { // OneLength
 			return model.Exists
 		}
