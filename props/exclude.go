@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/routefuzz/routefuzz/corpus"
 	"github.com/routefuzz/routefuzz/model"
 )
 
@@ -12,9 +13,13 @@ import (
 // recorded kernel bug, say) so that a hunt can go past it and find others.
 // Match sees the model before op and reports whether op is to be skipped.
 type Exclusion struct {
-	Name  string
-	Doc   string // what the known divergence is, and where it is recorded
-	Match func(st *model.State, op model.Op) bool
+	Name string
+	Doc  string // what the known divergence is, and where it is recorded
+	// Stacks are the stacks (stacks.Names) whose known divergence this is:
+	// "known" checking one of them stands for it. Every exclusion names at
+	// least one.
+	Stacks []string
+	Match  func(st *model.State, op model.Op) bool
 }
 
 // exclusions holds every known Exclusion by name. Files that record a known
@@ -22,19 +27,35 @@ type Exclusion struct {
 var exclusions = map[string]Exclusion{}
 
 // RegisterExclusion makes e available to Exclusions. It panics on a
-// duplicate name.
+// duplicate name, or when e names no stack.
 func RegisterExclusion(e Exclusion) {
 	if _, dup := exclusions[e.Name]; dup {
 		panic("props: exclusion " + e.Name + " registered twice")
 	}
+	if len(e.Stacks) == 0 {
+		panic("props: exclusion " + e.Name + " names no stack")
+	}
 	exclusions[e.Name] = e
 }
 
-// ExclusionNames lists the registered exclusions, sorted.
+// ExclusionNames lists every registered exclusion, of every stack, sorted.
 func ExclusionNames() []string {
 	var ns []string
 	for n := range exclusions {
 		ns = append(ns, n)
+	}
+	slices.Sort(ns)
+	return ns
+}
+
+// ExclusionNamesFor lists the exclusions of stack's known divergences,
+// sorted: what "known" stands for when stack is checked.
+func ExclusionNamesFor(stack string) []string {
+	var ns []string
+	for n, e := range exclusions {
+		if slices.Contains(e.Stacks, stack) {
+			ns = append(ns, n)
+		}
 	}
 	slices.Sort(ns)
 	return ns
@@ -46,20 +67,24 @@ func LookupExclusion(name string) (Exclusion, bool) {
 	return e, ok
 }
 
-// Exclusions returns an Exclude function that skips an op when any of the
-// named exclusions matches it. The name "known" stands for every
-// registered exclusion.
-func Exclusions(names []string) (func(*model.State, model.Op) bool, error) {
+// ExclusionsFor returns an Exclude function for checking stack that skips
+// an op when any of the named exclusions matches it. The name "known"
+// stands for the known divergences of stack (ExclusionNamesFor); any
+// other registered name may be given whatever its stacks. It returns nil
+// when names come to no exclusion.
+func ExclusionsFor(stack string, names []string) (func(*model.State, model.Op) bool, error) {
 	var es []Exclusion
 	if slices.Contains(names, "known") {
-		names = append(slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == "known" }), ExclusionNames()...)
+		names = append(slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == "known" }), ExclusionNamesFor(stack)...)
 	}
 	for _, n := range names {
 		e, ok := exclusions[n]
 		if !ok {
 			return nil, fmt.Errorf("unknown exclusion %q (have %s)", n, strings.Join(ExclusionNames(), ", "))
 		}
-		es = append(es, e)
+		if !slices.ContainsFunc(es, func(x Exclusion) bool { return x.Name == e.Name }) {
+			es = append(es, e)
+		}
 	}
 	if len(es) == 0 {
 		return nil, nil
@@ -67,4 +92,38 @@ func Exclusions(names []string) (func(*model.State, model.Op) bool, error) {
 	return func(st *model.State, op model.Op) bool {
 		return slices.ContainsFunc(es, func(e Exclusion) bool { return e.Match(st, op) })
 	}, nil
+}
+
+// Exclusions is ExclusionsFor("linux", names): "known" stands for the
+// kernel's known divergences, as it did before other stacks had theirs.
+// Callers that check a stack by name use ExclusionsFor.
+func Exclusions(names []string) (func(*model.State, model.Op) bool, error) {
+	return ExclusionsFor("linux", names)
+}
+
+// KnownOp returns the first op of c, a case that stack must agree on,
+// that one of stack's known exclusions matches, with that exclusion's
+// name: replaying c on stack would show that known divergence rather than
+// test what c is about (the gVisor sentry's subnet-route loss in a case
+// that deletes one of two addresses of a subnet, say), so a replay of the
+// corpus skips c there. ok is false when c names stack in a verdict or no
+// known exclusion of stack matches.
+func KnownOp(c *corpus.Case, stack string) (op model.Op, name string, ok bool) {
+	names := ExclusionNamesFor(stack)
+	if len(names) == 0 || c.Expect(stack) != corpus.ExpectAgree {
+		return model.Op{}, "", false
+	}
+	st, err := model.New(c.Config())
+	if err != nil {
+		return model.Op{}, "", false
+	}
+	for _, op := range c.Ops {
+		for _, n := range names {
+			if exclusions[n].Match(st, op) {
+				return op, n, true
+			}
+		}
+		st.Apply(op)
+	}
+	return model.Op{}, "", false
 }

@@ -11,33 +11,38 @@ import (
 // recorded in corpus/ as a case marked "diverges: linux", with the kernel
 // source that explains it.
 func init() {
+	linux := []string{"linux"}
 	RegisterExclusion(Exclusion{
 		Name: "linux-src-is-broadcast",
 		Doc: "IPv4: an address that is already the destination of a broadcast route gets a local route but no subnet routes, " +
 			"because fib_valid_prefsrc finds the older broadcast route first; with promotion on, so does a secondary promoted " +
 			"when that is what it is (corpus/linux-src-is-broadcast-bad.txtar, linux-src-is-broadcast-promote-bad.txtar)",
-		Match: srcIsBroadcast,
+		Stacks: linux,
+		Match:  srcIsBroadcast,
 	})
 	RegisterExclusion(Exclusion{
 		Name: "linux-ipv6-prefix-metric",
 		Doc: "IPv6: the kernel finds an address's prefix route by prefix and length whatever its metric, so deleting an address " +
 			"keeps a route no address needs while another address shares the prefix, and changing the metric of one replaces " +
 			"another's route (corpus/linux-ipv6-prefix-metric-bad.txtar, linux-ipv6-change-metric-sibling-bad.txtar)",
-		Match: v6PrefixMetric,
+		Stacks: linux,
+		Match:  v6PrefixMetric,
 	})
 	RegisterExclusion(Exclusion{
 		Name: "linux-ipv6-noprefixroute-sibling",
 		Doc: "IPv6: deleting an address, or changing it to noprefixroute, keeps its prefix route while another address of " +
 			"the prefix has noprefixroute, though no address needs the route (check_cleanup_prefix_route; " +
 			"corpus/linux-ipv6-noprefixroute-sibling-bad.txtar)",
-		Match: v6NoPrefixRouteSibling,
+		Stacks: linux,
+		Match:  v6NoPrefixRouteSibling,
 	})
 	RegisterExclusion(Exclusion{
 		Name: "linux-ipv6-nonpermanent",
 		Doc: "IPv6: the kernel keeps the prefix route of an address with lifetimes as SLAAC's, not the address's: deleting the " +
 			"address or changing it leaves or leaks routes, one added while down never gets its route, and one changed to " +
 			"lifetimes while kept over down loses every route (corpus/linux-ipv6-nonpermanent-*-bad.txtar)",
-		Match: v6NonPermanent,
+		Stacks: linux,
+		Match:  v6NonPermanent,
 	})
 	RegisterExclusion(Exclusion{
 		Name: "linux-ipv6-change-expires",
@@ -45,20 +50,23 @@ func init() {
 			"fib6 garbage collection (any adapter going down runs one) deletes the route while the address stays " +
 			"(modify_prefix_route → fib6_set_expires with a relative clock_t taken as absolute jiffies; " +
 			"corpus/linux-ipv6-change-expires-bad.txtar)",
-		Match: v6ChangeExpires,
+		Stacks: linux,
+		Match:  v6ChangeExpires,
 	})
 	RegisterExclusion(Exclusion{
 		Name: "linux-ipv4-change-noprefixroute",
 		Doc: "IPv4: ip addr change cannot set or clear noprefixroute: inet_rtm_newaddr changes only the metric and lifetimes " +
 			"of an address that exists (corpus/linux-ipv4-change-noprefixroute-bad.txtar)",
-		Match: v4ChangeNoPrefixRoute,
+		Stacks: linux,
+		Match:  v4ChangeNoPrefixRoute,
 	})
 	RegisterExclusion(Exclusion{
 		Name: "linux-ipv6-prefsrc-stale",
 		Doc: "IPv6: a route keeps as its src an address that no adapter holds any more when the address went by down or " +
 			"unplug rather than by del: only ipv6_del_addr calls rt6_remove_prefsrc, addrconf_ifdown does not " +
 			"(corpus/linux-ipv6-prefsrc-stale-bad.txtar)",
-		Match: v6PrefsrcStale,
+		Stacks: linux,
+		Match:  v6PrefsrcStale,
 	})
 	RegisterExclusion(Exclusion{
 		Name: "linux-ipv6-prefix-route-user",
@@ -66,7 +74,8 @@ func init() {
 			"gateway, a user's route included: deleting or changing the address deletes a user's route of a lower or " +
 			"equal metric, and an address whose prefix route has a user route's key gets none " +
 			"(addrconf_get_prefix_route, fib6_add_rt2; corpus/linux-ipv6-prefix-route-user-*-bad.txtar)",
-		Match: v6PrefixRouteUser,
+		Stacks: linux,
+		Match:  v6PrefixRouteUser,
 	})
 }
 

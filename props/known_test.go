@@ -1,6 +1,7 @@
 package props
 
 import (
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -10,10 +11,12 @@ import (
 	"github.com/routefuzz/routefuzz/model"
 )
 
-// Every recorded kernel divergence (a corpus case that diverges on linux)
-// names its exclusion in its comment, and that exclusion skips one of its
-// ops; every exclusion has such a case. So `-exclude known` goes past each
-// recorded divergence, and no exclusion is without its evidence.
+// Every recorded divergence of a stack that has exclusions (a corpus case
+// that diverges there: the kernel, gVisor) names its exclusion in its
+// comment, "(exclusion NAME)", one of that stack's, and that exclusion
+// skips one of its ops; every exclusion has such a case on one of its
+// stacks. So `-exclude known` goes past each recorded divergence, and no
+// exclusion is without its evidence.
 func TestExclusionsMatchTheirCases(t *testing.T) {
 	cases, err := corpus.Load("../corpus")
 	if err != nil {
@@ -21,7 +24,7 @@ func TestExclusionsMatchTheirCases(t *testing.T) {
 	}
 	named := regexp.MustCompile(`\(exclusion ([a-z0-9-]+)\)`)
 	covered := map[string]bool{}
-	known, err := Exclusions([]string{"known"})
+	linux, err := ExclusionsFor("linux", []string{"known"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,50 +34,120 @@ func TestExclusionsMatchTheirCases(t *testing.T) {
 			// one of their ops would be broader than its bug.
 			st, _ := model.New(c.Config())
 			for _, op := range c.Ops {
-				if known(st, op) {
+				if linux(st, op) {
 					t.Errorf("%s: the kernel agrees, but a known exclusion skips %s", c.Path, op)
 				}
 				st.Apply(op)
 			}
-			continue
 		}
-		if !c.ExpectsDivergence("linux") {
-			continue
-		}
-		m := named.FindStringSubmatch(c.Comment)
-		if m == nil {
-			t.Errorf("%s: diverges on linux but its comment names no (exclusion NAME)", c.Path)
-			continue
-		}
-		ex, err := Exclusions([]string{m[1]})
-		if err != nil {
-			t.Errorf("%s: %v", c.Path, err)
-			continue
-		}
-		st, err := model.New(c.Config())
-		if err != nil {
-			t.Fatal(err)
-		}
-		hit := false
-		for _, op := range c.Ops {
-			if ex(st, op) {
-				hit = true
-				break
+		for _, stack := range c.Diverges {
+			mine := ExclusionNamesFor(stack)
+			if len(mine) == 0 {
+				continue // a stack whose bugs are not excluded (legacy)
 			}
-			st.Apply(op)
+			var names []string
+			for _, m := range named.FindAllStringSubmatch(c.Comment, -1) {
+				if slices.Contains(mine, m[1]) {
+					names = append(names, m[1])
+				}
+			}
+			if len(names) == 0 {
+				t.Errorf("%s: diverges on %s but its comment names none of its exclusions, (exclusion NAME): %s", c.Path, stack, strings.Join(mine, ", "))
+			}
+			for _, n := range names {
+				ex, _ := ExclusionsFor(stack, []string{n})
+				st, err := model.New(c.Config())
+				if err != nil {
+					t.Fatal(err)
+				}
+				hit := false
+				for _, op := range c.Ops {
+					if ex(st, op) {
+						hit = true
+						break
+					}
+					st.Apply(op)
+				}
+				if !hit {
+					t.Errorf("%s: exclusion %s matches none of its ops", c.Path, n)
+				}
+				covered[n] = true
+			}
 		}
-		if !hit {
-			t.Errorf("%s: exclusion %s matches none of its ops", c.Path, m[1])
-		}
-		covered[m[1]] = true
 	}
 	for _, n := range ExclusionNames() {
 		if !covered[n] {
-			t.Errorf("exclusion %s has no corpus case that diverges on linux", n)
+			e, _ := LookupExclusion(n)
+			t.Errorf("exclusion %s has no corpus case that diverges on %s", n, strings.Join(e.Stacks, " or "))
 		}
 	}
 	if !slices.Contains(ExclusionNames(), "linux-ipv6-nonpermanent") {
 		t.Error("the lifecycle exclusions are not registered")
+	}
+}
+
+// "known" is the known divergences of the stack checked: the kernel's for
+// linux, gVisor's for gvisor, none for fixed; Exclusions is linux's.
+func TestExclusionsPerStack(t *testing.T) {
+	for _, c := range []struct {
+		stack, op string
+		skip      bool
+	}{
+		{"linux", "add a0 0.0.0.0/24", false},
+		{"gvisor", "add a0 0.0.0.0/24", true},
+		{"gvisor-raw", "add a0 0.0.0.0/24", true},
+		{"fixed", "add a0 0.0.0.0/24", false},
+		{"linux", "change a0 10.0.0.1/24 noprefixroute", true},
+		{"gvisor", "change a0 10.0.0.1/24 noprefixroute", false},
+	} {
+		st, _ := model.New(model.Config{Adapters: []string{"a0"}})
+		st.Apply(model.MustParseOp("add a0 10.0.0.1/24"))
+		ex, err := ExclusionsFor(c.stack, []string{"known"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ex != nil && ex(st, model.MustParseOp(c.op)); got != c.skip {
+			t.Errorf("%s: known skips %s: %v, want %v", c.stack, c.op, got, c.skip)
+		}
+	}
+	if got, want := ExclusionNamesFor("linux"), ExclusionNames(); len(got) == 0 || len(got) >= len(want) {
+		t.Errorf("linux has %d of %d exclusions", len(got), len(want))
+	}
+	old, _ := Exclusions([]string{"known"})
+	st, _ := model.New(model.Config{Adapters: []string{"a0"}})
+	if old(st, model.MustParseOp("add a0 0.0.0.0/24")) {
+		t.Error("Exclusions(known) skips a gVisor bug")
+	}
+	// A replay of the corpus skips the cases a stack's known bug shows
+	// in; not those that name the stack, nor on another stack.
+	cases, err := corpus.Load("../corpus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	skipped := map[string]string{}
+	for _, c := range cases {
+		for _, s := range []string{"gvisor", "linux", "fixed"} {
+			if op, n, ok := KnownOp(c, s); ok {
+				skipped[s+" "+filepath.Base(c.Path)] = n + ": " + op.String()
+			}
+		}
+	}
+	for k, want := range map[string]string{
+		"gvisor route-ipv4-source-order-ok.txtar": "gvisor-sentry-subnet-route-loss: del a0 10.0.0.1/24",
+		"gvisor zero-network-ok.txtar":            "gvisor-unspecified-address: add a0 0.0.0.0/24",
+	} {
+		if skipped[k] != want {
+			t.Errorf("%s: skipped for %q, want %q", k, skipped[k], want)
+		}
+	}
+	for k := range skipped {
+		if !strings.HasPrefix(k, "gvisor ") || strings.Contains(k, "gvisor-") {
+			t.Errorf("%s: skipped (%s)", k, skipped[k])
+		}
+	}
+	// Any exclusion may be named whatever the stack.
+	if ex, err := ExclusionsFor("fixed", []string{"gvisor-unspecified-address"}); err != nil || !ex(st, model.MustParseOp("add a0 0.0.0.0/24")) {
+		t.Errorf("named: %v", err)
 	}
 }
 

@@ -165,6 +165,7 @@ func (s *Stack) Apply(op model.Op) error {
 	if err := op.Validate(); err != nil {
 		return err
 	}
+	op = DefaultMetric(op)
 	if why := s.Limits().Unsupported(op); why != "" {
 		return fmt.Errorf("gvisor: %s: %s: %w", op, why, sut.ErrUnsupported)
 	}
@@ -183,6 +184,18 @@ func (s *Stack) Apply(op model.Op) error {
 		return nil
 	}
 	return Result(op, s.apply(op, id))
+}
+
+// DefaultMetric returns op without its metric when op is a route op whose
+// metric is its family's default (model.IPv6RouteMetric for IPv6, 0 for
+// IPv4), which means what no metric means: the generator's route del of
+// a present IPv6 route (model.DelOf) names it. Any other metric is
+// unsupported: gVisor's routes have none.
+func DefaultMetric(op model.Op) model.Op {
+	if (op.Kind == model.RouteAdd || op.Kind == model.RouteDel) && op.Prefix.Addr().Is6() && op.Metric == model.IPv6RouteMetric {
+		op.Metric = 0
+	}
+	return op
 }
 
 func (s *Stack) apply(op model.Op, id tcpip.NICID) tcpip.Error {

@@ -1,6 +1,7 @@
 package gvisor
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -20,8 +21,9 @@ func TestHuntFindsHeldOrder(t *testing.T) {
 	s := NewProfiled(Connected)
 	s.HoldLookups = true
 	defer s.Close()
+	ex := known(t, Connected)
 	res, err := props.Hunt(forgetting{s}, props.Config{Name: "gvisor", Adapters: 1, IPv4: true, Promote: true, KeepAddrOnDown: true,
-		Exclude: func(st *model.State, op model.Op) bool { return exclude(Connected, st, op) }},
+		Exclude: func(st *model.State, op model.Op) bool { return ex(st, op) || reAddLength(op) }},
 		props.Budget{Seed: 1, Checks: 300, Steps: 20})
 	if err != nil {
 		t.Fatal(err)
@@ -63,4 +65,31 @@ func TestHeldAddressRevivesFirst(t *testing.T) {
 			t.Errorf("held %v: %q, want %q", hold, got, want)
 		}
 	}
+}
+
+// forgetting clears lengths on every Reset.
+type forgetting struct{ *Profiled }
+
+func (f forgetting) Reset(cfg model.Config) error {
+	clear(lengths)
+	return f.Profiled.Reset(cfg)
+}
+
+// lengths remembers the first length each address was added with in
+// this check: reAddLength skips an add at another. A route held while
+// its address was deleted keeps the old length on a re-add
+// (TestHeldReAddKeepsLength); no exclusion can say so, as it depends on
+// what was deleted before, which the model does not keep.
+var lengths = map[netip.Addr]int{}
+
+func reAddLength(op model.Op) bool {
+	if op.Kind != model.Add {
+		return false
+	}
+	n, ok := lengths[op.Prefix.Addr()]
+	if !ok {
+		lengths[op.Prefix.Addr()] = op.Prefix.Bits()
+		return false
+	}
+	return n != op.Prefix.Bits()
 }
