@@ -182,7 +182,7 @@ func knownAs(cfg model.Config, ops []model.Op) []string {
 		st.Apply(op)
 	}
 	var names []string
-	for _, n := range props.ExclusionNames() {
+	for _, n := range props.ExclusionNamesFor("linux") {
 		if e, ok := props.LookupExclusion(n); ok && e.Match(st, ops[len(ops)-1]) {
 			names = append(names, n)
 		}

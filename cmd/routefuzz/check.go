@@ -117,7 +117,7 @@ func (f *checkFlags) register(fs *flag.FlagSet, defSUT string) {
 	fs.StringVar(&f.families, "families", "4,6", "address families to draw: 4, 6 or 4,6")
 	fs.BoolVar(&f.attrs, "attrs", true, "draw attributes: metric (of addresses and routes), noprefixroute, lifetimes (those the stack supports)")
 	fs.BoolVar(&f.attrs, "metrics", true, "the old name of -attrs")
-	fs.StringVar(&f.exclude, "exclude", "", "comma-separated known divergences to skip, or known for all: "+strings.Join(props.ExclusionNames(), ", "))
+	fs.StringVar(&f.exclude, "exclude", "", "comma-separated known divergences to skip, or known for those of the stack checked (-sut): "+strings.Join(props.ExclusionNames(), ", "))
 	fs.StringVar(&f.save, "save", "", "directory to write the minimal failing order to, as a corpus case")
 	fs.BoolVar(&f.verbose, "v", false, "print rapid's log")
 	f.rep.register(fs)
@@ -197,7 +197,7 @@ func runCheck(f *checkFlags) (props.Result, int) {
 	}
 	if f.exclude != "" {
 		var err error
-		if c.Exclude, err = props.Exclusions(strings.Split(f.exclude, ",")); err != nil {
+		if c.Exclude, err = props.ExclusionsFor(f.name, strings.Split(f.exclude, ",")); err != nil {
 			return props.Result{}, errorf("%v", err)
 		}
 	}

@@ -329,6 +329,11 @@ func replayOn(name string, stack sut.Stack, cases []*corpus.Case, take func(*cor
 			continue
 		}
 		t.cases++
+		if op, ex, ok := props.KnownOp(c, name); ok {
+			t.skipped++
+			fmt.Printf("skip  %s on %s: %s is a known divergence of %s (exclusion %s)\n", c.Path, name, op, name, ex)
+			continue
+		}
 		switch err := corpus.Verify(c, name, stack, &t.stats); {
 		case errors.Is(err, corpus.ErrSkip):
 			t.skipped++
