@@ -294,7 +294,7 @@ func operand(r *reader, x model.Operand, op *model.Op, adapters []string, l sut.
 		} else {
 			op.Adapter = adapters[int(a)%len(adapters)]
 		}
-	case model.PrefixOperand:
+	case model.PrefixOperand, model.HostOperand:
 		p, q := int(r.byte()), int(r.byte())
 		if family6(p, l) {
 			b := pools.V6Nets[p/3%len(pools.V6Nets)].As16()
@@ -304,6 +304,9 @@ func operand(r *reader, x model.Operand, op *model.Op, adapters []string, l sut.
 			b := pools.V4Nets[p/3%len(pools.V4Nets)].As4()
 			b[3] = pools.V4Hosts[q%len(pools.V4Hosts)]
 			op.Prefix = netip.PrefixFrom(netip.AddrFrom4(b), pools.V4Lengths[q/len(pools.V4Hosts)%len(pools.V4Lengths)])
+		}
+		if x == model.HostOperand {
+			op.Prefix = netip.PrefixFrom(op.Prefix.Addr(), op.Prefix.Addr().BitLen())
 		}
 	case model.SwitchOperand:
 		op.On = r.byte()&1 == 1

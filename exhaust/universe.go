@@ -263,6 +263,15 @@ func (u Universe) operandChoices(x model.Operand) []func(*model.Op) {
 		for _, p := range u.Prefixes {
 			set = append(set, func(o *model.Op) { o.Prefix = p })
 		}
+	case model.HostOperand:
+		// The universe's addresses, each once.
+		seen := map[netip.Addr]bool{}
+		for _, p := range u.Prefixes {
+			if a := p.Addr(); !seen[a] {
+				seen[a] = true
+				set = append(set, func(o *model.Op) { o.Prefix = netip.PrefixFrom(a, a.BitLen()) })
+			}
+		}
 	case model.SwitchOperand:
 		for _, on := range []bool{false, true} {
 			set = append(set, func(o *model.Op) { o.On = on })

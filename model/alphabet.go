@@ -53,6 +53,14 @@ const (
 	// destination, gateway, adapter and metric made (ip route del, with
 	// nothing left to the kernel's wildcards).
 	RouteDel
+	// Hold keeps the route to the address Op.Prefix.Addr() in use until
+	// the stack is reset, as a connected socket does (gVisor's
+	// *stack.Route, with its reference on the source address; a UDP
+	// socket's connect(2) on Linux, which sends nothing). It changes
+	// nothing a correct stack shows: its result is ok and every
+	// observable stays as it was. Only a stack that declares it is sent
+	// one (OpSpec.Declared).
+	Hold
 )
 
 // An Operand is a positional argument of an op, after its verb.
@@ -78,6 +86,9 @@ const (
 	// SrcOperand is a route's preferred source address, written "src
 	// ADDRESS"; it may be left out (Op.Src, the zero Addr).
 	SrcOperand
+	// HostOperand is an address written without a length (Op.Prefix, a
+	// /32 or /128).
+	HostOperand
 )
 
 // Keyword returns the word that introduces the operand ("via", "dev",
@@ -111,6 +122,8 @@ func (x Operand) usage() string {
 		u = "GATEWAY"
 	case SrcOperand:
 		u = "ADDRESS"
+	case HostOperand:
+		return "ADDRESS"
 	default:
 		return "ADDRESS/LENGTH"
 	}
@@ -297,6 +310,10 @@ type OpSpec struct {
 	// V1 says that a protocol-1 program that declares no ops= capability
 	// takes the kind (add and del, the kinds the protocol began with).
 	V1 bool
+	// Declared says that only a stack that lists the kind among the ops
+	// it takes (sut.Limits.Ops) is sent it; one that lists none takes
+	// every other kind. For a kind that matters to few stacks (hold).
+	Declared bool
 }
 
 // Alphabet is every op kind, Alphabet[k-1] being kind k's definition.
@@ -312,6 +329,7 @@ var Alphabet = []*OpSpec{
 	{Kind: Carrier, Name: "carrier", Operands: []Operand{AdapterOperand, SwitchOperand}, Draw: "link", Share: 2},
 	{Kind: RouteAdd, Name: "route add", Operands: []Operand{DstOperand, ViaOperand, DevOperand, SrcOperand}, Attrs: routeAttrs, Draw: "route", Share: 3},
 	{Kind: RouteDel, Name: "route del", Operands: []Operand{DstOperand, ViaOperand, DevOperand}, Attrs: routeAttrs, Present: true, Draw: "route", Share: 1},
+	{Kind: Hold, Name: "hold", Operands: []Operand{HostOperand}, Declared: true},
 }
 
 var (
@@ -468,6 +486,10 @@ func (o Op) As(k OpKind) Op {
 	switch {
 	case sp.Has(DstOperand):
 		o.Prefix = o.Prefix.Masked()
+	case sp.Has(HostOperand):
+		if o.Prefix.IsValid() {
+			o.Prefix = netip.PrefixFrom(o.Prefix.Addr(), o.Prefix.Addr().BitLen())
+		}
 	case !sp.Has(PrefixOperand):
 		o.Prefix = netip.Prefix{}
 	}
@@ -499,7 +521,7 @@ func (o Op) Validate() error {
 	if sp == nil {
 		return opErr(o, Invalid, "unknown operation kind %d", o.Kind)
 	}
-	if sp.Has(PrefixOperand) || sp.Has(DstOperand) {
+	if sp.Has(PrefixOperand) || sp.Has(DstOperand) || sp.Has(HostOperand) {
 		p := o.Prefix
 		switch {
 		case !p.IsValid():
@@ -510,6 +532,8 @@ func (o Op) Validate() error {
 			return opErr(o, Invalid, "prefix %s is IPv4-mapped IPv6", p)
 		case sp.Has(DstOperand) && p != p.Masked():
 			return opErr(o, Invalid, "destination %s has host bits set (want %s)", p, p.Masked())
+		case sp.Has(HostOperand) && !p.IsSingleIP():
+			return opErr(o, Invalid, "%s takes an address, not the prefix %s", sp.Name, p)
 		}
 	} else if o.Prefix != (netip.Prefix{}) {
 		return opErr(o, Invalid, "%s takes no address", sp.Name)

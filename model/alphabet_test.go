@@ -38,6 +38,9 @@ func randomOp(r *rand.Rand, k OpKind) Op {
 			}
 		case DevOperand:
 			o.Adapter = []string{"a0", "eth1", "br-x.2", "A_b-9"}[r.IntN(4)]
+		case HostOperand:
+			a := randomPrefix(r).Addr()
+			o.Prefix = netip.PrefixFrom(a, a.BitLen())
 		}
 	}
 	for _, a := range sp.Attrs {

@@ -73,6 +73,7 @@ type State struct {
 	order     []string           // plugged-in adapters in the order they were made
 	user      []userRoute        // routes route add made, oldest first
 	seq       uint64             // the last entry.since given
+	held      []netip.Addr       // the sources of the routes hold ops took
 	routes    Table              // Routes' result, nil until computed after a change
 	sorted    []Addr             // Addrs' result, nil until computed after a change
 	looks     []LookupResult     // the lookups of every probe, nil until computed after a change
@@ -111,7 +112,7 @@ func (s *State) Config() Config { return s.cfg }
 // Clone returns an independent copy of s.
 func (s *State) Clone() *State {
 	c := &State{cfg: s.cfg, addrs: make(map[string][]entry, len(s.addrs)), down: maps.Clone(s.down), nocarrier: maps.Clone(s.nocarrier), absent: maps.Clone(s.absent),
-		order: slices.Clone(s.order), user: slices.Clone(s.user), seq: s.seq}
+		order: slices.Clone(s.order), user: slices.Clone(s.user), seq: s.seq, held: slices.Clone(s.held)}
 	for a, es := range s.addrs {
 		c.addrs[a] = slices.Clone(es)
 	}
@@ -149,6 +150,13 @@ func (s *State) On(adapter string) []Entry {
 	return out
 }
 
+// HeldSources returns every address that was on an adapter when a hold
+// op took a route, since New, each once: the addresses a held route may
+// use as its source, whichever the stack chose, and so may still refer to
+// after they are deleted (gVisor keeps them alive). The slice is shared:
+// do not modify it.
+func (s *State) HeldSources() []netip.Addr { return s.held }
+
 // IsDown reports whether adapter is administratively down.
 func (s *State) IsDown(adapter string) bool { return s.down[adapter] }
 
@@ -168,6 +176,9 @@ func (s *State) Has(adapter string, p netip.Prefix) bool {
 func (s *State) Check(op Op) error {
 	if err := op.Validate(); err != nil {
 		return err
+	}
+	if !op.Kind.Spec().TakesAdapter() {
+		return nil // hold: any address, held or not, is ok
 	}
 	es, ok := s.addrs[op.Adapter]
 	if !ok {
@@ -207,6 +218,7 @@ func (s *State) Check(op Op) error {
 		}
 	case RouteAdd, RouteDel:
 		return s.checkRoute(op)
+	case Hold:
 	default:
 		return opErr(op, Invalid, "the model has no semantics for %s", op.Kind)
 	}
@@ -218,6 +230,19 @@ func (s *State) Check(op Op) error {
 func (s *State) Apply(op Op) error {
 	if err := s.Check(op); err != nil {
 		return err
+	}
+	if op.Kind == Hold {
+		// Nothing a correct stack shows changes; the addresses the
+		// held route may use as its source are remembered
+		// (HeldSources).
+		for _, es := range s.addrs {
+			for _, e := range es {
+				if a := e.p.Addr(); !slices.Contains(s.held, a) {
+					s.held = append(s.held, a)
+				}
+			}
+		}
+		return nil
 	}
 	s.routes, s.sorted, s.looks = nil, nil, nil
 	es := s.addrs[op.Adapter]

@@ -69,6 +69,8 @@ func (o Op) String() string {
 			b.WriteString(" " + o.Adapter)
 		case PrefixOperand:
 			b.WriteString(" " + o.Prefix.String())
+		case HostOperand:
+			b.WriteString(" " + o.Prefix.Addr().String())
 		case SwitchOperand:
 			b.WriteString(" " + onOff(o.On))
 		case DstOperand:
@@ -170,6 +172,12 @@ func ParseOp(s string) (Op, error) {
 				return bad("destination %s has host bits set (want %s)", p, p.Masked())
 			}
 			o.Prefix = p
+		case HostOperand:
+			a, err := parseAddr(w)
+			if err != nil {
+				return bad("%s", err)
+			}
+			o.Prefix = netip.PrefixFrom(a, a.BitLen())
 		case ViaOperand, SrcOperand:
 			a, err := parseAddr(w)
 			if err != nil {

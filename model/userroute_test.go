@@ -298,3 +298,28 @@ func TestRouteGrammar(t *testing.T) {
 		}
 	}
 }
+
+func TestHold(t *testing.T) {
+	op, err := ParseOp("hold 10.0.0.5")
+	if err != nil || op.String() != "hold 10.0.0.5" || op.Prefix.Bits() != 32 {
+		t.Fatalf("ParseOp(hold 10.0.0.5) = %v, %v", op, err)
+	}
+	for _, bad := range []string{"hold 10.0.0.5/24", "hold a0 10.0.0.5", "hold"} {
+		if _, err := ParseOp(bad); err == nil {
+			t.Errorf("ParseOp(%q): want an error", bad)
+		}
+	}
+	s := runCfg(t, Config{Adapters: []string{"a0"}}, "add a0 10.0.0.1/24")
+	before := s.Routes().String() + s.Lookup(MustParseOp("hold 10.0.0.5").Prefix.Addr()).String()
+	for _, h := range []string{"hold 10.0.0.5", "hold 2001:db8::9", "hold 192.0.2.1"} {
+		if err := s.Apply(MustParseOp(h)); err != nil {
+			t.Errorf("%s = %v; want ok", h, err)
+		}
+	}
+	if after := s.Routes().String() + s.Lookup(MustParseOp("hold 10.0.0.5").Prefix.Addr()).String(); after != before {
+		t.Errorf("hold changed the state:\n%s\nwant\n%s", after, before)
+	}
+	if !Hold.Spec().Declared || Hold.Spec().TakesAdapter() {
+		t.Error("hold must be declared and take no adapter")
+	}
+}

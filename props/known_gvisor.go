@@ -34,6 +34,15 @@ func init() {
 		Match:  gvisorV6AddWhileDown,
 	})
 	RegisterExclusion(Exclusion{
+		Name: "gvisor-held-source-deleted",
+		Doc: "gVisor: an address deleted while a held route (an open connection: the hold op) uses it as its source " +
+			"stays in its NIC's primary list, so re-adding it puts it back at its old place, ahead of addresses added " +
+			"since, and at its old length whatever the add says (addressable_endpoint_state.go, RemovePermanentAddress " +
+			"leaves a referenced endpoint in the list; corpus/gvisor-raw-held-source-deleted-bad.txtar)",
+		Stacks: both,
+		Match:  gvisorHeldSourceDeleted,
+	})
+	RegisterExclusion(Exclusion{
 		Name: "gvisor-unspecified-address",
 		Doc: "gVisor: 0.0.0.0 is accepted as an address and listed; nothing checks it (tcpip/network/ipv4/ipv4.go:1483, " +
 			"and ipv6.go:1976 \"TODO(b/169350103): add checks here\") (corpus/gvisor-unspecified-address-bad.txtar)",
@@ -65,4 +74,10 @@ func gvisorV6AddWhileDown(st *model.State, op model.Op) bool {
 // gvisorUnspecified matches the add of 0.0.0.0 (at any length).
 func gvisorUnspecified(_ *model.State, op model.Op) bool {
 	return op.Kind == model.Add && op.Prefix.Addr() == netip.IPv4Unspecified()
+}
+
+// gvisorHeldSourceDeleted matches the del of an address that a held
+// route may use as its source (model.State.HeldSources).
+func gvisorHeldSourceDeleted(st *model.State, op model.Op) bool {
+	return op.Kind == model.Del && slices.Contains(st.HeldSources(), op.Prefix.Addr())
 }

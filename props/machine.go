@@ -413,6 +413,11 @@ func (g *gen) fresh(t *rapid.T, sp *model.OpSpec) model.Op {
 			op.Adapter = g.adapter(t)
 		case model.PrefixOperand:
 			op.Prefix = g.prefix(t)
+		case model.HostOperand:
+			// An address of the pools: one an adapter holds, or a
+			// neighbour of one, as often as the pools make them.
+			a := g.prefix(t).Addr()
+			op.Prefix = netip.PrefixFrom(a, a.BitLen())
 		case model.SwitchOperand:
 			op.On = g.on.Draw(t, "on")
 		case model.DstOperand:

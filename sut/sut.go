@@ -52,7 +52,7 @@ type Limits struct {
 	// "lifetimes". An op that sets another is not sent to it.
 	Attrs []string
 	// Ops lists the op kinds the stack takes. Empty means every kind of
-	// model.Alphabet.
+	// model.Alphabet that a stack need not declare (TakesKind).
 	Ops []model.OpKind
 	// Observables names the observables (check.Observables: "routes",
 	// "addresses", "lookups") the stack shows, when it is fewer than all
@@ -72,9 +72,15 @@ func (l Limits) Shows(name string) bool {
 // All is the Limits of a stack that supports everything.
 var All = Limits{IPv4: true, IPv6: true, Attrs: model.Capabilities()}
 
-// TakesKind reports whether the stack takes ops of kind k.
+// TakesKind reports whether the stack takes ops of kind k: it lists k in
+// Ops, or lists none and k is not a kind a stack must declare
+// (model.OpSpec.Declared).
 func (l Limits) TakesKind(k model.OpKind) bool {
-	return len(l.Ops) == 0 || slices.Contains(l.Ops, k)
+	if len(l.Ops) == 0 {
+		sp := k.Spec()
+		return sp != nil && !sp.Declared
+	}
+	return slices.Contains(l.Ops, k)
 }
 
 // Takes reports whether the stack takes attribute a (see

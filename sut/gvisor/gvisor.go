@@ -113,7 +113,7 @@ func (s *Stack) Limits() sut.Limits {
 		Promote:        []bool{true},
 		KeepAddrOnDown: []bool{true},
 		Ops: []model.OpKind{model.Add, model.Del, model.Down, model.Up, model.Unplug, model.Plug,
-			model.RouteAdd, model.RouteDel},
+			model.RouteAdd, model.RouteDel, model.Hold},
 		Observables: []string{"addresses", "lookups"},
 	}
 }
@@ -168,6 +168,12 @@ func (s *Stack) Apply(op model.Op) error {
 	op = DefaultMetric(op)
 	if why := s.Limits().Unsupported(op); why != "" {
 		return fmt.Errorf("gvisor: %s: %s: %w", op, why, sut.ErrUnsupported)
+	}
+	if op.Kind == model.Hold {
+		// Hold keeps the route an open connection would (nothing when
+		// the address is unreachable).
+		_, err := s.Hold(op.Prefix.Addr())
+		return err
 	}
 	id, ok := s.ids[op.Adapter]
 	if !ok {
