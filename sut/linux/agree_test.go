@@ -20,10 +20,12 @@ func eventually(f func() bool) bool {
 	}
 }
 
-// The model agrees with the kernel over random sequences of IPv4 and IPv6
-// adds and deletes with metrics, on three adapters, for both promotion
+// The model agrees with the kernel over random sequences of every op kind
+// (address adds, deletes and changes with attributes, link ops, user
+// routes), on three adapters, for both promotion and keep_addr_on_down
 // settings, with the recorded kernel divergences excluded. Fixed seeds keep
-// it deterministic in what it draws.
+// it deterministic in what it draws. Route adds that succeed, and route
+// dels that delete, must make up a fair share of the steps.
 func TestAgreesWithModel(t *testing.T) {
 	s := open(t)
 	exclude, err := props.Exclusions([]string{"known"})
@@ -52,30 +54,59 @@ func TestAgreesWithModel(t *testing.T) {
 			if res.Steps < minSteps {
 				t.Errorf("promote=%v keep_addr_on_down=%v: only %d steps, want at least %d", promote, keep, res.Steps, minSteps)
 			}
+			routeOps := 0 // route ops that changed the table (result ok)
+			for _, k := range res.Generated.Kinds {
+				if kind, err := model.ParseOpKind(k.Kind); err == nil && kind.Spec().Routes() {
+					for _, r := range k.Results {
+						if r.Result == model.OK.String() {
+							routeOps += r.Ops
+						}
+					}
+				}
+			}
+			t.Logf("promote=%v keep_addr_on_down=%v: %s", promote, keep, res.Generated.String())
+			if routeOps < res.Steps/40 {
+				t.Errorf("promote=%v keep_addr_on_down=%v: %d route ops changed the table in %d steps: too few", promote, keep, routeOps, res.Steps)
+			}
 		}
 	}
 }
 
 // BenchmarkLinuxStep measures kernel steps per second: one op plus the
 // reads that compare state (routes, with re-reads while an IPv6 local route
-// lags, and addresses), on random sequences like a hunt's.
+// lags, addresses and lookups), on random sequences like a hunt's: with
+// every op kind drawn ("all"), and without the route kinds ("no-routes"),
+// which is what a step cost before user routes.
 func BenchmarkLinuxStep(b *testing.B) {
 	s := open(b)
 	exclude, _ := props.Exclusions([]string{"known"})
-	var steps, retries int
-	start := time.Now()
-	for b.Loop() {
-		res, err := props.Hunt(s, props.Config{Name: "linux", Attrs: true, Exclude: exclude},
-			props.Budget{Checks: 20, Seed: uint64(steps + 1)})
-		if err != nil || res.Minimal != nil {
-			b.Fatal(err, res.Minimal)
+	var noRoutes []model.OpKind
+	for _, sp := range model.Alphabet {
+		if !sp.Routes() {
+			noRoutes = append(noRoutes, sp.Kind)
 		}
-		steps += res.Steps
-		retries += res.Retries
 	}
-	el := time.Since(start)
-	b.ReportMetric(float64(steps)/el.Seconds(), "steps/s")
-	b.ReportMetric(float64(retries)/float64(steps), "retries/step")
+	for _, c := range []struct {
+		name string
+		ops  []model.OpKind
+	}{{"all", nil}, {"no-routes", noRoutes}} {
+		b.Run(c.name, func(b *testing.B) {
+			var steps, retries int
+			start := time.Now()
+			for b.Loop() {
+				res, err := props.Hunt(s, props.Config{Name: "linux", Attrs: true, Exclude: exclude, Ops: c.ops},
+					props.Budget{Checks: 20, Seed: uint64(steps + 1)})
+				if err != nil || res.Minimal != nil {
+					b.Fatal(err, res.Minimal)
+				}
+				steps += res.Steps
+				retries += res.Retries
+			}
+			el := time.Since(start)
+			b.ReportMetric(float64(el.Microseconds())/float64(steps), "µs/step")
+			b.ReportMetric(float64(retries)/float64(steps), "retries/step")
+		})
+	}
 }
 
 // BenchmarkLinuxParts breaks a step down: an address op, a route dump and
