@@ -183,7 +183,7 @@ func (p *pair) doUnlessKnown(lines ...string) bool {
 	p.t.Helper()
 	for i, line := range lines {
 		op := model.MustParseOp(line)
-		for _, name := range props.ExclusionNames() {
+		for _, name := range props.ExclusionNamesFor("linux") {
 			ex, _ := props.LookupExclusion(name)
 			if !ex.Match(p.m, op) {
 				continue
