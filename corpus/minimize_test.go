@@ -1,6 +1,7 @@
 package corpus
 
 import (
+	"github.com/routefuzz/routefuzz/internal/teststacks"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -301,40 +302,6 @@ func TestMinimizeLifecycleAttrs(t *testing.T) {
 	}
 }
 
-// staleStack is the model as a stack, with one seeded bug: the user
-// routes that an address op (del, down, unplug) takes away stay in its
-// table.
-type staleStack struct {
-	st    *model.State
-	stale []model.Route
-}
-
-func (s *staleStack) Reset(cfg model.Config) error {
-	st, err := model.New(cfg)
-	s.st, s.stale = st, nil
-	return err
-}
-
-func (s *staleStack) Apply(op model.Op) error {
-	before := s.st.UserRoutes()
-	err := s.st.Apply(op)
-	if !op.Kind.Spec().Routes() {
-		for _, r := range before {
-			if !slices.Contains(s.st.UserRoutes(), r) && !slices.Contains(s.stale, r) {
-				s.stale = append(s.stale, r)
-			}
-		}
-	}
-	return err
-}
-
-func (s *staleStack) Routes() (model.Table, error) {
-	return model.SortRoutes(append(s.st.Routes(), s.stale...)), nil
-}
-
-func (s *staleStack) Addrs() ([]model.Addr, error) { return s.st.Addrs(), nil }
-func (s *staleStack) Close() error                 { return nil }
-
 // A failing order with a gratuitous gateway, source, metric, destination
 // and the address the source needs shrinks to the route alone: an
 // address, a default route by its adapter, and the address's del, which
@@ -348,7 +315,7 @@ func TestMinimizeRouteOperands(t *testing.T) {
 		"route add 2001:db8:99::/64 dev a1",
 		"del a2 10.1.0.7/16",
 	)
-	stack := &staleStack{}
+	stack := &teststacks.Stale{}
 	d, err := check.Replay("stale", stack, cfg, ops, nil)
 	if err != nil || d == nil || len(d.Ops) != len(ops) {
 		t.Fatalf("the order does not fail at its last op: %v %v", err, d)

@@ -1,6 +1,7 @@
 package exhaust
 
 import (
+	"github.com/routefuzz/routefuzz/internal/teststacks"
 	"net/netip"
 	"slices"
 	"strings"
@@ -9,42 +10,6 @@ import (
 	"github.com/routefuzz/routefuzz/model"
 	"github.com/routefuzz/routefuzz/sut"
 )
-
-// staleStack is the model as a stack, with one seeded bug: the user
-// routes that an address op (del, down, unplug) takes away stay in its
-// table, as in a stack that never flushes the routes of an adapter whose
-// last IPv4 address goes. It answers no lookups: only results, routes
-// and addresses are compared.
-type staleStack struct {
-	st    *model.State
-	stale []model.Route
-}
-
-func (s *staleStack) Reset(cfg model.Config) error {
-	st, err := model.New(cfg)
-	s.st, s.stale = st, nil
-	return err
-}
-
-func (s *staleStack) Apply(op model.Op) error {
-	before := s.st.UserRoutes()
-	err := s.st.Apply(op)
-	if !op.Kind.Spec().Routes() {
-		for _, r := range before {
-			if !slices.Contains(s.st.UserRoutes(), r) && !slices.Contains(s.stale, r) {
-				s.stale = append(s.stale, r)
-			}
-		}
-	}
-	return err
-}
-
-func (s *staleStack) Routes() (model.Table, error) {
-	return model.SortRoutes(append(s.st.Routes(), s.stale...)), nil
-}
-
-func (s *staleStack) Addrs() ([]model.Addr, error) { return s.st.Addrs(), nil }
-func (s *staleStack) Close() error                 { return nil }
 
 func addrs(ss ...string) []netip.Addr {
 	var as []netip.Addr
@@ -128,7 +93,7 @@ func TestRouteOpsCount(t *testing.T) {
 func TestExhaustFindsStaleRoute(t *testing.T) {
 	u := routeUniverse()
 	for _, o := range []Options{{Depth: 3}, {Depth: 3, Symmetry: true, Prune: PruneFailures}} {
-		r, err := Search("stale", &staleStack{}, u, o)
+		r, err := Search("stale", &teststacks.Stale{}, u, o)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -487,7 +487,7 @@ func (s *State) source6(dst netip.Addr, dev string) []netip.Addr {
 				scoreScope(c, dst),                  // rule 2: appropriate scope
 				b2i(a == dev),                       // rule 5: outgoing interface
 				b2i(label6(c) == label6(dst)),       // rule 6: matching label
-				min(commonBits(c, dst), e.p.Bits()), // rule 8: longest match
+				min(CommonPrefixLen(c, dst), e.p.Bits()), // rule 8: longest match
 			}
 			switch c := compareScores(sc, bestScore); {
 			case best == nil || c > 0:
@@ -570,9 +570,10 @@ func label6(a netip.Addr) int {
 	return 1
 }
 
-// commonBits returns how many leading bits a and b share.
-func commonBits(a, b netip.Addr) int {
-	x, y := a.As16(), b.As16()
+// CommonPrefixLen returns how many leading bits two addresses of one
+// family share: RFC 6724's CommonPrefixLen (rule 8).
+func CommonPrefixLen(a, b netip.Addr) int {
+	x, y := a.AsSlice(), b.AsSlice()
 	for i := range x {
 		if d := x[i] ^ y[i]; d != 0 {
 			n := 0
@@ -583,5 +584,5 @@ func commonBits(a, b netip.Addr) int {
 			return 8*i + n
 		}
 	}
-	return 128
+	return 8 * len(x)
 }

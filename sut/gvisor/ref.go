@@ -279,7 +279,7 @@ func source4(es []netip.Prefix, dst, hint netip.Addr) (src netip.Prefix, ok bool
 		if hint.IsValid() && a == hint {
 			return p, true
 		}
-		if n := commonBits(a, dst); n > best {
+		if n := model.CommonPrefixLen(a, dst); n > best {
 			src, best = p, n
 		}
 	}
@@ -297,7 +297,7 @@ func sources6(es []netip.Prefix, dst netip.Addr) []netip.Prefix {
 		if a.Is4() {
 			continue
 		}
-		sc := [3]int{b2i(a == dst), b2i(label6(a) == label6(dst)), commonBits(a, dst)}
+		sc := [3]int{b2i(a == dst), b2i(label6(a) == label6(dst)), model.CommonPrefixLen(a, dst)}
 		switch {
 		case sc[0] > bestScore[0] || sc[0] == bestScore[0] && (sc[1] > bestScore[1] || sc[1] == bestScore[1] && sc[2] > bestScore[2]):
 			best, bestScore = []netip.Prefix{p}, sc
@@ -330,19 +330,22 @@ func broadcastOf(p netip.Prefix, dst netip.Addr) bool {
 	return true
 }
 
-// label6 is the label of gVisor's policy table (ipv6.go, policyTable and
-// getLabel: RFC 6724's default less its deprecated entries).
+// labels6 is gVisor's policy table (ipv6.go, policyTable and getLabel:
+// RFC 6724's default less its deprecated entries).
+var labels6 = []struct {
+	p     netip.Prefix
+	label int
+}{
+	{netip.MustParsePrefix("::1/128"), 0},
+	{netip.MustParsePrefix("::ffff:0:0/96"), 4},
+	{netip.MustParsePrefix("2001::/32"), 5},
+	{netip.MustParsePrefix("2002::/16"), 2},
+	{netip.MustParsePrefix("fc00::/7"), 13},
+}
+
+// label6 is the label of a in gVisor's policy table.
 func label6(a netip.Addr) int {
-	for _, l := range []struct {
-		p     netip.Prefix
-		label int
-	}{
-		{netip.MustParsePrefix("::1/128"), 0},
-		{netip.MustParsePrefix("::ffff:0:0/96"), 4},
-		{netip.MustParsePrefix("2001::/32"), 5},
-		{netip.MustParsePrefix("2002::/16"), 2},
-		{netip.MustParsePrefix("fc00::/7"), 13},
-	} {
+	for _, l := range labels6 {
 		if l.p.Contains(a) {
 			return l.label
 		}
@@ -357,17 +360,3 @@ func b2i(b bool) int {
 	return 0
 }
 
-func commonBits(a, b netip.Addr) int {
-	x, y := a.AsSlice(), b.AsSlice()
-	for i := range x {
-		if d := x[i] ^ y[i]; d != 0 {
-			n := 0
-			for d&0x80 == 0 {
-				d <<= 1
-				n++
-			}
-			return 8*i + n
-		}
-	}
-	return 8 * len(x)
-}
