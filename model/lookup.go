@@ -483,10 +483,10 @@ func (s *State) source6(dst netip.Addr, dev string) []netip.Addr {
 				continue
 			}
 			sc := [5]int{
-				b2i(c == dst),                       // rule 1: same address
-				scoreScope(c, dst),                  // rule 2: appropriate scope
-				b2i(a == dev),                       // rule 5: outgoing interface
-				b2i(label6(c) == label6(dst)),       // rule 6: matching label
+				b2i(c == dst),                            // rule 1: same address
+				scoreScope(c, dst),                       // rule 2: appropriate scope
+				b2i(a == dev),                            // rule 5: outgoing interface
+				b2i(label6(c) == label6(dst)),            // rule 6: matching label
 				min(CommonPrefixLen(c, dst), e.p.Bits()), // rule 8: longest match
 			}
 			switch c := compareScores(sc, bestScore); {

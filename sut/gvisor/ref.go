@@ -359,4 +359,3 @@ func b2i(b bool) int {
 	}
 	return 0
 }
-
