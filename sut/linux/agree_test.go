@@ -36,7 +36,7 @@ func TestAgreesWithModel(t *testing.T) {
 	for _, promote := range []bool{false, true} {
 		for _, keep := range []bool{false, true} {
 			res, err := props.Hunt(s, props.Config{Name: "linux", Promote: promote, KeepAddrOnDown: keep, Attrs: true, Exclude: exclude},
-				props.Budget{Checks: 900, Seed: 20261125})
+				props.Budget{Checks: 1000, Seed: 20261125})
 			if err != nil {
 				t.Fatal(err)
 			}
