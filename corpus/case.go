@@ -34,6 +34,8 @@
 //	crashes: STACK...   stacks expected to crash on the last op (an external program that dies)
 //	hangs: STACK...     stacks expected to hang on the last op (an external program that stops answering)
 //	flaky: STACK...     stacks that diverged once on this order, but not when it was replayed
+//	breaks: STACK:RELATION...
+//	                    stacks expected to break a relation (package relations) on this order
 //
 // A verdict may name a pair, STACK-vs-REF, instead of a stack: the stack
 // compared with the reference stack REF instead of the model (see
@@ -42,6 +44,14 @@
 //
 // Every stack no verdict directive (diverges, crashes, hangs, flaky) names
 // must agree with the model; a stack may be named by one of them only.
+//
+// A case with breaks: is a relation case: it is replayed judged by the
+// relations it names, with no model compared (check -oracle relations),
+// never against the model. Each stack it names must break its relation
+// (reachability, history, undo: the failure a relation's check reports)
+// after some op; every other stack that can run it must hold every
+// relation the case names. Its want sections still record the model's
+// values, for review.
 //
 // The ops section is required, one op per line; blank lines and lines
 // starting with '#' are skipped. A want section, "-- want NAME --" for
@@ -62,6 +72,7 @@ import (
 
 	"github.com/routefuzz/routefuzz/check"
 	"github.com/routefuzz/routefuzz/model"
+	"github.com/routefuzz/routefuzz/relations"
 )
 
 // Case is one regression case.
@@ -77,6 +88,9 @@ type Case struct {
 	// or hang on the last op, and those on which the order diverged once
 	// without reproducing. A stack in none of them must agree.
 	Diverges, Crashes, Hangs, Flaky []string
+	// Breaks lists "STACK:RELATION": the stack must break the relation
+	// (a relation case; see the package doc).
+	Breaks []string
 
 	Ops     []model.Op // the order of operations
 	OpLines []int      // the line of each op in Path, from 1
@@ -98,6 +112,7 @@ const (
 	ExpectCrash                         // crash on the last op (crashes:)
 	ExpectHang                          // hang on the last op (hangs:)
 	ExpectFlaky                         // anything: it diverged once, not since (flaky:)
+	ExpectBreak                         // break a relation (breaks:)
 )
 
 // verdicts is the table of verdict directives, in the order Format writes
@@ -113,10 +128,52 @@ var verdicts = []struct {
 	{"crashes", "crash", ExpectCrash, "crash", func(c *Case) *[]string { return &c.Crashes }},
 	{"hangs", "hang", ExpectHang, "hang", func(c *Case) *[]string { return &c.Hangs }},
 	{"flaky", "flaky", ExpectFlaky, "", func(c *Case) *[]string { return &c.Flaky }},
+	{"breaks", "breaks", ExpectBreak, "", func(c *Case) *[]string { return &c.Breaks }},
+}
+
+// SplitBreak splits a breaks: entry, "legacy:reachability", into the stack
+// and the relation; ok is false when it is not of that form.
+func SplitBreak(entry string) (stack, relation string, ok bool) {
+	stack, relation, ok = strings.Cut(entry, ":")
+	return stack, relation, ok && stack != "" && relation != "" && !strings.Contains(relation, ":")
+}
+
+// stackOf returns the stack a verdict entry names: the entry, or the
+// stack of a breaks: entry.
+func stackOf(entry string) string {
+	if s, _, ok := SplitBreak(entry); ok {
+		return s
+	}
+	return entry
+}
+
+// IsRelation reports whether c is a relation case (breaks:).
+func (c *Case) IsRelation() bool { return len(c.Breaks) > 0 }
+
+// Relations returns the relations c's breaks: entries name, each once,
+// in order.
+func (c *Case) Relations() []string {
+	var rs []string
+	for _, b := range c.Breaks {
+		if _, r, ok := SplitBreak(b); ok && !slices.Contains(rs, r) {
+			rs = append(rs, r)
+		}
+	}
+	return rs
+}
+
+// BrokenBy returns the relation c expects stack to break, or "".
+func (c *Case) BrokenBy(stack string) string {
+	for _, b := range c.Breaks {
+		if s, r, ok := SplitBreak(b); ok && s == stack {
+			return r
+		}
+	}
+	return ""
 }
 
 // directives lists every directive key, in the order Format writes them.
-var directives = []string{"adapters", "promote", "keep_addr_on_down", "diverges", "crashes", "hangs", "flaky"}
+var directives = []string{"adapters", "promote", "keep_addr_on_down", "diverges", "crashes", "hangs", "flaky", "breaks"}
 
 // Config returns the model configuration the case runs with.
 func (c *Case) Config() model.Config {
@@ -132,6 +189,7 @@ func (c *Case) CheckStacks(known []string) error {
 	var errs []error
 	for _, v := range verdicts {
 		for _, n := range *v.stacks(c) {
+			n = stackOf(n)
 			if s, ref, ok := SplitPair(n); ok && slices.Contains(known, s) && slices.Contains(known, ref) {
 				continue
 			}
@@ -146,7 +204,7 @@ func (c *Case) CheckStacks(known []string) error {
 // Expect returns what c expects of stack.
 func (c *Case) Expect(stack string) Expectation {
 	for _, v := range verdicts {
-		if slices.Contains(*v.stacks(c), stack) {
+		if slices.ContainsFunc(*v.stacks(c), func(n string) bool { return stackOf(n) == stack }) {
 			return v.expect
 		}
 	}
@@ -161,7 +219,9 @@ func (c *Case) ExpectsDivergence(stack string) bool { return c.Expect(stack) == 
 func (c *Case) Named() []string {
 	var ns []string
 	for _, v := range verdicts {
-		ns = append(ns, *v.stacks(c)...)
+		for _, n := range *v.stacks(c) {
+			ns = append(ns, stackOf(n))
+		}
 	}
 	return ns
 }
@@ -285,11 +345,24 @@ func Parse(path string, data []byte) (*Case, error) {
 	first := map[string]string{}
 	for _, v := range verdicts {
 		for _, n := range *v.stacks(c) {
+			n = stackOf(n)
 			if k, dup := first[n]; dup {
 				bad(c.lines[v.key], "%s: %s is already named by %s: (line %d); a stack has one verdict", v.key, n, k, c.lines[k])
 				continue
 			}
 			first[n] = v.key
+		}
+	}
+	if c.IsRelation() {
+		for _, v := range verdicts {
+			if names := *v.stacks(c); v.key != "breaks" && len(names) > 0 {
+				bad(c.lines[v.key], "%s: a relation case (breaks:) is replayed judged by its relations only, not against the model: give it no other verdict", v.key)
+			}
+		}
+		for _, b := range c.Breaks {
+			if _, _, ok := SplitPair(stackOf(b)); ok {
+				bad(c.lines["breaks"], "breaks: %s names a pair: a relation judges one stack", b)
+			}
 		}
 	}
 	if err := c.checkPairs(); err != nil {
@@ -410,6 +483,15 @@ func (c *Case) setDirective(key, val string) error {
 				return fmt.Errorf("%s: stack %q is named twice", key, n)
 			}
 		}
+		if key == "breaks" {
+			for _, n := range names {
+				if _, r, ok := SplitBreak(n); !ok {
+					return fmt.Errorf("breaks: want STACK:RELATION, not %q", n)
+				} else if _, ok := relations.Lookup(r); !ok {
+					return fmt.Errorf("breaks: unknown relation %q in %q (have %s)", r, n, strings.Join(relations.Names(), ", "))
+				}
+			}
+		}
 		*v.stacks(c) = names
 	}
 	return nil
@@ -517,7 +599,7 @@ func (c *Case) Verdict() string {
 	var parts []string
 	for _, v := range verdicts {
 		if names := *v.stacks(c); len(names) > 0 {
-			parts = append(parts, strings.Join(names, "+")+"-"+v.suffix)
+			parts = append(parts, strings.ReplaceAll(strings.Join(names, "+"), ":", "-")+"-"+v.suffix)
 		}
 	}
 	if len(parts) == 0 {
@@ -551,8 +633,10 @@ func (c *Case) CheckName() error {
 			return fmt.Errorf("%s: the case says %s: %s, so its name must say -%s", c.Path, v.key, strings.Join(names, " "), v.suffix)
 		}
 		for _, n := range names {
-			if !strings.Contains(base, n) {
-				return fmt.Errorf("%s: the case says %s: %s, and its name does not mention %s", c.Path, v.key, strings.Join(names, " "), n)
+			for _, part := range strings.Split(n, ":") {
+				if !strings.Contains(base, part) {
+					return fmt.Errorf("%s: the case says %s: %s, and its name does not mention %s", c.Path, v.key, strings.Join(names, " "), part)
+				}
 			}
 		}
 	}

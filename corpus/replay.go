@@ -11,6 +11,7 @@ import (
 
 	"github.com/routefuzz/routefuzz/check"
 	"github.com/routefuzz/routefuzz/model"
+	"github.com/routefuzz/routefuzz/relations"
 	"github.com/routefuzz/routefuzz/sut"
 )
 
@@ -92,12 +93,36 @@ func Unsupported(c *Case, stack sut.Stack) string {
 // or an error when the stack failed outside its semantics.
 //
 // For a pair, name is "STACK-vs-REF" and stack its *check.Pair.
+//
+// A relation case (breaks:) is replayed judged by relations, with no
+// model compared: the relation it expects name to break, or every
+// relation it names when it names none for name (RelationsFor).
 func Replay(c *Case, name string, stack sut.Stack, stats *check.Stats) (*check.Divergence, error) {
 	cfg, _ := ConfigFor(c, stack)
 	if s, _, ok := SplitPair(name); ok {
 		name = s
 	}
+	if c.IsRelation() {
+		o := &relations.Oracle{Relations: RelationsFor(c, name)}
+		stack = o.Judged(stack, false)
+	}
 	return check.Replay(name, stack, cfg, c.Ops, stats)
+}
+
+// RelationsFor returns the relations a relation case judges stack by:
+// the one it expects stack to break, else every relation it names.
+func RelationsFor(c *Case, stack string) []*relations.Relation {
+	names := c.Relations()
+	if r := c.BrokenBy(stack); r != "" {
+		names = []string{r}
+	}
+	var rs []*relations.Relation
+	for _, n := range names {
+		if r, ok := relations.Lookup(n); ok {
+			rs = append(rs, r)
+		}
+	}
+	return rs
 }
 
 // Verify replays c on stack and holds it to its expectation (see Expect):
@@ -149,10 +174,14 @@ func (c *Case) Judge(name string, d *check.Divergence) error {
 			how = fmt.Sprintf("%s again, at %s", didWhat(d), c.Where(len(d.Ops)))
 		}
 		return fmt.Errorf("%s on %s: %w: %s", c.Path, name, ErrFlaky, how)
+	case want == ExpectBreak && got == ExpectBreak && d.Relation != c.BrokenBy(name):
+		return fmt.Errorf("%s: %s was expected to break relation %s (%s) but broke %s\n%s", c.Where(len(d.Ops)), name, c.BrokenBy(name), c.verdictLine(name), d.Relation, d.Report())
 	case want == got:
 		return nil
 	case want == ExpectAgree:
 		return fmt.Errorf("%s: %s %s\n%s", c.Where(len(d.Ops)), name, didWhat(d), d.Report())
+	case d == nil && want == ExpectBreak:
+		return fmt.Errorf("%s: %s was expected to break relation %s (%s) but holds it: the harness no longer catches this case", c.Path, name, c.BrokenBy(name), c.verdictLine(name))
 	case d == nil:
 		return fmt.Errorf("%s: %s was expected to %s (%s) but agrees with %s: the harness no longer catches this case", c.Path, name, expectedTo(want), c.verdictLine(name), reference(name))
 	default:
@@ -162,6 +191,9 @@ func (c *Case) Judge(name string, d *check.Divergence) error {
 
 // outcomeOf returns the verdict that d fulfils.
 func outcomeOf(d *check.Divergence) Expectation {
+	if d.Relation != "" && d.Failed == "" {
+		return ExpectBreak
+	}
 	for _, v := range verdicts {
 		if v.expect != ExpectFlaky && v.failed == d.Failed {
 			return v.expect
@@ -179,6 +211,9 @@ func didWhat(d *check.Divergence) string {
 	case "hang":
 		return fmt.Sprintf("hung on op %d", len(d.Ops))
 	}
+	if d.Relation != "" {
+		return "breaks relation " + d.Relation
+	}
 	return fmt.Sprintf("diverges from %s in %s", d.Reference(), d.Aspects())
 }
 
@@ -188,6 +223,8 @@ func expectedTo(e Expectation) string {
 		return "crash"
 	case ExpectHang:
 		return "hang"
+	case ExpectBreak:
+		return "break a relation"
 	}
 	return "diverge"
 }
@@ -195,7 +232,7 @@ func expectedTo(e Expectation) string {
 // verdictLine returns the directive that names stack, as written.
 func (c *Case) verdictLine(stack string) string {
 	for _, v := range verdicts {
-		if names := *v.stacks(c); slices.Contains(names, stack) {
+		if names := *v.stacks(c); slices.ContainsFunc(names, func(n string) bool { return stackOf(n) == stack }) {
 			return v.key + ": " + strings.Join(names, " ")
 		}
 	}
@@ -258,6 +295,12 @@ func CheckWant(c *Case) error {
 func FromDivergence(d *check.Divergence, comment string) *Case {
 	c := fromDivergence(d, comment, describe(d))
 	switch d.Failed {
+	case "":
+		if d.Relation != "" {
+			c.Breaks = []string{d.SUT + ":" + d.Relation}
+			break
+		}
+		c.Diverges = []string{verdictName(d)}
 	case "crash":
 		c.Crashes = []string{verdictName(d)}
 	case "hang":
@@ -299,6 +342,9 @@ func fromDivergence(d *check.Divergence, comment, what string) *Case {
 // describe says in a sentence what differs, or what the stack said when it
 // crashed or hung (the first lines of it).
 func describe(d *check.Divergence) string {
+	if d.Relation != "" && d.Failed == "" {
+		return fmt.Sprintf("%s breaks relation %s after op %d (%s): %s.", d.SUT, d.Relation, len(d.Ops), d.RelationDoc, strings.TrimRight(d.Detail, "\n."))
+	}
 	var parts []string
 	who := d.SUT
 	if d.Ref != "" {

@@ -478,3 +478,36 @@ func TestVerifyHarnessFailure(t *testing.T) {
 		t.Fatalf("want ErrHarness, got %v", err)
 	}
 }
+
+// breaks: takes STACK:RELATION entries of known relations, and a relation
+// case has no other verdict and names no pair.
+func TestBreaksDirective(t *testing.T) {
+	for _, c := range []struct{ header, want string }{
+		{"breaks: legacy\n", `breaks: want STACK:RELATION, not "legacy"`},
+		{"breaks: legacy:nope\n", `unknown relation "nope"`},
+		{"breaks: legacy:undo\ndiverges: fixed\n", "give it no other verdict"},
+		{"breaks: legacy-vs-fixed:undo\n", "names a pair"},
+		{"breaks: legacy:undo fixed:undo\n", ""},
+	} {
+		_, err := Parse("x.txtar", []byte(c.header+"-- ops --\nadd a0 10.0.0.1/24\n"))
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%q: %v", c.header, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%q: got %v, want %q", c.header, err, c.want)
+		}
+	}
+	cs, err := Parse("kb-legacy-undo-breaks.txtar", []byte("breaks: legacy:undo\n-- ops --\nadd a0 10.0.0.1/24\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cs.Expect("legacy") != ExpectBreak || cs.BrokenBy("legacy") != "undo" || cs.Expect("fixed") != ExpectAgree || !cs.IsRelation() {
+		t.Errorf("expectations: %v %q %v", cs.Expect("legacy"), cs.BrokenBy("legacy"), cs.Expect("fixed"))
+	}
+	if err := cs.CheckName(); err != nil {
+		t.Error(err)
+	}
+	if v := cs.Verdict(); v != "legacy-undo-breaks" {
+		t.Errorf("verdict %q", v)
+	}
+}

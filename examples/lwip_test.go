@@ -22,6 +22,7 @@ import (
 	"github.com/routefuzz/routefuzz/corpus"
 	"github.com/routefuzz/routefuzz/model"
 	"github.com/routefuzz/routefuzz/props"
+	"github.com/routefuzz/routefuzz/relations"
 	"github.com/routefuzz/routefuzz/sut"
 	"github.com/routefuzz/routefuzz/sut/process"
 )
@@ -408,5 +409,49 @@ func TestLwipIssue13(t *testing.T) {
 		if got := l.String(); got != step.want {
 			t.Errorf("after %s: lookup %s, want %s", step.op, got, step.want)
 		}
+	}
+}
+
+// lwipRelations hunts lwIP judged by the relations alone (check -oracle
+// relations: no model compared), second runs on a second adapter
+// process.
+func lwipRelations(t *testing.T, exclude func(*model.State, model.Op) bool, seed uint64, checks int) props.Result {
+	t.Helper()
+	s, _ := lwipStack(t)
+	twin, _ := lwipStack(t)
+	o := &relations.Oracle{Twin: twin, Exclude: exclude}
+	c := config(s)
+	c.Exclude = exclude
+	res, err := props.Hunt(o.Judged(s, false), c, props.Budget{Seed: seed, Checks: checks})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// With no model, the relations find one of lwIP's policies at once: no
+// RFC 3021, so the other address of a /31 is its broadcast address and
+// the neighbour is not reached (reachability; lwip-ipv4-slash31-broadcast,
+// ip4_addr.c:75-81). Seed 2 finds the implied /64 (reachability), seed 3
+// one IPv4 address per netif (undo): each a policy of docs/lwip.md, so
+// none is a relation lwIP should hold.
+func TestLwipRelationsFindPolicy(t *testing.T) {
+	res := lwipRelations(t, nil, 1, 20)
+	d := res.Minimal
+	if d == nil || d.Relation != "reachability" {
+		t.Fatalf("no relation broken in %d checks: %v", res.Checks, d)
+	}
+	if got := check.FormatOps(d.Ops); got != ">   1  add a0 10.0.0.2/31\n" {
+		t.Errorf("shrunk to\n%s\n%s", got, d.Report())
+	}
+}
+
+// Past its documented policies (lwipPolicies), lwIP holds every relation
+// over a short run, with Linux's freedoms (relations.Default).
+func TestLwipRelationsHoldPastPolicies(t *testing.T) {
+	res := lwipRelations(t, lwipExclude(lwipPolicies), 1, 40)
+	t.Log(res.Summary("exec"))
+	if res.Minimal != nil {
+		t.Fatal("lwIP breaks a relation no policy explains:\n" + res.Minimal.Report())
 	}
 }

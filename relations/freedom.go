@@ -115,3 +115,18 @@ func inSubnetOf(as []model.Addr, dev string, dst, src netip.Addr) bool {
 		return x.Adapter == dev && x.Prefix.Contains(dst) && x.Prefix.Contains(src)
 	})
 }
+
+// NotApplying is implemented by a stack that declares relations that do
+// not apply to it, by name, as data: a documented policy of the stack
+// that breaks the relation by design (gVisor's netstack API alone makes
+// no route for an address, so no neighbour is reachable: reachability).
+// The Oracle does not check them on it.
+type NotApplying interface {
+	NotApplying() []string
+}
+
+// declaredNotApplying reports whether s declares that rel does not apply to it.
+func declaredNotApplying(s sut.Stack, rel *Relation) bool {
+	d, ok := s.(NotApplying)
+	return ok && slices.Contains(d.NotApplying(), rel.Name)
+}

@@ -110,8 +110,34 @@ const DefaultMaxUndo = 6
 
 // Judged returns stack judged by o (and compared with the model too when
 // withModel): what check.Start, and so every hunt, runs.
+//
+// Without the model, a stack that reports the model's answers where they
+// are its profile's (Profiled: sut/gvisor) is judged by its own answers,
+// and so is the twin: the relations need no model, and the model's
+// answers would hide what the stack does.
 func (o *Oracle) Judged(stack sut.Stack, withModel bool) *check.Judged {
+	if !withModel {
+		stack = Own(stack)
+		if o.Twin != nil {
+			o.Twin = Own(o.Twin)
+		}
+	}
 	return &check.Judged{Stack: stack, Oracle: o, Model: withModel}
+}
+
+// Profiled is implemented by a stack that reports the model's answers
+// where they are its profile's (sut/gvisor's Profiled): Own returns the
+// stack that answers for itself.
+type Profiled interface {
+	Own() sut.Stack
+}
+
+// Own returns s's own stack when s is Profiled, else s.
+func Own(s sut.Stack) sut.Stack {
+	if p, ok := s.(Profiled); ok {
+		return p.Own()
+	}
+	return s
 }
 
 // Judge implements check.Oracle: it checks every relation that applies
@@ -131,7 +157,7 @@ func (o *Oracle) Judge(r *check.Run) (*check.Divergence, error) {
 	}
 	defer c.restore()
 	for _, rel := range rels {
-		if rel.Applies != nil && !rel.Applies(r.Stack(), r.Limits()) {
+		if rel.Applies != nil && !rel.Applies(r.Stack(), r.Limits()) || declaredNotApplying(r.Stack(), rel) {
 			continue
 		}
 		f, err := c.settle(rel)

@@ -412,10 +412,6 @@ func (s *caseSaver) flaky(d *check.Divergence) {
 }
 
 func (s *caseSaver) save(c *corpus.Case, d *check.Divergence) {
-	if d.Relation != "" && s.dir != "" {
-		s.saveRelation(d)
-		return
-	}
 	if s.dir == "" {
 		if !s.printed {
 			s.printed = true
@@ -455,10 +451,6 @@ func (s *caseSaver) printSaved(d *check.Divergence) {
 			also = fmt.Sprintf("; %s holds an earlier, longer order", s.path)
 		}
 		fmt.Printf("saved: nothing: saving the order shown failed (%v)%s\n", s.err, also)
-		return
-	}
-	if d.Relation != "" {
-		fmt.Printf("saved: %s (the report of a relation's failure: the corpus cannot hold one yet, see docs/relations.md)\n", s.path)
 		return
 	}
 	html := htmlPath(s.path)

@@ -204,7 +204,7 @@ func cmdPromote(args []string) int {
 		return promotePair(sf, c, *dir)
 	}
 	// What each shipped stack did, by verdict.
-	var diverging, crashing, hanging []string
+	var diverging, crashing, hanging, breaking []string
 	for _, name := range stacks.Names() {
 		sf.name = name
 		// A stack the case names must show it here, unless it is the
@@ -243,6 +243,10 @@ func cmdPromote(args []string) int {
 			case "hang":
 				hanging = append(hanging, name)
 			default:
+				if d.Relation != "" {
+					breaking = append(breaking, name+":"+d.Relation)
+					break
+				}
 				diverging = append(diverging, name)
 			}
 			fmt.Printf("%-8s %-8s at %s\n", outcome(d), name, c.Where(len(d.Ops)))
@@ -252,7 +256,7 @@ func cmdPromote(args []string) int {
 			fmt.Printf("agrees   %s\n", name)
 		}
 	}
-	c.Diverges, c.Crashes, c.Hangs = diverging, crashing, hanging
+	c.Diverges, c.Crashes, c.Hangs, c.Breaks = diverging, crashing, hanging, breaking
 	if c.Want, err = corpus.ModelWant(c); err != nil {
 		return errorf("%v", err)
 	}
@@ -271,7 +275,7 @@ func cmdPromote(args []string) int {
 	for _, v := range []struct {
 		key    string
 		stacks []string
-	}{{"diverges", diverging}, {"crashes", crashing}, {"hangs", hanging}} {
+	}{{"diverges", diverging}, {"crashes", crashing}, {"hangs", hanging}, {"breaks", breaking}} {
 		if len(v.stacks) > 0 {
 			expect = append(expect, v.key+": "+strings.Join(v.stacks, " "))
 		}
@@ -304,6 +308,9 @@ func outcome(d *check.Divergence) string {
 	case "hang":
 		return "hangs"
 	}
+	if d.Relation != "" {
+		return "breaks"
+	}
 	return "diverges"
 }
 
@@ -329,7 +336,7 @@ func replayOn(name string, stack sut.Stack, cases []*corpus.Case, take func(*cor
 			continue
 		}
 		t.cases++
-		if op, ex, ok := props.KnownOp(c, name); ok {
+		if op, ex, ok := props.KnownOp(c, name); ok && c.BrokenBy(name) == "" {
 			t.skipped++
 			fmt.Printf("skip  %s on %s: %s is a known divergence of %s (exclusion %s)\n", c.Path, name, op, name, ex)
 			continue

@@ -3,13 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
-	"github.com/routefuzz/routefuzz/check"
-	"github.com/routefuzz/routefuzz/corpus"
 	"github.com/routefuzz/routefuzz/model"
 	"github.com/routefuzz/routefuzz/relations"
 	"github.com/routefuzz/routefuzz/sut"
@@ -81,27 +77,6 @@ func (f *checkFlags) oracleArgs() string {
 		a += " -relations " + f.relations
 	}
 	return a
-}
-
-// saveRelation writes a relation's failure as its text report (the
-// corpus has no verdict for one), RELATION-STACK.txt in the save
-// directory, in place of any shorter one before it.
-func (s *caseSaver) saveRelation(d *check.Divergence) {
-	path := filepath.Join(s.dir, fmt.Sprintf("relation-%s-%s.txt", d.Relation, d.SUT))
-	body := "# Found by: " + s.reproduce + "\n" + d.Report()
-	if err := corpus.WriteFile(path, []byte(body)); err != nil {
-		s.err = err
-		if !s.warned {
-			s.warned = true
-			fmt.Fprintf(os.Stderr, "routefuzz: cannot save the failing order (%v); here it is, %d ops:\n%s", err, len(d.Ops), check.FormatOps(d.Ops))
-		}
-		return
-	}
-	if s.path != "" && s.path != path {
-		os.Remove(s.path)
-		os.Remove(htmlPath(s.path))
-	}
-	s.path, s.held, s.err = path, d, nil
 }
 
 // describeOracle says what judges the run, for its first line.

@@ -10,7 +10,8 @@ import (
 )
 
 // -oracle relations finds KB287032 on legacy with no model, says which
-// relation failed, shows both runs, and saves the report; the command
+// relation failed, shows both runs, and saves it as a corpus case
+// (breaks: legacy:reachability) that replay holds legacy to; the command
 // line it prints runs the same search.
 func TestCheckOracleRelationsOnLegacy(t *testing.T) {
 	dir := t.TempDir()
@@ -22,14 +23,24 @@ func TestCheckOracleRelationsOnLegacy(t *testing.T) {
 		"    reachable by ",
 		"unreached: ",
 		"-oracle relations -relations reachability -seed 1",
-		"saved: found/relation-reachability-legacy.txt",
+		"saved: found/",
 	} {
 		require.Contains(t, out, w)
 	}
-	saved, err := os.ReadFile(filepath.Join(dir, "found", "relation-reachability-legacy.txt"))
+	cases, err := filepath.Glob(filepath.Join(dir, "found", "*-legacy-reachability-breaks.txtar"))
 	require.NoError(t, err)
-	require.Contains(t, string(saved), "legacy breaks relation reachability after op 3")
+	require.Len(t, cases, 1, out)
+	saved, err := os.ReadFile(cases[0])
+	require.NoError(t, err)
+	require.Contains(t, string(saved), "breaks: legacy:reachability\n")
+	require.Contains(t, string(saved), "# legacy breaks relation reachability after op 3")
 	require.Regexp(t, summary, lastLine(out))
+	// Replayed: legacy still breaks it, fixed holds it.
+	for _, sut := range []string{"legacy", "fixed"} {
+		out, code = run(t, dir, "replay", "-sut", sut, "found")
+		require.Equal(t, exitOK, code, out)
+		require.Contains(t, out, "1 cases held", out)
+	}
 }
 
 // fixed holds every relation; with -oracle both it is also compared with

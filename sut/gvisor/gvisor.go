@@ -462,3 +462,14 @@ func (s *Stack) Close() error {
 	}
 	return nil
 }
+
+// NotApplying declares the relations (package relations) that do not
+// apply to the stack by design: in mode Raw an address brings no route
+// (stack.go:792, AddRoute is the only way in), so no neighbour is
+// reachable and reachability does not apply (docs/gvisor.md).
+func (s *Stack) NotApplying() []string {
+	if s.mode == Raw {
+		return []string{"reachability"}
+	}
+	return nil
+}

@@ -131,3 +131,8 @@ func (p *Profiled) LookupAll(dsts []netip.Addr) ([]model.LookupResult, error) {
 	}
 	return ls, nil
 }
+
+// Own returns the stack itself, whose answers are its own: what the
+// relations (package relations, check -oracle relations) judge, with no
+// model and so no profile.
+func (p *Profiled) Own() sut.Stack { return p.Stack }
