@@ -29,15 +29,23 @@ var ErrFlaky = errors.New("flaky")
 var ErrHarness = errors.New("harness failure")
 
 // ConfigFor returns the configuration stack runs c with, or why it cannot
-// run c (an op it does not take: sut.Limits.Unsupported). A stack with a single promotion setting runs a case written for
+// run c (an op it does not take: sut.Limits.Unsupported; more addresses
+// on an adapter than it holds: sut.Limits.Exceeds). A stack with a single promotion setting runs a case written for
 // the other one when the setting cannot matter to it: the model gives the
 // same results and observables (check.SameModel) after every op either way.
 func ConfigFor(c *Case, stack sut.Stack) (model.Config, string) {
 	cfg := c.Config()
 	l := sut.LimitsOf(stack)
+	st, _ := model.New(cfg)
 	for _, op := range c.Ops {
 		if why := l.Unsupported(op); why != "" {
 			return cfg, why
+		}
+		if st != nil {
+			if why := l.Exceeds(st, op); why != "" {
+				return cfg, why
+			}
+			st.Apply(op)
 		}
 	}
 	if len(l.Promote) > 0 && !slices.Contains(l.Promote, c.Promote) {

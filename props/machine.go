@@ -38,7 +38,8 @@ type Config struct {
 	// model.Attrs) on some adds and changes: those the stack takes, once
 	// Restrict has seen it.
 	Attrs bool
-	caps  []string // the attribute capabilities Restrict found; nil: all
+	caps  []string   // the attribute capabilities Restrict found; nil: all
+	stack sut.Limits // the stack's limits as Restrict found them: Exceeds
 	// Ops lists the op kinds drawn; every kind of model.Alphabet if empty.
 	Ops []model.OpKind
 	// Exclude, if not nil, turns ops it returns true for into no-ops before
@@ -98,6 +99,7 @@ func (c Config) Restrict(stack sut.Stack) (Config, error) {
 	c.IPv6 = c.IPv6 && l.IPv6
 	c.caps = l.Attrs
 	c.Attrs = c.Attrs && len(c.caps) > 0
+	c.stack = l
 	var ops []model.OpKind
 	for _, sp := range c.kinds() {
 		if l.TakesKind(sp.Kind) {
@@ -235,6 +237,9 @@ func (m *machine) step(t *rapid.T, op model.Op) {
 	gen := m.c.Generated
 	if m.done {
 		return
+	}
+	if m.c.stack.Exceeds(m.run.Model(), op) != "" {
+		return // more addresses on an adapter than the stack holds: not drawn
 	}
 	if m.c.Exclude != nil && m.c.Exclude(m.run.Model(), op) {
 		if gen != nil {

@@ -5,6 +5,7 @@ package sut
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"slices"
 	"time"
@@ -54,6 +55,10 @@ type Limits struct {
 	// Ops lists the op kinds the stack takes. Empty means every kind of
 	// model.Alphabet that a stack need not declare (TakesKind).
 	Ops []model.OpKind
+	// MaxIPv4, MaxIPv6, if not zero, are the most addresses of the
+	// family an adapter holds at once (lwIP: one IPv4 address per
+	// netif). An add beyond it is never drawn or sent (Exceeds).
+	MaxIPv4, MaxIPv6 int
 	// Observables names the observables (check.Observables: "routes",
 	// "addresses", "lookups") the stack shows, when it is fewer than all
 	// it implements: a stack that answers lookups but keeps no
@@ -115,6 +120,35 @@ func (l Limits) Unsupported(op model.Op) string {
 		}
 	}
 	return ""
+}
+
+// Exceeds returns why op, on a stack whose state the model st follows,
+// would put more addresses of its family on its adapter than the stack
+// holds at once (MaxIPv4, MaxIPv6), or "" when it would not: it is not an
+// add, the limit is not reached, or the address is already there (the
+// add gives exists).
+func (l Limits) Exceeds(st *model.State, op model.Op) string {
+	if op.Kind != model.Add {
+		return ""
+	}
+	v4 := op.Prefix.Addr().Is4()
+	most, fam := l.MaxIPv6, "IPv6"
+	if v4 {
+		most, fam = l.MaxIPv4, "IPv4"
+	}
+	if most == 0 || st.Has(op.Adapter, op.Prefix) {
+		return ""
+	}
+	n := 0
+	for _, e := range st.On(op.Adapter) {
+		if e.Prefix.Addr().Is4() == v4 {
+			n++
+		}
+	}
+	if n < most {
+		return ""
+	}
+	return fmt.Sprintf("%s holds %d %s address(es), the most the stack takes", op.Adapter, n, fam)
 }
 
 // Limiter is implemented by stacks that support less than All.

@@ -301,3 +301,37 @@ func TestUnknownResultWord(t *testing.T) {
 		t.Errorf("%v: not a finding (sut.ErrCrash)", err)
 	}
 }
+
+// ipv4_per_adapter=N says how many IPv4 addresses an adapter holds at
+// once (lwIP: one); an add beyond it is never drawn (sut.Limits.Exceeds).
+func TestAddressesPerAdapter(t *testing.T) {
+	s := start(t, Options{}, "-hello", "hello routefuzz 1 ipv4_per_adapter=1 ipv6_per_adapter=5")
+	l := sut.LimitsOf(s)
+	if l.MaxIPv4 != 1 || l.MaxIPv6 != 5 {
+		t.Fatalf("limits %+v: want 1 IPv4 and 5 IPv6 addresses per adapter", l)
+	}
+	st, err := model.New(model.Config{Adapters: []string{"a0", "a1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Apply(model.MustParseOp("add a0 10.0.0.1/24"))
+	for _, tc := range []struct {
+		op      string
+		exceeds bool
+	}{
+		{"add a0 10.0.0.2/24", true},
+		{"add a0 10.0.0.1/24", false}, // already there: exists
+		{"add a1 10.0.0.2/24", false},
+		{"add a0 2001:db8::1/64", false},
+		{"del a0 10.0.0.1/24", false},
+	} {
+		if got := l.Exceeds(st, model.MustParseOp(tc.op)) != ""; got != tc.exceeds {
+			t.Errorf("Exceeds(%s) = %v, want %v", tc.op, got, tc.exceeds)
+		}
+	}
+	for _, hello := range []string{"hello routefuzz 1 ipv4_per_adapter=0", "hello routefuzz 1 ipv6_per_adapter=x"} {
+		if _, err := Start(helperCmd("-hello", hello), Options{}); err == nil {
+			t.Errorf("%s: want an error", hello)
+		}
+	}
+}

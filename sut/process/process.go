@@ -32,6 +32,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -485,7 +486,7 @@ func parseCaps(caps []string) (l sut.Limits, promote bool, err error) {
 	l = sut.Limits{IPv4: true, IPv6: true, Promote: []bool{true}, KeepAddrOnDown: []bool{false}, Ops: model.V1Ops()}
 	promote = true
 	seen := map[string]bool{}
-	known := append([]string{"kinds", "promote", "keep_addr_on_down", "families", "ops", "lookups", "routes"}, model.Capabilities()...)
+	known := append([]string{"kinds", "promote", "keep_addr_on_down", "families", "ops", "lookups", "routes", "ipv4_per_adapter", "ipv6_per_adapter"}, model.Capabilities()...)
 	routes, lookups := true, false
 	for _, c := range caps {
 		k, v, ok := strings.Cut(c, "=")
@@ -538,6 +539,20 @@ func parseCaps(caps []string) (l sut.Limits, promote bool, err error) {
 				return l, false, bad("0 or 1")
 			}
 			l.KeepAddrOnDown = []bool{v == "1"}
+			continue
+		case "ipv4_per_adapter", "ipv6_per_adapter":
+			// The most addresses of the family an adapter holds at
+			// once (lwIP: ipv4_per_adapter=1): an add beyond it is
+			// never sent.
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return l, false, bad("a number of addresses, 1 or more")
+			}
+			if k == "ipv4_per_adapter" {
+				l.MaxIPv4 = n
+			} else {
+				l.MaxIPv6 = n
+			}
 			continue
 		case "lookups", "routes":
 			// lookups=1: it answers "lookup DST"; routes=0: it keeps
