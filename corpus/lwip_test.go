@@ -1,6 +1,7 @@
 package corpus
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -93,4 +94,14 @@ func mustGlob(t *testing.T, pattern string) []string {
 		t.Fatalf("no %s: %v", pattern, err)
 	}
 	return ps
+}
+
+// Without its adapter, the lwip stack does not open, and says how to
+// build it.
+func TestLwipNotBuilt(t *testing.T) {
+	t.Setenv(stacks.LwipEnv, filepath.Join(t.TempDir(), "lwipstack"))
+	_, err := stacks.Open("lwip", stacks.Options{})
+	if !errors.Is(err, stacks.ErrLwipNotBuilt) || !strings.Contains(err.Error(), "make lwip") || !strings.Contains(err.Error(), stacks.LwipEnv) {
+		t.Fatalf("opening lwip without its adapter: %v", err)
+	}
 }

@@ -188,8 +188,8 @@ func TestLwipCases(t *testing.T) {
 }
 
 // TestLwipHuntFindsPolicy runs a short deterministic hunt against lwIP,
-// as routefuzz check -sut exec does: it must find a difference and shrink
-// it to the one-op order of lwip-ipv6-single-netif-exec-bad.txtar.
+// as routefuzz check -sut lwip does: it must find a difference and shrink
+// it to the one-op order of lwip-ipv6-single-netif-bad.txtar.
 func TestLwipHuntFindsPolicy(t *testing.T) {
 	s, _ := lwipStack(t)
 	res, err := props.Hunt(s, lwipConfig(s), props.Budget{Seed: 1, Checks: 50})
