@@ -28,7 +28,7 @@ build:
 	$(GO) build -o bin/fixedstack ./examples/fixedstack
 
 ## lwip: build the lwIP adapter (examples/lwip, docs/lwip.md) to bin/lwipstack, installing
-## liblwip-dev with apt-get when it is missing; then: make check SUT=exec EXEC=bin/lwipstack
+## liblwip-dev with apt-get when it is missing; the lwip stack runs it: make check SUT=lwip EXCLUDE=known
 lwip:
 	./examples/lwip/build.sh bin/lwipstack
 

@@ -19,8 +19,9 @@ import (
 var update = flag.Bool("update", false, "rewrite the want sections of the corpus from the model")
 
 // TestReplay replays every case against every stack that can be opened
-// here (the kernel needs root; an external program needs ROUTEFUZZ_EXEC)
-// and holds each case to its expectation.
+// here (the kernel needs root; an external program needs ROUTEFUZZ_EXEC;
+// lwIP needs liblwip-dev, see TestMain) and holds each case to its
+// expectation.
 func TestReplay(t *testing.T) {
 	cases, err := Load(".")
 	if err != nil {
@@ -54,6 +55,9 @@ func TestReplay(t *testing.T) {
 	}
 	for _, name := range stacks.Names() {
 		t.Run(name, func(t *testing.T) {
+			if why := unavailable[name]; why != "" {
+				t.Skipf("cannot run %s here: %s", name, why)
+			}
 			stack, err := stacks.Open(name, stacks.Options{Exec: os.Getenv("ROUTEFUZZ_EXEC")})
 			if err != nil {
 				t.Skipf("cannot open %s here: %v", name, err)

@@ -1,16 +1,15 @@
 package examples_test
 
 // The lwIP adapter (examples/lwip/lwipstack.c, docs/lwip.md): built from
-// Debian's liblwip-dev, run through the exec stack. Its differences from
-// the model are lwIP's documented policies, each a case in
-// examples/lwip/cases (with the lwIP source line) and an exclusion below;
+// Debian's liblwip-dev, run through the line protocol as the lwip stack
+// (stacks/lwip.go) runs it. Its differences from the model are lwIP's
+// documented policies, each a case corpus/lwip-*-bad.txtar (with the lwIP
+// source line) and an exclusion of stack lwip (props/known_lwip.go);
 // these tests pin what lwIP answers in each case, that a hunt finds one
 // unaided, and that a hunt past all of them finds nothing else.
 
 import (
-	"flag"
 	"net/netip"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -60,112 +59,23 @@ func lwipStack(t *testing.T) (*process.Stack, *syncBuf) {
 // lwipOps is what the adapter declares.
 var lwipOps = []model.OpKind{model.Add, model.Del, model.Down, model.Up, model.Unplug, model.Plug, model.Carrier}
 
-// An lwipPolicy is a difference between lwIP and the model that lwIP's
-// documentation or source gives as its behaviour (docs/lwip.md triages
-// each, with the source line): the ops that lead to it, excluded from a
-// hunt that looks past it.
-type lwipPolicy struct {
-	name    string
-	exclude func(st *model.State, op model.Op) bool
-}
-
-// plugged returns the adapters of st that are plugged.
-func plugged(st *model.State) []string {
-	var as []string
-	for _, a := range st.Config().Adapters {
-		if !st.IsUnplugged(a) {
-			as = append(as, a)
-		}
+// lwipKnown skips the ops of every documented policy of lwIP: the
+// exclusions of stack lwip (props/known_lwip.go), what -exclude known
+// stands for with -sut lwip.
+func lwipKnown(t testing.TB) func(*model.State, model.Op) bool {
+	ex, err := props.ExclusionsFor("lwip", []string{"known"})
+	if err != nil || ex == nil {
+		t.Fatalf("no exclusions for lwip: %v", err)
 	}
-	return as
+	return ex
 }
 
-// v4On returns the IPv4 addresses on adapter.
-func v4On(st *model.State, adapter string) []netip.Prefix {
-	var ps []netip.Prefix
-	for _, e := range st.On(adapter) {
-		if e.Prefix.Addr().Is4() {
-			ps = append(ps, e.Prefix)
-		}
-	}
-	return ps
+// lwipConfig is config(s) named for the lwip stack.
+func lwipConfig(s sut.Stack) props.Config {
+	c := config(s)
+	c.Name = "lwip"
+	return c
 }
-
-var lwipPolicies = []lwipPolicy{
-	// One IPv4 address per netif (struct netif has one ip_addr):
-	// netif_set_addr replaces it. No second IPv4 add on an adapter.
-	{"one-ipv4-address", func(st *model.State, op model.Op) bool {
-		return op.Kind == model.Add && op.Prefix.Addr().Is4() && len(v4On(st, op.Adapter)) > 0
-	}},
-	// ip6_route's fast path: with one netif on the list, every IPv6
-	// destination goes out by it. No IPv6 add while fewer than two
-	// adapters are plugged, and no unplug that leaves one.
-	{"ipv6-single-netif", func(st *model.State, op model.Op) bool {
-		n := len(plugged(st))
-		return (op.Kind == model.Add && op.Prefix.Addr().Is6() && n < 2) || (op.Kind == model.Unplug && n <= 2)
-	}},
-	// ip6_route: a static IPv6 address always has an implied /64 subnet;
-	// the length it was added with plays no part. Only /64 adds.
-	{"ipv6-implied-64", func(st *model.State, op model.Op) bool {
-		return op.Kind == model.Add && op.Prefix.Addr().Is6() && op.Prefix.Bits() != 64
-	}},
-	// ip4_route and ip6_route skip a netif that is down, addresses and
-	// all: a down adapter's address is not local any more. No down of an
-	// adapter that holds an address, no add to one that is down.
-	{"down-netif-skipped", func(st *model.State, op model.Op) bool {
-		return (op.Kind == model.Down && len(st.On(op.Adapter)) > 0) || (op.Kind == model.Add && st.IsDown(op.Adapter))
-	}},
-	// The same test skips a netif without link (carrier off), where the
-	// model keeps using its routes (linkdown). No carrier off on an
-	// adapter that holds an address, no add to one without carrier.
-	{"linkdown-netif-skipped", func(st *model.State, op model.Op) bool {
-		return (op.Kind == model.Carrier && !op.On && len(st.On(op.Adapter)) > 0) || (op.Kind == model.Add && !st.HasCarrier(op.Adapter))
-	}},
-	// No local table: ip4_output_if and ip6_output_if loop a packet back
-	// only when its destination is an address of the netif that ip4_route
-	// or ip6_route chose, the first on netif_list whose subnet holds it.
-	// With one subnet on two adapters, the address of the one further down
-	// the list is sent out by the other. No add of an address whose subnet
-	// (IPv6: /64) overlaps another adapter's.
-	{"shared-subnet", func(st *model.State, op model.Op) bool {
-		if op.Kind != model.Add {
-			return false
-		}
-		p := op.Prefix
-		if p.Addr().Is6() {
-			p = netip.PrefixFrom(p.Addr(), 64)
-		}
-		for _, a := range st.Config().Adapters {
-			if a == op.Adapter {
-				continue
-			}
-			for _, e := range st.On(a) {
-				q := e.Prefix
-				if q.Addr().Is6() {
-					q = netip.PrefixFrom(q.Addr(), 64)
-				}
-				if q.Addr().Is4() == p.Addr().Is4() && q.Masked().Overlaps(p.Masked()) {
-					return true
-				}
-			}
-		}
-		return false
-	}},
-	// ip4_addr_isbroadcast: the address whose host bits are all ones is
-	// the subnet's broadcast at every length, /31 too (no RFC 3021).
-	{"ipv4-slash31-broadcast", func(st *model.State, op model.Op) bool {
-		return op.Kind == model.Add && op.Prefix.Addr().Is4() && op.Prefix.Bits() == 31
-	}},
-}
-
-// lwipExclude skips the ops of every policy.
-func lwipExclude(ps []lwipPolicy) func(*model.State, model.Op) bool {
-	return func(st *model.State, op model.Op) bool {
-		return slices.ContainsFunc(ps, func(p lwipPolicy) bool { return p.exclude(st, op) })
-	}
-}
-
-var lwipUpdate = flag.Bool("lwip.update", false, "rewrite the want sections of examples/lwip/cases from the model")
 
 // TestLwipDeclares checks the adapter's handshake: both families, the ops
 // lwIP's netif API has, keep_addr_on_down=1 (netif_set_down keeps every
@@ -179,7 +89,7 @@ func TestLwipDeclares(t *testing.T) {
 	}
 }
 
-// lwipPins is what lwIP answers in each case of examples/lwip/cases: the
+// lwipPins is what lwIP answers in each case corpus/lwip-*.txtar: the
 // op after which it first differs from the model, and the stack's side
 // of every difference there (its result, its addresses, its answer to
 // each lookup the model answers otherwise).
@@ -187,20 +97,20 @@ var lwipPins = map[string]struct {
 	at   int
 	diff []string
 }{
-	"lwip-issue13-shared-subnet-readd-exec-bad.txtar": {2, []string{"lookup 10.0.0.1 dev a1 src 10.0.0.2"}},
-	"lwip-first-match-not-longest-exec-bad.txtar": {2, []string{
+	"lwip-issue13-shared-subnet-readd-bad.txtar": {2, []string{"lookup 10.0.0.1 dev a1 src 10.0.0.2"}},
+	"lwip-first-match-not-longest-bad.txtar": {2, []string{
 		"lookup 10.0.0.0 dev a1 src 10.0.0.2", "lookup 10.0.0.1 dev a1 src 10.0.0.2", "lookup 10.0.0.3 dev a1 src 10.0.0.2", "lookup 10.0.0.255 dev a1 src 10.0.0.2"}},
-	"lwip-plug-moves-to-head-exec-bad.txtar":     {4, []string{"lookup 10.0.0.2 dev a0 src 10.0.0.1"}},
-	"lwip-down-address-not-local-exec-bad.txtar": {2, []string{"lookup 10.0.0.1 unreachable"}},
-	"lwip-linkdown-netif-skipped-exec-bad.txtar": {2, []string{
+	"lwip-plug-moves-to-head-bad.txtar":     {4, []string{"lookup 10.0.0.2 dev a0 src 10.0.0.1"}},
+	"lwip-down-address-not-local-bad.txtar": {2, []string{"lookup 10.0.0.1 unreachable"}},
+	"lwip-linkdown-netif-skipped-bad.txtar": {2, []string{
 		"lookup 10.0.0.0 unreachable", "lookup 10.0.0.1 unreachable", "lookup 10.0.0.2 unreachable", "lookup 10.0.0.255 unreachable"}},
-	"lwip-ipv4-one-address-exec-bad.txtar": {2, []string{"addresses a0 10.0.0.2/24",
+	"lwip-ipv4-one-address-bad.txtar": {2, []string{"addresses a0 10.0.0.2/24",
 		"lookup 10.0.0.0 dev a0 src 10.0.0.2", "lookup 10.0.0.1 dev a0 src 10.0.0.2", "lookup 10.0.0.2 local src 10.0.0.2", "lookup 10.0.0.3 dev a0 src 10.0.0.2", "lookup 10.0.0.255 broadcast dev a0 src 10.0.0.2"}},
-	"lwip-ipv4-any-clears-exec-bad.txtar":        {2, []string{"addresses", "lookup 10.0.0.0 unreachable", "lookup 10.0.0.1 unreachable", "lookup 10.0.0.2 unreachable", "lookup 10.0.0.255 unreachable"}},
-	"lwip-ipv4-slash31-broadcast-exec-bad.txtar": {1, []string{"lookup 10.0.0.3 broadcast dev a0 src 10.0.0.2"}},
-	"lwip-ipv6-implied-64-exec-bad.txtar":        {1, []string{"lookup 2001:db8:: unreachable", "lookup 2001:db8::1 unreachable"}},
-	"lwip-ipv6-single-netif-exec-bad.txtar":      {1, []string{"lookup 2001:db8:ffff:ffff::1 dev a0 src 2001:db8::1"}},
-	"lwip-ipv6-five-addresses-exec-bad.txtar": {6, []string{"result invalid",
+	"lwip-ipv4-any-clears-bad.txtar":        {2, []string{"addresses", "lookup 10.0.0.0 unreachable", "lookup 10.0.0.1 unreachable", "lookup 10.0.0.2 unreachable", "lookup 10.0.0.255 unreachable"}},
+	"lwip-ipv4-slash31-broadcast-bad.txtar": {1, []string{"lookup 10.0.0.3 broadcast dev a0 src 10.0.0.2"}},
+	"lwip-ipv6-implied-64-bad.txtar":        {1, []string{"lookup 2001:db8:: unreachable", "lookup 2001:db8::1 unreachable"}},
+	"lwip-ipv6-single-netif-bad.txtar":      {1, []string{"lookup 2001:db8:ffff:ffff::1 dev a0 src 2001:db8::1"}},
+	"lwip-ipv6-five-addresses-bad.txtar": {6, []string{"result invalid",
 		"addresses a0 2001:db8:0:1::1/64 a0 2001:db8:0:1::2/64 a0 2001:db8:0:1::3/64 a0 2001:db8:0:2::1/64 a0 2001:db8:0:2::2/64",
 		"lookup 2001:db8:0:2::3 dev a0 src 2001:db8:0:2::1"}},
 }
@@ -237,30 +147,18 @@ func lwipDiff(d *check.Divergence) []string {
 	return out
 }
 
-// TestLwipCases replays examples/lwip/cases, each of which lwIP must
-// diverge on (diverges: exec), and pins how.
+// TestLwipCases replays corpus/lwip-*.txtar, each of which lwIP must
+// diverge on (diverges: lwip), and pins how. (go test ./corpus replays
+// them too, with the rest of the corpus, and -update rewrites their want
+// sections.)
 func TestLwipCases(t *testing.T) {
-	cases, err := corpus.Load("lwip/cases")
+	paths, err := filepath.Glob("../corpus/lwip-*.txtar")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range cases {
-		if *lwipUpdate {
-			w, err := corpus.ModelWant(c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c.Want = w
-			if err := os.WriteFile(c.Path, c.Format(), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := corpus.CheckWant(c); err != nil {
-			t.Error(err)
-		}
-		if err := c.CheckName(); err != nil {
-			t.Error(err)
-		}
+	cases, err := corpus.LoadFiles(paths)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if len(cases) != len(lwipPins) {
 		t.Errorf("%d cases, %d pins", len(cases), len(lwipPins))
@@ -269,11 +167,11 @@ func TestLwipCases(t *testing.T) {
 	defer func() { checkSent(t, trace.String(), lwipOps, nil) }()
 	for _, c := range cases {
 		name := filepath.Base(c.Path)
-		if err := corpus.Verify(c, "exec", s, nil); err != nil {
+		if err := corpus.Verify(c, "lwip", s, nil); err != nil {
 			t.Error(err)
 			continue
 		}
-		d, err := corpus.Replay(c, "exec", s, nil)
+		d, err := corpus.Replay(c, "lwip", s, nil)
 		if err != nil || d == nil {
 			t.Errorf("%s: replay: %v, %v", name, d, err)
 			continue
@@ -290,15 +188,15 @@ func TestLwipCases(t *testing.T) {
 }
 
 // TestLwipHuntFindsPolicy runs a short deterministic hunt against lwIP,
-// as routefuzz check -sut exec does: it must find a difference and shrink
-// it to the one-op order of lwip-ipv6-single-netif-exec-bad.txtar.
+// as routefuzz check -sut lwip does: it must find a difference and shrink
+// it to the one-op order of lwip-ipv6-single-netif-bad.txtar.
 func TestLwipHuntFindsPolicy(t *testing.T) {
 	s, _ := lwipStack(t)
-	res, err := props.Hunt(s, config(s), props.Budget{Seed: 1, Checks: 50})
+	res, err := props.Hunt(s, lwipConfig(s), props.Budget{Seed: 1, Checks: 50})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Log(res.Summary("exec"))
+	t.Log(res.Summary("lwip"))
 	if res.Minimal == nil {
 		t.Fatal("no difference found")
 	}
@@ -306,24 +204,24 @@ func TestLwipHuntFindsPolicy(t *testing.T) {
 	if got := check.FormatOps(res.Minimal.Ops); !strings.Contains(got, "add a0 2001:db8::1/64") || len(res.Minimal.Ops) != 1 {
 		t.Errorf("minimal order:\n%s\nwant add a0 2001:db8::1/64", got)
 	}
-	if got := lwipDiff(res.Minimal); !slices.Equal(got, lwipPins["lwip-ipv6-single-netif-exec-bad.txtar"].diff) {
+	if got := lwipDiff(res.Minimal); !slices.Equal(got, lwipPins["lwip-ipv6-single-netif-bad.txtar"].diff) {
 		t.Errorf("differs with %q", got)
 	}
 }
 
-// TestLwipHuntPastPolicies hunts with every policy of lwipPolicies
-// excluded: lwIP must then agree with the model, so that the cases are
-// every difference these checks reach.
+// TestLwipHuntPastPolicies hunts with every policy excluded (check -sut
+// lwip -exclude known): lwIP must then agree with the model, so that the
+// cases are every difference these checks reach.
 func TestLwipHuntPastPolicies(t *testing.T) {
 	s, trace := lwipStack(t)
 	defer func() { checkSent(t, trace.String(), lwipOps, nil) }()
-	c := config(s)
-	c.Exclude = lwipExclude(lwipPolicies)
+	c := lwipConfig(s)
+	c.Exclude = lwipKnown(t)
 	res, err := props.Hunt(s, c, props.Budget{Seed: 1, Checks: 300})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Log(res.Summary("exec"))
+	t.Log(res.Summary("lwip"))
 	if res.Minimal != nil {
 		t.Fatal("a difference no policy explains:\n" + res.Minimal.Report())
 	}
@@ -341,8 +239,8 @@ func BenchmarkLwipHunt(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	c := config(s)
-	c.Exclude = lwipExclude(lwipPolicies)
+	c := lwipConfig(s)
+	c.Exclude = lwipKnown(b)
 	steps := 0
 	for b.Loop() {
 		res, err := props.Hunt(s, c, props.Budget{Seed: 1, Checks: 100})
@@ -367,7 +265,7 @@ func BenchmarkLwipFirstFinding(b *testing.B) {
 	}
 	defer s.Close()
 	for b.Loop() {
-		res, err := props.Hunt(s, config(s), props.Budget{Seed: 1, Checks: 50})
+		res, err := props.Hunt(s, lwipConfig(s), props.Budget{Seed: 1, Checks: 50})
 		if err != nil || res.Minimal == nil {
 			b.Fatal(err, "no finding")
 		}
@@ -420,7 +318,7 @@ func lwipRelations(t *testing.T, exclude func(*model.State, model.Op) bool, seed
 	s, _ := lwipStack(t)
 	twin, _ := lwipStack(t)
 	o := &relations.Oracle{Twin: twin, Exclude: exclude}
-	c := config(s)
+	c := lwipConfig(s)
 	c.Exclude = exclude
 	res, err := props.Hunt(o.Judged(s, false), c, props.Budget{Seed: seed, Checks: checks})
 	if err != nil {
@@ -446,11 +344,11 @@ func TestLwipRelationsFindPolicy(t *testing.T) {
 	}
 }
 
-// Past its documented policies (lwipPolicies), lwIP holds every relation
+// Past its documented policies (lwipKnown), lwIP holds every relation
 // over a short run, with Linux's freedoms (relations.Default).
 func TestLwipRelationsHoldPastPolicies(t *testing.T) {
-	res := lwipRelations(t, lwipExclude(lwipPolicies), 1, 40)
-	t.Log(res.Summary("exec"))
+	res := lwipRelations(t, lwipKnown(t), 1, 40)
+	t.Log(res.Summary("lwip"))
 	if res.Minimal != nil {
 		t.Fatal("lwIP breaks a relation no policy explains:\n" + res.Minimal.Report())
 	}
