@@ -77,8 +77,11 @@ func TestLwipCasesInCorpus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cases) != 11 {
-		t.Errorf("%d lwIP cases, want 11", len(cases))
+	// Eight: the one IPv4 and five IPv6 addresses per netif, found
+	// first, are declared now (ipv4_per_adapter=1 ipv6_per_adapter=5)
+	// and never drawn (docs/lwip.md).
+	if len(cases) != 8 {
+		t.Errorf("%d lwIP cases, want 8", len(cases))
 	}
 	for _, c := range cases {
 		if !c.ExpectsDivergence("lwip") || len(c.Named()) != 1 {

@@ -18,19 +18,6 @@ import (
 func init() {
 	lwip := []string{"lwip"}
 	for _, e := range []Exclusion{{
-		Name: "lwip-one-ipv4-address",
-		Doc: "lwIP: one IPv4 address per netif (struct netif has one ip_addr, src/include/lwip/netif.h:268), and " +
-			"netif_set_addr replaces it (src/core/netif.c:661-730): no second IPv4 add on an adapter " +
-			"(corpus/lwip-ipv4-one-address-bad.txtar)",
-		Match: lwipSecondIPv4,
-	}, {
-		Name: "lwip-ipv4-unspecified",
-		Doc: "lwIP: netif_set_addr with 0.0.0.0 removes the netif's IPv4 address (src/core/netif.c:691, " +
-			"\"remove = ip4_addr_isany(ipaddr)\"): no add of 0.0.0.0 (corpus/lwip-ipv4-any-clears-bad.txtar)",
-		Match: func(st *model.State, op model.Op) bool {
-			return lwipAdd(st, op) && op.Prefix.Addr() == netip.IPv4Unspecified()
-		},
-	}, {
 		Name: "lwip-ipv4-slash31-broadcast",
 		Doc: "lwIP: ip4_addr_isbroadcast takes the address whose host bits are all ones as the subnet's broadcast at " +
 			"every length, /31 too: no RFC 3021 (src/core/ipv4/ip4_addr.c:75-81): no /31 add " +
@@ -54,12 +41,6 @@ func init() {
 		Match: func(st *model.State, op model.Op) bool {
 			return lwipAdd(st, op) && op.Prefix.Addr().Is6() && op.Prefix.Bits() != 64
 		},
-	}, {
-		Name: "lwip-ipv6-five-addresses",
-		Doc: "lwIP: LWIP_IPV6_NUM_ADDRESSES slots a netif (6 in Debian's lwipopts.h), \"The first one is reserved for " +
-			"link-local addresses\" (src/core/netif.c:1601): no sixth IPv6 address on an adapter " +
-			"(corpus/lwip-ipv6-five-addresses-bad.txtar)",
-		Match: lwipSixthIPv6,
 	}, {
 		Name: "lwip-down-netif-skipped",
 		Doc: "lwIP: ip4_route and ip6_route skip a netif that is down (netif_is_up, src/core/ipv4/ip4.c:171-172), " +
@@ -107,37 +88,6 @@ func lwipPlugged(st *model.State) int {
 // unknown adapter, an unplugged one) shows no policy.
 func lwipAdd(st *model.State, op model.Op) bool {
 	return op.Kind == model.Add && slices.Contains(st.Config().Adapters, op.Adapter) && !st.IsUnplugged(op.Adapter)
-}
-
-// lwipCount counts the addresses of adapter in the family of want.
-func lwipCount(st *model.State, adapter string, want netip.Addr) (n int, has bool) {
-	for _, e := range st.On(adapter) {
-		if e.Prefix.Addr().Is4() == want.Is4() {
-			n++
-			has = has || e.Prefix.Addr() == want
-		}
-	}
-	return n, has
-}
-
-// lwipSecondIPv4 matches an IPv4 add on an adapter that holds an IPv4
-// address already.
-func lwipSecondIPv4(st *model.State, op model.Op) bool {
-	if !lwipAdd(st, op) || !op.Prefix.Addr().Is4() {
-		return false
-	}
-	n, _ := lwipCount(st, op.Adapter, op.Prefix.Addr())
-	return n > 0
-}
-
-// lwipSixthIPv6 matches the add of a new IPv6 address on an adapter that
-// holds five.
-func lwipSixthIPv6(st *model.State, op model.Op) bool {
-	if !lwipAdd(st, op) || !op.Prefix.Addr().Is6() {
-		return false
-	}
-	n, has := lwipCount(st, op.Adapter, op.Prefix.Addr())
-	return n >= 5 && !has
 }
 
 // lwipSharedSubnet matches the add of an address whose subnet (IPv6: its

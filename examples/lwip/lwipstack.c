@@ -371,7 +371,11 @@ int main(void)
 				fprintf(stderr, "lwipstack: speaks routefuzz protocol 1, asked %s\n", req);
 				return 1;
 			}
+			/* One IPv4 address per netif (struct netif has one ip_addr)
+			 * and five IPv6 ones (LWIP_IPV6_NUM_ADDRESSES 6, slot 0 kept
+			 * for link-local): routefuzz draws no add beyond them. */
 			answer("hello routefuzz 1 families=4,6 keep_addr_on_down=1 routes=0 lookups=1 "
+			       "ipv4_per_adapter=1 ipv6_per_adapter=5 "
 			       "ops=add,del,down,up,unplug,plug,carrier");
 		} else if (strcmp(verb, "reset") == 0) {
 			answer(reset(w + 1, n - 1) ? "ok" : "err invalid too many adapters or name too long");
