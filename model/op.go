@@ -13,7 +13,10 @@
 //	add a0 10.0.0.1/24
 //	add a1 2001:db8::1/64 metric 100
 //	del a1 2001:db8::1/64
+//	route add default via 10.0.0.9 dev a0 metric 100
+//	hold 10.0.0.5
 //	10.0.0.0/24 dev a0 src 10.0.0.1
+//	default via 10.0.0.9 dev a0 proto boot metric 100
 //	local 10.0.0.1/32 dev a0 src 10.0.0.1
 //	broadcast 10.0.0.255/32 dev a0 src 10.0.0.1
 //	2001:db8::/64 dev a1 metric 256
