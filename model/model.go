@@ -244,6 +244,9 @@ func (s *State) Apply(op Op) error {
 		}
 		return nil
 	}
+	// Whether a route add's IPv4 gateway is the adapter's own address,
+	// from the table Check read, before the op changes it.
+	self := op.Kind == RouteAdd && op.Via.Is4() && s.onLink(op.Adapter, op.Via) == linkSelf
 	s.routes, s.sorted, s.looks = nil, nil, nil
 	es := s.addrs[op.Adapter]
 	switch op.Kind {
@@ -331,7 +334,7 @@ func (s *State) Apply(op Op) error {
 		delete(s.absent, op.Adapter)
 		s.order = append(s.order, op.Adapter)
 	case RouteAdd, RouteDel:
-		s.applyRoute(op)
+		s.applyRoute(op, self)
 	}
 	return nil
 }

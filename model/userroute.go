@@ -119,12 +119,12 @@ func (s *State) names(op Op) func(userRoute) bool {
 	}
 }
 
-// applyRoute is Apply for the route kinds, once checkRoute passed.
-func (s *State) applyRoute(op Op) {
+// applyRoute is Apply for the route kinds, once checkRoute passed; self
+// says that a route add's IPv4 gateway is a local address of its adapter
+// (userRoute.self), as the table before the op shows.
+func (s *State) applyRoute(op Op, self bool) {
 	if op.Kind == RouteAdd {
-		self := op.Via.Is4() && s.onLink(op.Adapter, op.Via) == linkSelf
 		s.user = append(s.user, userRoute{dst: op.Prefix, via: op.Via, dev: op.Adapter, src: op.Src, metric: routeMetric(op), self: self})
-		s.routes, s.looks = nil, nil // onLink computed them without the route
 		return
 	}
 	s.user = slices.DeleteFunc(s.user, s.names(op))
