@@ -26,13 +26,14 @@ type userRoute struct {
 	self bool
 }
 
-// routeMetric returns the metric a route op means: its own, or the
-// family's default when it gives none.
-func routeMetric(op Op) uint32 {
-	if op.Metric == 0 && !op.Prefix.Addr().Is4() {
+// RouteMetric returns the metric a route op means: its own, or the
+// family's default when it gives none (IPv4 0; IPv6 IPv6RouteMetric, which
+// a metric of 0 also means). Routes of the table carry it applied.
+func (o Op) RouteMetric() uint32 {
+	if o.Metric == 0 && !o.Prefix.Addr().Is4() {
 		return IPv6RouteMetric
 	}
-	return op.Metric
+	return o.Metric
 }
 
 // route returns the route ur shows in the table.
@@ -101,7 +102,7 @@ func (s *State) checkRoute(op Op) error {
 	if op.Src.IsValid() && !s.holds(op.Src) {
 		return opErr(op, BadSource, "src %s is no adapter's address", op.Src)
 	}
-	m := routeMetric(op)
+	m := op.RouteMetric()
 	for _, r := range s.Routes() {
 		if r.Kind == Connected && r.Dst == op.Prefix && r.Metric == m {
 			return opErr(op, Exists, "a route to %s with metric %d exists", dstString(op.Prefix, op.Via, op.Src), m)
@@ -113,7 +114,7 @@ func (s *State) checkRoute(op Op) error {
 // names returns whether a user's route is the one route op names: its
 // destination, gateway, adapter and metric (a del names no source).
 func (s *State) names(op Op) func(userRoute) bool {
-	m := routeMetric(op)
+	m := op.RouteMetric()
 	return func(u userRoute) bool {
 		return u.dst == op.Prefix && u.via == op.Via && u.dev == op.Adapter && u.metric == m
 	}
@@ -124,7 +125,7 @@ func (s *State) names(op Op) func(userRoute) bool {
 // (userRoute.self), as the table before the op shows.
 func (s *State) applyRoute(op Op, self bool) {
 	if op.Kind == RouteAdd {
-		s.user = append(s.user, userRoute{dst: op.Prefix, via: op.Via, dev: op.Adapter, src: op.Src, metric: routeMetric(op), self: self})
+		s.user = append(s.user, userRoute{dst: op.Prefix, via: op.Via, dev: op.Adapter, src: op.Src, metric: op.RouteMetric(), self: self})
 		return
 	}
 	s.user = slices.DeleteFunc(s.user, s.names(op))

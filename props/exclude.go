@@ -94,13 +94,6 @@ func ExclusionsFor(stack string, names []string) (func(*model.State, model.Op) b
 	}, nil
 }
 
-// Exclusions is ExclusionsFor("linux", names): "known" stands for the
-// kernel's known divergences, as it did before other stacks had theirs.
-// Callers that check a stack by name use ExclusionsFor.
-func Exclusions(names []string) (func(*model.State, model.Op) bool, error) {
-	return ExclusionsFor("linux", names)
-}
-
 // KnownOp returns the first op of c, a case that stack must agree on,
 // that one of stack's known exclusions matches, with that exclusion's
 // name: replaying c on stack would show that known divergence rather than

@@ -42,7 +42,7 @@ func FuzzLinux(f *testing.F) {
 	if err != nil {
 		f.Skipf("the kernel stack cannot run here: %v", err)
 	}
-	exclude, err := Exclusions([]string{"known"})
+	exclude, err := ExclusionsFor("linux", []string{"known"})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -113,10 +113,10 @@ func TestExclusionsPerStack(t *testing.T) {
 	if got, want := ExclusionNamesFor("linux"), ExclusionNames(); len(got) == 0 || len(got) >= len(want) {
 		t.Errorf("linux has %d of %d exclusions", len(got), len(want))
 	}
-	old, _ := Exclusions([]string{"known"})
+	linux, _ := ExclusionsFor("linux", []string{"known"})
 	st, _ := model.New(model.Config{Adapters: []string{"a0"}})
-	if old(st, model.MustParseOp("add a0 0.0.0.0/24")) {
-		t.Error("Exclusions(known) skips a gVisor bug")
+	if linux(st, model.MustParseOp("add a0 0.0.0.0/24")) {
+		t.Error(`ExclusionsFor("linux", known) skips a gVisor bug`)
 	}
 	// A replay of the corpus skips the cases a stack's known bug shows
 	// in; not those that name the stack, nor on another stack.

@@ -557,7 +557,7 @@ func (g *gen) presentRoute(t *rapid.T, sp *model.OpSpec, st *model.State) (model
 		ops[i] = model.DelOf(r).As(sp.Kind)
 	}
 	slices.SortFunc(ops, compareRouteOps)
-	want.Metric = routeMetric(want)
+	want.Metric = want.RouteMetric()
 	i, _ := slices.BinarySearchFunc(ops, want, compareRouteOps)
 	return ops[i%len(ops)], true
 }
@@ -581,15 +581,6 @@ func compareRouteOps(a, b model.Op) int {
 		return c
 	}
 	return cmp.Compare(a.Metric, b.Metric)
-}
-
-// routeMetric returns the metric a route op means, the family's default
-// applied (model.DelOf's routes carry it).
-func routeMetric(op model.Op) uint32 {
-	if op.Metric == 0 && !op.Prefix.Addr().Is4() {
-		return model.IPv6RouteMetric
-	}
-	return op.Metric
 }
 
 // oneOf draws one of sps, shrinking toward the first: a yes or no for

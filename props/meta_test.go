@@ -153,11 +153,11 @@ func setFlag(t *testing.T, name, value string) {
 }
 
 func TestExclusionsKnown(t *testing.T) {
-	ex, err := Exclusions([]string{"known"})
+	ex, err := ExclusionsFor("linux", []string{"known"})
 	if err != nil || (len(ExclusionNames()) > 0) != (ex != nil) {
 		t.Fatalf("known: %v", err)
 	}
-	if _, err := Exclusions([]string{"nosuch"}); err == nil || !strings.Contains(err.Error(), `unknown exclusion "nosuch"`) {
+	if _, err := ExclusionsFor("linux", []string{"nosuch"}); err == nil || !strings.Contains(err.Error(), `unknown exclusion "nosuch"`) {
 		t.Fatalf("want an unknown-exclusion error, got %v", err)
 	}
 }

@@ -96,7 +96,7 @@ func (c *Context) rebuild() ([]model.Op, bool, error) {
 	var routes []int
 	for _, r := range c.userRoutes(vs, m) {
 		i := last(func(op model.Op) bool {
-			return op.Kind == model.RouteAdd && op.Adapter == r.Dev && op.Prefix == r.Dst && op.Via == r.Via && routeMetric(op) == r.Metric
+			return op.Kind == model.RouteAdd && op.Adapter == r.Dev && op.Prefix == r.Dst && op.Via == r.Via && op.RouteMetric() == r.Metric
 		})
 		if i < 0 {
 			return nil, false, nil
@@ -144,15 +144,6 @@ func (c *Context) rebuild() ([]model.Op, bool, error) {
 		out = append(out, ops[i])
 	}
 	return out, true, nil
-}
-
-// routeMetric returns the metric a route op means, the family's default
-// applied.
-func routeMetric(op model.Op) uint32 {
-	if op.Metric == 0 && !op.Prefix.Addr().Is4() {
-		return model.IPv6RouteMetric
-	}
-	return op.Metric
 }
 
 // base runs the rebuilt order on a fresh reset of the second stack,

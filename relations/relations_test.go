@@ -93,7 +93,7 @@ func TestLinuxHoldsEveryRelation(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer twin.Close()
-	exclude, err := props.Exclusions([]string{"known"})
+	exclude, err := props.ExclusionsFor("linux", []string{"known"})
 	if err != nil {
 		t.Fatal(err)
 	}

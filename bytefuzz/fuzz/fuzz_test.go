@@ -133,15 +133,14 @@ func fail(f any, why string) {
 }
 
 // configure replays a divergence as often as the rest of routefuzz does
-// before it counts, and fuzzes the kernel past its recorded divergences.
+// before it counts, and fuzzes each stack past its own recorded
+// divergences (props.ExclusionsFor: none for fixed and legacy).
 func configure(t *bytefuzz.Target) error {
 	t.Confirmations, t.HangConfirmations = props.Confirmations, props.HangConfirmations
-	if t.Name == "linux" {
-		ex, err := props.Exclusions([]string{"known"})
-		if err != nil {
-			return err
-		}
-		t.Exclude = ex
+	ex, err := props.ExclusionsFor(t.Name, []string{"known"})
+	if err != nil {
+		return err
 	}
+	t.Exclude = ex
 	return nil
 }

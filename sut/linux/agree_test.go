@@ -28,7 +28,7 @@ func eventually(f func() bool) bool {
 // dels that delete, must make up a fair share of the steps.
 func TestAgreesWithModel(t *testing.T) {
 	s := open(t)
-	exclude, err := props.Exclusions([]string{"known"})
+	exclude, err := props.ExclusionsFor("linux", []string{"known"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestAgreesWithModel(t *testing.T) {
 // which is what a step cost before user routes.
 func BenchmarkLinuxStep(b *testing.B) {
 	s := open(b)
-	exclude, _ := props.Exclusions([]string{"known"})
+	exclude, _ := props.ExclusionsFor("linux", []string{"known"})
 	var noRoutes []model.OpKind
 	for _, sp := range model.Alphabet {
 		if !sp.Routes() {

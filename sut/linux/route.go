@@ -31,7 +31,7 @@ func routeMessage(op model.Op, idx uint32) *rtnetlink.RouteMessage {
 		Type:      unix.RTN_UNICAST,
 		Attributes: rtnetlink.RouteAttributes{
 			OutIface: idx,
-			Priority: routeMetric(op),
+			Priority: op.RouteMetric(),
 		},
 	}
 	if p.Addr().Is4() {
@@ -98,7 +98,7 @@ func (s *Stack) hasUserRoute(op model.Op) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	metric := routeMetric(op)
+	metric := op.RouteMetric()
 	for _, r := range rs {
 		if r.Proto == model.ProtoBoot && r.Dst == op.Prefix && r.Via == op.Via && r.Dev == op.Adapter && r.Metric == metric {
 			return true, nil
@@ -122,13 +122,4 @@ func (s *Stack) badSource(op model.Op, err error) bool {
 	}
 	as, aerr := s.Addrs()
 	return aerr == nil && !slices.ContainsFunc(as, func(a model.Addr) bool { return a.Prefix.Addr() == op.Src })
-}
-
-// routeMetric is the metric a route op means: its own, or IPv6's default
-// (model.IPv6RouteMetric) when it gives none or 0.
-func routeMetric(op model.Op) uint32 {
-	if op.Metric == 0 && !op.Prefix.Addr().Is4() {
-		return model.IPv6RouteMetric
-	}
-	return op.Metric
 }

@@ -260,7 +260,7 @@ func TestResetRestoresAdapterOrder(t *testing.T) {
 // broader than its bug), and the kernel agrees after every op.
 func TestRouteNearMissesAgree(t *testing.T) {
 	s := open(t)
-	known, err := props.Exclusions([]string{"known"})
+	known, err := props.ExclusionsFor("linux", []string{"known"})
 	if err != nil {
 		t.Fatal(err)
 	}

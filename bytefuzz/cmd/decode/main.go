@@ -67,11 +67,8 @@ func run() int {
 		return 2
 	}
 	tg, err := bytefuzz.Shared(*sutName, stacks.Options{Exec: *execCmd, Timeout: *timeout}, func(t *bytefuzz.Target) error {
-		if t.Name != "linux" {
-			return nil
-		}
-		// As FuzzLinux runs: past the kernel's recorded divergences.
-		ex, err := props.Exclusions([]string{"known"})
+		// As the fuzz targets run: past the stack's recorded divergences.
+		ex, err := props.ExclusionsFor(t.Name, []string{"known"})
 		t.Exclude = ex
 		return err
 	})

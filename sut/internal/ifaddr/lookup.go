@@ -87,7 +87,7 @@ func source6(addrs []model.Addr, dst netip.Addr, dev string) netip.Addr {
 		},
 		func(a model.Addr) int { return b2i(a.Adapter == dev) },
 		func(a model.Addr) int { return b2i(label(a.Prefix.Addr()) == label(dst)) },
-		func(a model.Addr) int { return min(common(a.Prefix.Addr(), dst), a.Prefix.Bits()) },
+		func(a model.Addr) int { return min(model.CommonPrefixLen(a.Prefix.Addr(), dst), a.Prefix.Bits()) },
 	}
 	for _, rule := range rules {
 		if len(cands) < 2 {
@@ -151,18 +151,6 @@ func label(a netip.Addr) int {
 		}
 	}
 	return 1
-}
-
-func common(a, b netip.Addr) int {
-	x, y := a.As16(), b.As16()
-	n := 0
-	for i := 0; i < 128; i++ {
-		if x[i/8]>>(7-i%8)&1 != y[i/8]>>(7-i%8)&1 {
-			break
-		}
-		n++
-	}
-	return n
 }
 
 // LookupAll answers the lookups of dsts in order with Lookup, over one

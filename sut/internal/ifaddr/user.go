@@ -56,15 +56,6 @@ func (u *UserRoutes) Gateway(r model.Route) netip.Addr {
 	return r.Via
 }
 
-// routeMetric returns the metric a route op means: its own, or the
-// family's default when it gives none (IPv6: 0 also means 1024).
-func routeMetric(op model.Op) uint32 {
-	if op.Metric == 0 && !op.Prefix.Addr().Is4() {
-		return model.IPv6RouteMetric
-	}
-	return op.Metric
-}
-
 func routeErr(op model.Op, r model.Result, format string, args ...any) error {
 	return &model.OpError{Op: op, Result: r, Msg: fmt.Sprintf(format, args...)}
 }
@@ -98,7 +89,7 @@ func (u *UserRoutes) Do(op model.Op, l *Lists, kernel iter.Seq[model.Route]) err
 		return nil
 	}
 	r := model.Route{Kind: model.Connected, Dst: op.Prefix, Via: op.Via, Dev: op.Adapter, Proto: model.ProtoBoot,
-		Src: op.Src, Metric: routeMetric(op), Linkdown: l.Linkdown(op.Adapter)}
+		Src: op.Src, Metric: op.RouteMetric(), Linkdown: l.Linkdown(op.Adapter)}
 	u.rs = append(u.rs, r)
 	if self {
 		if u.self == nil {
@@ -137,7 +128,7 @@ func (u *UserRoutes) check(op model.Op, l *Lists, kernel iter.Seq[model.Route]) 
 	if op.Src.IsValid() && !l.Holds(op.Src) {
 		return false, routeErr(op, model.BadSource, "src %s is no adapter's address", op.Src)
 	}
-	m := routeMetric(op)
+	m := op.RouteMetric()
 	same := func(r model.Route) bool { return r.Kind == model.Connected && r.Dst == op.Prefix && r.Metric == m }
 	if slices.ContainsFunc(u.rs, same) {
 		return false, routeErr(op, model.Exists, "a route to %s with metric %d exists", op.Prefix, m)
@@ -152,7 +143,7 @@ func (u *UserRoutes) check(op model.Op, l *Lists, kernel iter.Seq[model.Route]) 
 
 // index returns the index of the route a route del op names, or -1.
 func (u *UserRoutes) index(op model.Op) int {
-	m := routeMetric(op)
+	m := op.RouteMetric()
 	return slices.IndexFunc(u.rs, func(r model.Route) bool {
 		return r.Dst == op.Prefix && r.Via == op.Via && r.Dev == op.Adapter && r.Metric == m
 	})
