@@ -38,8 +38,7 @@ type Config struct {
 	// model.Attrs) on some adds and changes: those the stack takes, once
 	// Restrict has seen it.
 	Attrs bool
-	caps  []string   // the attribute capabilities Restrict found; nil: all
-	stack sut.Limits // the stack's limits as Restrict found them: Exceeds
+	stack sut.Limits // the stack's limits as Restrict found them (its attributes, Exceeds); zero until then
 	// Ops lists the op kinds drawn; every kind of model.Alphabet if empty.
 	Ops []model.OpKind
 	// Exclude, if not nil, turns ops it returns true for into no-ops before
@@ -97,8 +96,7 @@ func (c Config) Restrict(stack sut.Stack) (Config, error) {
 	}
 	c.IPv4 = c.IPv4 && l.IPv4
 	c.IPv6 = c.IPv6 && l.IPv6
-	c.caps = l.Attrs
-	c.Attrs = c.Attrs && len(c.caps) > 0
+	c.Attrs = c.Attrs && len(l.Attrs) > 0
 	c.stack = l
 	var ops []model.OpKind
 	for _, sp := range c.kinds() {
@@ -139,8 +137,8 @@ func (c Config) limits() sut.Limits {
 	l := sut.Limits{IPv4: c.IPv4, IPv6: c.IPv6, Ops: c.Ops}
 	switch {
 	case !c.Attrs:
-	case c.caps != nil:
-		l.Attrs = c.caps
+	case c.stack.Attrs != nil:
+		l.Attrs = c.stack.Attrs
 	default:
 		l.Attrs = model.Capabilities()
 	}
