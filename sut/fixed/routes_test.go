@@ -10,20 +10,24 @@ import (
 
 	"github.com/routefuzz/routefuzz/check"
 	"github.com/routefuzz/routefuzz/internal/pools"
+	"github.com/routefuzz/routefuzz/internal/routerules"
 	"github.com/routefuzz/routefuzz/model"
 	"github.com/routefuzz/routefuzz/sut"
 	"github.com/routefuzz/routefuzz/sut/fixed"
 	"github.com/routefuzz/routefuzz/sut/legacy"
 )
 
-// routeCases are op sequences that exercise every rule of user routes:
-// those of model/userroute_test.go (TestRouteOps, then TestRouteResults'
-// setup and op), and a few more on the events that touch user routes.
-var routeCases = []struct {
+type routeCase struct {
 	name          string
 	promote, keep bool
 	ops           string
-}{
+}
+
+// routeCases are op sequences that exercise every rule of user routes,
+// longer than internal/routerules' (which TestRouteCases replays too):
+// each rule's sequence run on past it, and a few more on the events that
+// touch user routes.
+var routeCases = []routeCase{
 	{name: "forms", ops: `add a0 10.1.0.1/24
 add a0 2001:db8:1::1/64
 route add 192.0.2.0/24 dev a0
@@ -229,7 +233,14 @@ func step(t *testing.T, run *check.Run, op model.Op) {
 // Fixed agrees with the model after every op of each case (results,
 // routes, addresses and lookups), in each setting.
 func TestRouteCases(t *testing.T) {
-	for _, tc := range routeCases {
+	cases := slices.Clone(routeCases)
+	for _, r := range routerules.Sequences {
+		cases = append(cases, routeCase{"rule: " + r.Name, r.Promote, r.KeepAddrOnDown, r.Ops})
+	}
+	for _, r := range routerules.Results {
+		cases = append(cases, routeCase{"result: " + r.Op, false, false, strings.TrimSpace(routerules.ResultSetup + r.Ops + "\n" + r.Op)})
+	}
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := model.Config{Adapters: []string{"a0", "a1", "a2"}, Promote: tc.promote, KeepAddrOnDown: tc.keep}
 			run, d, err := check.Start("fixed", fixed.New(), cfg, nil)
@@ -237,7 +248,9 @@ func TestRouteCases(t *testing.T) {
 				t.Fatal(d, err)
 			}
 			for _, line := range strings.Split(tc.ops, "\n") {
-				step(t, run, model.MustParseOp(line))
+				if strings.TrimSpace(line) != "" {
+					step(t, run, model.MustParseOp(line))
+				}
 			}
 		})
 	}

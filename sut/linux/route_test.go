@@ -2,148 +2,31 @@ package linux
 
 import (
 	"errors"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"net/netip"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/routefuzz/routefuzz/internal/routerules"
 	"github.com/routefuzz/routefuzz/model"
 	"github.com/routefuzz/routefuzz/props"
 )
 
-// ruleCase is one case of the model's route rule tables
-// (model/userroute_test.go), read from its source so that every rule the
-// model states is replayed on the kernel as it is written there.
-type ruleCase struct {
-	name    string
-	cfg     model.Config
-	ops     []string // the setup
-	op      string   // TestRouteResults: the op whose result is checked
-	want    string   // TestRouteResults: the result (its Go name, "nil" for success)
-	lookups []string // TestRouteOps: lookups to check
-}
-
-// modelRules parses the case tables of TestRouteOps and TestRouteResults.
-func modelRules(t *testing.T) (ops, results []ruleCase) {
-	t.Helper()
-	f, err := parser.ParseFile(token.NewFileSet(), "../../model/userroute_test.go", nil, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var str func(ast.Expr) string
-	str = func(e ast.Expr) string {
-		if b, ok := e.(*ast.BasicLit); ok && b.Kind == token.STRING {
-			s, err := strconv.Unquote(b.Value)
-			if err == nil {
-				return s
-			}
-		}
-		if b, ok := e.(*ast.BinaryExpr); ok && b.Op == token.ADD { // setup+"..."
-			return "\x00" + str(b.Y)
-		}
-		t.Fatalf("model/userroute_test.go: a case field that is not a string literal: %T", e)
-		return ""
-	}
-	lines := func(s string) []string {
-		return slices.DeleteFunc(strings.Split(s, "\n"), func(l string) bool { return strings.TrimSpace(l) == "" })
-	}
-	var setup string
-	ast.Inspect(f, func(n ast.Node) bool {
-		fn, ok := n.(*ast.FuncDecl)
-		if !ok || fn.Name.Name != "TestRouteOps" && fn.Name.Name != "TestRouteResults" {
-			return true
-		}
-		ast.Inspect(fn.Body, func(n ast.Node) bool {
-			if c, ok := n.(*ast.GenDecl); ok && c.Tok == token.CONST {
-				setup = str(c.Specs[0].(*ast.ValueSpec).Values[0])
-			}
-			r, ok := n.(*ast.RangeStmt)
-			if !ok {
-				return true
-			}
-			table := r.X.(*ast.CompositeLit)
-			for _, e := range table.Elts {
-				lit := e.(*ast.CompositeLit)
-				rc := ruleCase{cfg: model.Config{Adapters: []string{"a0", "a1", "a2"}}}
-				if fn.Name.Name == "TestRouteResults" {
-					rc.cfg.Adapters = []string{"a0", "a1"}
-					rc.ops = append(lines(setup), lines(strings.TrimPrefix(str(lit.Elts[0]), "\x00"))...)
-					rc.op = str(lit.Elts[1])
-					rc.want = types(lit.Elts[2])
-					rc.name = rc.op
-					results = append(results, rc)
-					continue
-				}
-				for _, kv := range lit.Elts {
-					kv := kv.(*ast.KeyValueExpr)
-					switch kv.Key.(*ast.Ident).Name {
-					case "name":
-						rc.name = str(kv.Value)
-					case "ops":
-						rc.ops = lines(str(kv.Value))
-					case "lookups":
-						rc.lookups = lines(str(kv.Value))
-					case "cfg":
-						for _, x := range kv.Value.(*ast.CompositeLit).Elts {
-							x := x.(*ast.KeyValueExpr)
-							on := x.Value.(*ast.Ident).Name == "true"
-							switch x.Key.(*ast.Ident).Name {
-							case "Promote":
-								rc.cfg.Promote = on
-							case "KeepAddrOnDown":
-								rc.cfg.KeepAddrOnDown = on
-							default:
-								t.Fatalf("model/userroute_test.go: unknown Config field %s", x.Key.(*ast.Ident).Name)
-							}
-						}
-					}
-				}
-				ops = append(ops, rc)
-			}
-			return false
-		})
-		return false
-	})
-	if len(ops) < 10 || len(results) < 20 {
-		t.Fatalf("read %d TestRouteOps and %d TestRouteResults cases from model/userroute_test.go: the tables changed shape", len(ops), len(results))
-	}
-	return ops, results
-}
-
-// types returns the name of an expected error: "nil" or ErrX's name.
-func types(e ast.Expr) string {
-	switch e := e.(type) {
-	case *ast.Ident:
-		return e.Name
-	case *ast.SelectorExpr:
-		return e.Sel.Name
-	}
-	return "?"
-}
-
-var errByName = map[string]error{
-	"nil": nil, "ErrExists": model.ErrExists, "ErrNotFound": model.ErrNotFound, "ErrInvalid": model.ErrInvalid,
-	"ErrUnreachable": model.ErrUnreachable, "ErrBadSource": model.ErrBadSource, "ErrNetDown": model.ErrNetDown,
-}
-
-// Every rule of model/userroute_test.go holds on the kernel: each case's
-// ops give the kernel the model's results, routes, addresses and lookups
-// after every op, and the case's own lookups are what the kernel answers.
+// Every rule of user routes (internal/routerules, which the model's tests
+// check the model against) holds on the kernel: each sequence's ops give
+// the kernel the model's results, routes, addresses and lookups after
+// every op, and its own lookups are what the kernel answers; each single
+// op gives the kernel the rule's result.
 func TestRouteRulesOnKernel(t *testing.T) {
 	s := open(t)
-	opsCases, resultCases := modelRules(t)
-	for _, rc := range opsCases {
-		t.Run(rc.name, func(t *testing.T) {
-			p := resetPair(t, s, rc.cfg)
-			if p.doUnlessKnown(rc.ops...) {
+	for _, rc := range routerules.Sequences {
+		t.Run(rc.Name, func(t *testing.T) {
+			p := resetPair(t, s, rc.Config())
+			if p.doUnlessKnown(lines(rc.Ops)...) {
 				return
 			}
 			p.sameLookups()
-			for _, line := range rc.lookups {
+			for _, line := range lines(rc.Lookups) {
 				want := model.MustParseLookup(line)
 				got, err := s.Lookup(want.Dst)
 				if err != nil {
@@ -155,25 +38,27 @@ func TestRouteRulesOnKernel(t *testing.T) {
 			}
 		})
 	}
-	for _, rc := range resultCases {
-		t.Run(rc.name, func(t *testing.T) {
-			want, ok := errByName[rc.want]
-			if !ok {
-				t.Fatalf("unknown expected result %s", rc.want)
+	for _, rc := range routerules.Results {
+		t.Run(rc.Op, func(t *testing.T) {
+			ops := lines(routerules.ResultSetup + rc.Ops)
+			p := resetPair(t, s, model.Config{Adapters: routerules.ResultAdapters})
+			p.do(ops...)
+			err := s.Apply(model.MustParseOp(rc.Op))
+			if rc.Want == nil && err != nil || rc.Want != nil && !errors.Is(err, rc.Want) {
+				t.Errorf("after %q: kernel %v; the rule says %v", ops, err, rc.Want)
 			}
-			p := resetPair(t, s, rc.cfg)
-			p.do(rc.ops...)
-			err := s.Apply(model.MustParseOp(rc.op))
-			if want == nil && err != nil || want != nil && !errors.Is(err, want) {
-				t.Errorf("after %q: kernel %v; the rule says %v", rc.ops, err, want)
+			if err := p.m.Apply(model.MustParseOp(rc.Op)); rc.Want == nil && err != nil || rc.Want != nil && !errors.Is(err, rc.Want) {
+				t.Errorf("the model says %v; the rule says %v", err, rc.Want)
 			}
-			if err := p.m.Apply(model.MustParseOp(rc.op)); want == nil && err != nil || want != nil && !errors.Is(err, want) {
-				t.Errorf("the model says %v; the rule says %v", err, want)
-			}
-			p.same(rc.op)
+			p.same(rc.Op)
 			p.sameLookups()
 		})
 	}
+}
+
+// lines returns the non-blank lines of s.
+func lines(s string) []string {
+	return slices.DeleteFunc(strings.Split(s, "\n"), func(l string) bool { return strings.TrimSpace(l) == "" })
 }
 
 // doUnlessKnown is do, except that an op a known kernel divergence
